@@ -1,0 +1,165 @@
+"""The ``teams-bot`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings, SettingsError, load_settings
+from domain.yamlfile import FileError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="teams-bot", description=(
+        "Multilingual assistant of the TEAMS orientation service for foreign citizens."))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    shell = sub.add_parser("shell", help="talk to the assistant in this terminal")
+    shell.add_argument("--lang", help="the client's language code (like Telegram's)")
+    shell.add_argument("--user", type=int, default=1, help="citizen id (default 1)")
+    shell.add_argument("--json", action="store_true", help="one JSON line per reply")
+
+    sub.add_parser("run", help="run the Telegram bot (long polling)")
+
+    db = sub.add_parser("db", help="database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply the database migrations")
+
+    nlu = sub.add_parser("nlu", help="language understanding")
+    nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
+    parse = nlu_sub.add_parser("parse", help="print the parse result of a text as JSON")
+    parse.add_argument("text")
+    parse.add_argument("--lang", help="the conversation's language, a hint for short texts")
+    evaluate = nlu_sub.add_parser("evaluate", help="score Rasa NLU YAML files named <lang>.yml")
+    evaluate.add_argument("paths", nargs="+", type=Path)
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--hint", action="store_true",
+                          help="pass each file's language as the conversation language")
+    evaluate.add_argument("--errors", action="store_true", help="list every wrong example")
+    nlu_sub.add_parser("train", help="train the embedded model now (otherwise on first start)")
+    export = nlu_sub.add_parser("export-rasa", help="write a Rasa 3.x project")
+    export.add_argument("target", type=Path)
+
+    content = sub.add_parser("content", help="FAQ content")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    content_sub.add_parser("check", help="check every answer in every language")
+    return parser
+
+
+def _setup_logging(settings: Settings, quiet: bool = False) -> None:
+    level = logging.WARNING if quiet else getattr(logging, settings.log_level)
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+async def _shell(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services import build_services
+    from bot.shell import Shell
+
+    services = await build_services(settings)
+    try:
+        return await Shell(services.engine, args.user, args.lang, args.json).run()
+    finally:
+        await services.close()
+
+
+def _nlu(settings: Settings, args: argparse.Namespace) -> int:
+    if args.nlu_command == "export-rasa":
+        from nlu.export import export_rasa
+
+        counts = export_rasa(args.target)
+        print(f"Wrote a Rasa project to {args.target} ({sum(counts.values())} examples, "
+              f"{len(counts)} intents). Train it with: rasa train nlu")
+        return 0
+    from bot.services import build_parser
+
+    if args.nlu_command == "train":
+        from bot.services import tqdm_progress
+        from nlu.encoder import load_encoder
+        from nlu.model import NluConfig, load_or_train
+
+        load_or_train(load_encoder(), settings.nlu_cache_dir, NluConfig.load(),
+                      progress_factory=tqdm_progress, force=True)
+        print(f"Trained; cached in {settings.nlu_cache_dir}")
+        return 0
+    parser = build_parser(settings)
+    if args.nlu_command == "parse":
+        print(json.dumps(parser.parse(args.text, args.lang), ensure_ascii=False, indent=2))
+        return 0
+    from nlu.evaluate import evaluate, format_report
+
+    report = evaluate(args.paths, parser.parse, use_hint=args.hint)
+    if not args.errors:
+        report.pop("errors")
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(format_report(report))
+        for err in report.get("errors", []):
+            print(f"  {err['file']}: {err['gold']} -> {err['predicted']}: {err['text']}")
+    return 0
+
+
+def _content(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.i18n import LOCALES_DIR
+    from domain.content import check_content, load_content
+
+    report = check_content(load_content(LOCALES_DIR / "faq"))
+    print(f"{'language':<9} {'topics':>7} {'reviewed':>9}")
+    for lang, (present, expected, reviewed) in report.coverage.items():
+        print(f"{lang:<9} {present:>3}/{expected:<3} {reviewed:>5}/{present:<3}")
+    for problem in report.problems:
+        print(f"problem: {problem}")
+    print("content check: " + ("ok" if not report.problems else
+                               f"{len(report.problems)} problem(s)"))
+    return 0 if not report.problems else 1
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.run import run_polling
+
+    if settings.telegram_token is None:
+        raise SettingsError(
+            "The setting TEAMS_TELEGRAM_TOKEN is missing: set it to the bot token that "
+            "@BotFather gave you (or try the assistant without one: teams-bot shell)."
+        )
+    return run_polling(settings)
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.database import upgrade
+
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Any]] = {
+    "nlu": _nlu, "content": _content, "run": _run, "db": _db,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        _setup_logging(settings, quiet=args.command in ("shell", "nlu", "content"))
+        if args.command == "shell":
+            return asyncio.run(_shell(settings, args))
+        return int(COMMANDS[args.command](settings, args))
+    except (SettingsError, FileError) as exc:
+        print(f"teams-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

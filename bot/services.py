@@ -1,0 +1,106 @@
+"""Build everything once at start-up: database, NLU, content, directory, the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.i18n import LOCALES_DIR, Catalogs
+from bot.settings import Settings
+from domain.content import Content, load_content
+from domain.directory import Directory, load_directory
+from domain.engine import Engine, EngineConfig
+from storage.database import create_engine, is_sqlite, session_factory, upgrade_async
+from storage.repositories import SqlUnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class AsyncUnderstanding:
+    """Runs a synchronous parser off the event loop (the encoder releases the GIL)."""
+
+    def __init__(self, parser: Any) -> None:
+        self.parser = parser
+
+    async def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
+        return await asyncio.to_thread(self.parser.parse, text, language_hint)
+
+
+def tqdm_progress(total: int) -> Callable[[int], None]:
+    from tqdm import tqdm
+
+    print("Training the language model on first start; it is cached afterwards.",
+          file=sys.stderr)
+    bar = tqdm(total=total, unit="ex", file=sys.stderr, leave=False)
+
+    def advance(n: int) -> None:
+        bar.update(n)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
+
+
+def build_parser(settings: Settings, progress: bool = True) -> Any:
+    from nlu.embedded import EmbeddedNLU
+
+    embedded = EmbeddedNLU(settings.nlu_cache_dir,
+                           progress_factory=tqdm_progress if progress else None)
+    if settings.nlu_backend == "rasa":
+        from nlu.rasa import RasaNLU
+
+        token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
+        return RasaNLU(settings.rasa_url or "", embedded, token=token,
+                       timeout=settings.rasa_timeout)
+    return embedded
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: AsyncEngine
+    engine: Engine
+    directory: Directory
+    content: Content
+    parser: Any
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+async def build_services(
+    settings: Settings,
+    parser: Any = None,
+    migrate: bool | None = None,
+    locales_dir: Path = LOCALES_DIR,
+) -> Services:
+    """Wire the engine; SQLite databases are migrated automatically."""
+    if migrate if migrate is not None else is_sqlite(settings.database_url):
+        await upgrade_async(settings.database_url)
+    db = create_engine(settings.database_url)
+    directory = load_directory(settings.service_file)
+    content = load_content(locales_dir / "faq")
+    parser = parser if parser is not None else build_parser(settings)
+    engine = Engine(
+        SqlUnitOfWorkFactory(session_factory(db)),
+        Catalogs(locales_dir),
+        AsyncUnderstanding(parser),
+        SystemClock(),
+        directory,
+        content,
+        EngineConfig(default_language=settings.default_language),
+    )
+    return Services(settings, db, engine, directory, content, parser)

@@ -1,0 +1,73 @@
+"""The terminal channel: the same engine and database as Telegram, typed in a terminal.
+
+Buttons are shown as numbered options and typing the number presses the button. With
+``--json`` every reply is one JSON line and plain lines are read from standard input, so a script
+can drive a whole conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import TextIO
+
+from domain.engine import Engine
+from domain.messages import Button, ContentType, Inbound, Reply
+
+
+class Shell:
+    def __init__(self, engine: Engine, user_id: int, language: str | None, as_json: bool,
+                 out: TextIO = sys.stdout) -> None:
+        self.engine = engine
+        self.user_id = user_id
+        self.language = language
+        self.as_json = as_json
+        self.out = out
+        self.buttons: list[Button] = []
+
+    def inbound_for(self, line: str) -> Inbound:
+        text = line.strip()
+        if text.isdigit() and self.buttons and 1 <= int(text) <= len(self.buttons):
+            button = self.buttons[int(text) - 1]
+            return Inbound(self.user_id, payload=button.payload, language_hint=self.language,
+                           content_type=ContentType.BUTTON)
+        return Inbound(self.user_id, text=text, language_hint=self.language)
+
+    def show(self, replies: list[Reply]) -> None:
+        self.buttons = [b for reply in replies for row in reply.buttons for b in row]
+        number = 0
+        for reply in replies:
+            if self.as_json:
+                self.out.write(json.dumps(reply.as_dict(), ensure_ascii=False) + "\n")
+                continue
+            self.out.write(f"\n{reply.text}\n")
+            if reply.file:
+                self.out.write(f"[file: {reply.file.filename}]\n")
+            for row in reply.buttons:
+                cells = []
+                for button in row:
+                    number += 1
+                    cells.append(f"[{number}] {button.label}")
+                self.out.write("  " + "   ".join(cells) + "\n")
+        self.out.flush()
+
+    async def run(self, lines: TextIO = sys.stdin) -> int:
+        loop = asyncio.get_running_loop()
+        interactive = lines.isatty() and not self.as_json
+        if interactive:
+            self.out.write("TEAMS assistant — terminal. Type /start, a question, or a number to "
+                           "press a button. Ctrl-D to quit.\n")
+            self.show(await self.engine.handle(Inbound(self.user_id, text="/start",
+                                                       language_hint=self.language)))
+        while True:
+            if interactive:
+                self.out.write("\n> ")
+                self.out.flush()
+            line = await loop.run_in_executor(None, lines.readline)
+            if not line:
+                break
+            if not line.strip():
+                continue
+            self.show(await self.engine.handle(self.inbound_for(line)))
+        return 0

@@ -1,0 +1,480 @@
+"""The conversation engine: one inbound message in, replies out, state in one transaction.
+
+The engine decides what to say; channels (Telegram, the terminal) only carry it. Every piece of
+state it needs is read from and written to the unit of work inside one transaction per message.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domain import payloads
+from domain.content import GROUP_LABELS, GROUPS, TOPIC_GROUP, Content
+from domain.directory import Directory
+from domain.formatting import long_date, opening_hours
+from domain.languages import LANGUAGES, NATIVE_NAMES, normalise_language
+from domain.messages import Button, ContentType, Inbound, Reply
+from domain.model import Citizen, Conversation, TranscriptEntry, referral_from_payload
+from domain.ports import (
+    Clock,
+    ConcurrentUpdate,
+    Translations,
+    Understanding,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from domain.text import Say
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000  # longer inbound texts are cut before understanding; the transcript keeps them
+SWITCH_CONFIDENCE = 0.9  # language identification needed before offering to switch language
+SWITCH_MIN_WORDS = 3
+FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    default_language: str = "it"
+
+
+@dataclass
+class Turn:
+    """Everything one inbound message is handled with."""
+
+    inbound: Inbound
+    citizen: Citizen
+    conversation: Conversation
+    say: Say
+    now: datetime
+    uow: UnitOfWork
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        return self.say.language
+
+    def reply(self, text: str, buttons: list[list[Button]] | None = None, **kw: Any) -> None:
+        self.replies.append(Reply(text=text, buttons=buttons or [], **kw))
+
+
+class Engine:
+    """Handle inbound messages; every dependency is a port."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        translations: Translations,
+        understanding: Understanding,
+        clock: Clock,
+        directory: Directory,
+        content: Content,
+        config: EngineConfig | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.translations = translations
+        self.understanding = understanding
+        self.clock = clock
+        self.directory = directory
+        self.content = content
+        self.config = config or EngineConfig()
+
+    # -- the transaction --------------------------------------------------------------------
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Handle one inbound message; retried when a concurrent update moved the state."""
+        for attempt in range(5):
+            try:
+                return await self._handle_once(inbound)
+            except ConcurrentUpdate:
+                log.info("concurrent update of a conversation, retry %d", attempt + 1)
+        raise ConcurrentUpdate("conversation kept changing under five attempts")
+
+    async def _handle_once(self, inbound: Inbound) -> list[Reply]:
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            citizen = await uow.citizens.get(inbound.user_id)
+            if citizen is None:
+                citizen = Citizen(id=inbound.user_id, first_seen=now, last_seen=now)
+                await uow.citizens.add(citizen)
+            conversation = await uow.conversations.get(citizen.id) or Conversation(citizen.id)
+            language = self._resolve_language(citizen, inbound)
+            citizen.language = language
+            citizen.last_seen = now
+            turn = Turn(inbound, citizen, conversation, Say(self.translations, language), now, uow)
+            kind = "button" if inbound.payload is not None else inbound.content_type.value
+            await uow.transcript.add(TranscriptEntry(
+                citizen.id, "in", kind, inbound.text, inbound.payload, now,
+            ))
+            await self._dispatch(turn)
+            for reply in turn.replies:
+                await uow.transcript.add(TranscriptEntry(
+                    citizen.id, "out", "file" if reply.file else "text", reply.text, None, now,
+                ))
+            await uow.citizens.save(citizen)
+            await uow.conversations.save(conversation)
+            await uow.commit()
+        return turn.replies
+
+    def _resolve_language(self, citizen: Citizen, inbound: Inbound) -> str:
+        """Explicit choice, else remembered, else the client's language, else the default."""
+        if citizen.language in LANGUAGES:
+            return citizen.language  # type: ignore[return-value]
+        return normalise_language(inbound.language_hint) or self.config.default_language
+
+    def _set_language(self, turn: Turn, language: str) -> None:
+        turn.citizen.language = language
+        turn.citizen.language_chosen = True
+        turn.say = Say(self.translations, language)
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    async def _dispatch(self, turn: Turn) -> None:
+        inbound = turn.inbound
+        if inbound.payload is not None:
+            await self._on_payload(turn, inbound.payload)
+        elif inbound.content_type not in (ContentType.TEXT, ContentType.BUTTON):
+            self._on_media(turn)
+        elif not (inbound.text or "").strip():
+            self._main_menu(turn, turn.say._("Please write your question in words."))
+        elif inbound.is_command:
+            await self._on_command(turn, (inbound.text or "").strip())
+        else:
+            await self._on_text(turn, (inbound.text or "").strip()[:MAX_TEXT])
+
+    async def _on_command(self, turn: Turn, text: str) -> None:
+        command, _, argument = text.partition(" ")
+        command = command.split("@", 1)[0].lower()
+        if command == "/start":
+            self._start(turn, argument.strip())
+        elif command == "/language":
+            self._language_menu(turn)
+        elif command == "/menu":
+            self._main_menu(turn)
+        elif command == "/help":
+            self._help(turn)
+        elif command in ("/human", "/operator"):
+            self._human(turn)
+        elif command == "/privacy":
+            self._privacy(turn)
+        else:
+            shown = command if len(command) <= 32 else command[:32] + "…"
+            turn.reply(turn.say._("I don't know the command {command}.", command=shown))
+            self._help(turn)
+
+    async def _on_payload(self, turn: Turn, raw: str) -> None:
+        payload = payloads.parse(raw)
+        if payload is None or not self._payload_is_valid(payload):
+            self._main_menu(turn, turn.say._(
+                "That button is no longer valid. Here is the menu again."
+            ))
+            return
+        verb, arg = payload.verb, payload.arg
+        if verb == "lang":
+            self._set_language(turn, arg or self.config.default_language)
+            self._welcome(turn)
+        elif verb == "keep":
+            turn.conversation.data.setdefault("declined_languages", []).append(arg)
+            self._main_menu(turn, turn.say._("Fine, we continue in this language."))
+        elif verb == "langmenu":
+            self._language_menu(turn)
+        elif verb == "menu":
+            self._main_menu(turn)
+        elif verb == "help":
+            self._help(turn)
+        elif verb == "group":
+            self._group_menu(turn, arg or "")
+        elif verb == "faq":
+            self._answer(turn, arg or "")
+        elif verb == "human":
+            self._human(turn)
+        elif verb in ("yes", "no"):
+            self._on_yes_no(turn, verb == "yes", arg)
+
+    def _payload_is_valid(self, payload: payloads.Payload) -> bool:
+        arg = payload.arg
+        if payload.verb in ("lang", "keep"):
+            return arg in LANGUAGES
+        if payload.verb == "group":
+            return arg in GROUPS
+        if payload.verb == "faq":
+            return arg in TOPIC_GROUP
+        if payload.verb in ("yes", "no"):
+            return arg == "human"
+        return arg is None
+
+    async def _on_text(self, turn: Turn, text: str) -> None:
+        result = await self.understanding.parse(text, turn.language)
+        intent = str(result.get("intent", {}).get("name") or "nlu_fallback")
+        detected = result.get("language") or {}
+        turn.conversation.data["last_intent"] = intent
+        if intent == "emergency":
+            self._emergency(turn)
+            return
+        if self._unsupported_language(turn, text, detected):
+            return
+        if intent in FALLBACK_INTENTS:
+            self._not_understood(turn, intent)
+        else:
+            turn.conversation.data["misunderstood"] = 0
+            self._on_intent(turn, intent)
+        self._maybe_offer_language(turn, text, detected)
+
+    # -- intents ----------------------------------------------------------------------------
+
+    def _on_intent(self, turn: Turn, intent: str) -> None:
+        say = turn.say
+        if intent in TOPIC_GROUP:
+            self._answer(turn, intent)
+        elif intent == "greet":
+            self._main_menu(turn, say._(
+                "Hello! I am the TEAMS automated assistant. How can I help you? Write your "
+                "question or choose a topic."
+            ))
+        elif intent == "goodbye":
+            turn.reply(say._("Goodbye! Write to me whenever you need."))
+        elif intent == "thanks":
+            self._main_menu(turn, say._("You're welcome! Can I help with anything else?"))
+        elif intent in ("affirm", "deny"):
+            pending = turn.conversation.data.pop("pending", None)
+            if pending == "offer_human":
+                self._on_yes_no(turn, intent == "affirm", "human")
+            else:
+                self._main_menu(turn, say._("All right. What would you like to do?"))
+        elif intent == "help_menu":
+            self._help(turn)
+        elif intent == "change_language":
+            self._language_menu(turn)
+        elif intent == "human_handover":
+            self._human(turn)
+        elif intent in ("book_appointment", "my_appointments"):
+            self._appointments_by_office(turn)
+        elif intent == "privacy_data":
+            self._privacy(turn)
+        else:
+            self._not_understood(turn, "nlu_fallback")
+
+    def _not_understood(self, turn: Turn, intent: str) -> None:
+        data = turn.conversation.data
+        data["misunderstood"] = int(data.get("misunderstood", 0)) + 1
+        say = turn.say
+        if data["misunderstood"] >= 2:
+            data["pending"] = "offer_human"
+            turn.reply(
+                say._("I still don't understand, sorry. Would you like to reach a person from "
+                      "the TEAMS service?"),
+                [[Button(say._("Yes, a person"), payloads.make("yes", "human")),
+                  Button(say._("No, show the menu"), payloads.make("no", "human"))]],
+            )
+        elif intent == "out_of_scope":
+            self._main_menu(turn, say._(
+                "I can only help with the TEAMS service and first steps in Italy: documents, "
+                "health, work, school, housing. Choose a topic or ask again:"
+            ))
+        else:
+            self._main_menu(turn, say._(
+                "Sorry, I did not understand. Try with other words, or choose a topic:"
+            ))
+
+    def _on_yes_no(self, turn: Turn, yes: bool, subject: str | None) -> None:
+        turn.conversation.data.pop("pending", None)
+        turn.conversation.data["misunderstood"] = 0
+        if yes and subject == "human":
+            self._human(turn)
+        else:
+            self._main_menu(turn)
+
+    # -- flows ------------------------------------------------------------------------------
+
+    def _start(self, turn: Turn, argument: str) -> None:
+        referral = referral_from_payload(argument)
+        if referral and turn.citizen.referral is None:
+            turn.citizen.referral = referral
+        hint = normalise_language(turn.inbound.language_hint)
+        if turn.citizen.language_chosen or hint:
+            self._welcome(turn)
+        else:
+            self._language_menu(turn)
+
+    def _welcome(self, turn: Turn) -> None:
+        self._main_menu(turn, turn.say._(
+            "Welcome! I am the automated assistant of the TEAMS service: a computer program, "
+            "not a person. I answer first questions about documents, health, work, school and "
+            "housing, and I help you reach the TEAMS staff. Write your question in your own "
+            "words, or choose a topic."
+        ), language_button=True)
+
+    def _language_menu(self, turn: Turn) -> None:
+        buttons = [Button(NATIVE_NAMES[c], payloads.make("lang", c)) for c in LANGUAGES]
+        rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
+        turn.reply(turn.say._("Choose your language:"), rows)
+
+    def _menu_buttons(self, turn: Turn, language_button: bool = False) -> list[list[Button]]:
+        say = turn.say
+        groups = [Button(say._(GROUP_LABELS[g]), payloads.make("group", g)) for g in GROUPS]
+        rows = [groups[i:i + 2] for i in range(0, len(groups), 2)]
+        rows.append([Button(say._("🙋 Talk to a person"), payloads.make("human"))])
+        if language_button:
+            rows.append([Button("🌐 " + say._("Change language"), payloads.make("langmenu"))])
+        return rows
+
+    def _main_menu(self, turn: Turn, text: str | None = None, language_button: bool = False
+                   ) -> None:
+        turn.conversation.state = "idle"
+        turn.reply(text or turn.say._("Main menu. Choose a topic:"),
+                   self._menu_buttons(turn, language_button))
+
+    def _help(self, turn: Turn) -> None:
+        turn.reply(turn.say._(
+            "I am an automated assistant, not a person. Write your question in your own words, "
+            "in your language, or use the buttons.\n\n/menu – main menu\n/language – change "
+            "language\n/human – talk to a person\n/privacy – your data\n/help – this help"
+        ), self._menu_buttons(turn, language_button=True))
+
+    def _group_menu(self, turn: Turn, group: str) -> None:
+        say = turn.say
+        rows = []
+        for topic in GROUPS[group]:
+            label = self._topic_title(turn, topic)
+            rows.append([Button(label, payloads.make("faq", topic))])
+        rows.append([Button("🏠 " + say._("Main menu"), payloads.make("menu"))])
+        turn.reply(say._(GROUP_LABELS[group]), rows)
+
+    def _topic_title(self, turn: Turn, topic: str) -> str:
+        if topic == "faq_teams_service":
+            return turn.say._("What TEAMS is, where, when")
+        answer = self.content.get(turn.language, topic)
+        return answer.title if answer else topic
+
+    def _answer_buttons(self, turn: Turn, topic: str) -> list[list[Button]]:
+        say = turn.say
+        return [
+            [Button(say._("🙋 Talk to a person"), payloads.make("human"))],
+            [Button("⬅️ " + say._("Back"), payloads.make("group", TOPIC_GROUP[topic])),
+             Button("🏠 " + say._("Main menu"), payloads.make("menu"))],
+        ]
+
+    def _answer(self, turn: Turn, topic: str) -> None:
+        say = turn.say
+        if topic == "faq_teams_service":
+            turn.reply(self._about_text(turn), self._answer_buttons(turn, topic))
+            return
+        answer = self.content.get(turn.language, topic)
+        if answer is None:
+            turn.reply(say._(
+                "I don't have an answer on this topic yet. A person from the TEAMS service can "
+                "help you:"
+            ) + "\n\n" + self.directory.contacts_text(), self._answer_buttons(turn, topic))
+            return
+        sources = "\n".join(f"• {s.title}: {s.url}" for s in answer.sources)
+        footer = say._("Official sources:") + "\n" + sources + "\n" + say._(
+            "Last checked: {date}", date=long_date(answer.checked, turn.language)
+        )
+        turn.reply(f"{answer.title}\n\n{say.content(answer.text)}\n\n{footer}",
+                   self._answer_buttons(turn, topic))
+
+    def _about_text(self, turn: Turn) -> str:
+        say, office = turn.say, self.directory.main_office
+        parts = [
+            say._("{service} is the orientation service for foreign citizens. A social worker, "
+                  "an expert in work and job policies and a linguistic-cultural mediator work "
+                  "there. The service is free.", service=self.directory.service.name),
+            say._("Where:") + f"\n{office.name}\n{office.address}",
+        ]
+        if office.how_to_reach:
+            parts.append(say._("How to get there:") + f"\n{office.how_to_reach}")
+        parts.append(say._("Opening hours:") + "\n" + opening_hours(office, turn.language))
+        contacts = "\n".join(x for x in (office.phone, office.email) if x)
+        if contacts:
+            parts.append(say._("Contacts:") + f"\n{contacts}")
+        return "\n\n".join(parts)
+
+    def _human(self, turn: Turn) -> None:
+        office = self.directory.main_office
+        turn.reply(
+            turn.say._("A person from the TEAMS service can help you. Contact the office:")
+            + "\n\n" + self.directory.contacts_text() + "\n\n" + turn.say._("Opening hours:")
+            + "\n" + opening_hours(office, turn.language),
+            [[Button("🏠 " + turn.say._("Main menu"), payloads.make("menu"))]],
+        )
+
+    def _appointments_by_office(self, turn: Turn) -> None:
+        turn.reply(
+            turn.say._("To make, check or change an appointment, contact the TEAMS office:")
+            + "\n\n" + self.directory.contacts_text(),
+            [[Button("🏠 " + turn.say._("Main menu"), payloads.make("menu"))]],
+        )
+
+    def _privacy(self, turn: Turn) -> None:
+        service = self.directory.service
+        turn.reply(turn.say._(
+            "This chat is an automated assistant of {service}. The data controller is "
+            "{controller} (data protection officer: {dpo}). We use what you write only to answer "
+            "you and to help the TEAMS staff help you. We keep your messages for {days} days "
+            "after your last message. You can ask to see or to delete your data at any time. "
+            "Full notice: {url}",
+            service=service.name, controller=service.controller, dpo=service.dpo_contact,
+            days=service.retention_days, url=service.privacy_notice_url,
+        ), [[Button("🏠 " + turn.say._("Main menu"), payloads.make("menu"))]])
+
+    def _emergency(self, turn: Turn) -> None:
+        say = turn.say
+        lines = [
+            say._("If you or someone else is in danger now, call {number}. It is free, from any "
+                  "phone, day and night.", number="112"),
+            say._("Violence or stalking against women: call {number}, free, day and night, in "
+                  "several languages.", number="1522"),
+        ]
+        for contact in self.directory.emergency_contacts:
+            details = ", ".join(x for x in (contact.phone, contact.hours) if x)
+            lines.append(f"• {contact.name}: {details}")
+        turn.reply("🚨 " + "\n\n".join(lines),
+                   [[Button(say._("🙋 Talk to a person"), payloads.make("human"))]],
+                   event="emergency")
+
+    def _on_media(self, turn: Turn) -> None:
+        say, kind = turn.say, turn.inbound.content_type
+        if kind in (ContentType.VOICE, ContentType.AUDIO):
+            text = say._("I can't listen to voice messages yet. Please write your question in "
+                         "words, in your language, or choose a topic.")
+        elif kind == ContentType.STICKER:
+            text = say._("Nice sticker! I understand only written words. Write your question "
+                         "or choose a topic.")
+        elif kind in (ContentType.PHOTO, ContentType.VIDEO, ContentType.DOCUMENT):
+            text = say._("I can't read photos, videos or files. Please don't send documents "
+                         "here: write your question in words, or choose a topic.")
+        else:
+            text = say._("I can only read written messages. Write your question or choose "
+                         "a topic.")
+        self._main_menu(turn, text)
+
+    # -- languages --------------------------------------------------------------------------
+
+    def _unsupported_language(self, turn: Turn, text: str, detected: dict[str, Any]) -> bool:
+        code = detected.get("code")
+        if (code and code not in LANGUAGES and float(detected.get("confidence", 0)) >= 0.9
+                and len(text.split()) >= SWITCH_MIN_WORDS):
+            turn.reply(
+                "Sorry, I can't speak this language yet. Please choose one of these languages.\n"
+                "Mi dispiace, non parlo ancora questa lingua. Scegli una di queste lingue."
+            )
+            self._language_menu(turn)
+            return True
+        return False
+
+    def _maybe_offer_language(self, turn: Turn, text: str, detected: dict[str, Any]) -> None:
+        code = detected.get("code")
+        declined = turn.conversation.data.get("declined_languages", [])
+        if (code in LANGUAGES and code != turn.language and code not in declined
+                and float(detected.get("confidence", 0)) >= SWITCH_CONFIDENCE
+                and len(text.split()) >= SWITCH_MIN_WORDS):
+            theirs = Say(self.translations, code)
+            turn.reply(
+                theirs._("It looks like you write in {language}. Shall we continue in "
+                         "{language}?", language=NATIVE_NAMES[code]),
+                [[Button(theirs._("Yes"), payloads.make("lang", code)),
+                  Button(theirs._("No"), payloads.make("keep", code))]],
+            )

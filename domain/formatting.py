@@ -1,0 +1,30 @@
+"""Locale-aware dates, times and opening hours (Babel), in the service's time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.dates import format_date, get_day_names
+
+from domain.directory import WEEKDAYS, Office
+from domain.languages import isolate
+
+
+def long_date(value: date, language: str) -> str:
+    return format_date(value, format="long", locale=language)
+
+
+def opening_hours(office: Office, language: str) -> str:
+    """One line per open weekday, e.g. ``mar 09:00–13:00, 14:30–17:30``."""
+    names = get_day_names("wide", locale=language)
+    lines = []
+    for index, day in enumerate(WEEKDAYS):
+        windows = office.opening_hours.get(day)  # type: ignore[call-overload]
+        if windows:
+            spans = ", ".join(w.replace("-", "–") for w in windows)
+            lines.append(f"{names[index]}: {isolate(spans, language)}")
+    return "\n".join(lines)
+
+
+def local_now(now: datetime, tz: object) -> datetime:
+    return now.astimezone(tz)  # type: ignore[arg-type]

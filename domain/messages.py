@@ -1,0 +1,70 @@
+"""What goes into the engine and what comes out of it: plain data, no framework types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ContentType(StrEnum):
+    TEXT = "text"
+    BUTTON = "button"
+    STICKER = "sticker"
+    VOICE = "voice"
+    AUDIO = "audio"
+    PHOTO = "photo"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    LOCATION = "location"
+    CONTACT = "contact"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a citizen did: typed a text or command, pressed a button, or sent media."""
+
+    user_id: int
+    text: str | None = None
+    payload: str | None = None
+    language_hint: str | None = None
+    content_type: ContentType = ContentType.TEXT
+
+    @property
+    def is_command(self) -> bool:
+        return bool(self.text) and self.text.startswith("/")  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class OutFile:
+    filename: str
+    content: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message the assistant sends back. ``event`` tells the channel about side effects."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    file: OutFile | None = None
+    event: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of the terminal channel: text, buttons, file."""
+        return {
+            "text": self.text,
+            "buttons": [
+                [{"label": b.label, "payload": b.payload} for b in row] for row in self.buttons
+            ],
+            "file": None if self.file is None else {
+                "filename": self.file.filename, "mime_type": self.file.mime_type,
+            },
+        }

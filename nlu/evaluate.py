@@ -1,0 +1,101 @@
+"""Score the NLU on Rasa NLU YAML files: intents, languages, emergency recall, confusions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nlu.training import Example, collect, read_file
+
+
+def macro_f1(gold: list[str], predicted: list[str]) -> float:
+    labels = sorted(set(gold))
+    scores = []
+    for label in labels:
+        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p == label)
+        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if g != label and p == label)
+        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p != label)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0)
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def _score(examples: list[Example], results: list[dict[str, Any]]) -> dict[str, Any]:
+    gold = [e.intent for e in examples]
+    predicted = [r["intent"]["name"] for r in results]
+    n = len(gold)
+    emergencies = [i for i, g in enumerate(gold) if g == "emergency"]
+    with_lang = [i for i, e in enumerate(examples) if e.language]
+    out: dict[str, Any] = {
+        "examples": n,
+        "accuracy": round(sum(g == p for g, p in zip(gold, predicted, strict=True)) / n, 4)
+        if n else None,
+        "macro_f1": round(macro_f1(gold, predicted), 4) if n else None,
+        "language_accuracy": round(
+            sum(results[i]["language"]["code"] == examples[i].language for i in with_lang)
+            / len(with_lang), 4) if with_lang else None,
+        "emergency_recall": round(
+            sum(predicted[i] == "emergency" for i in emergencies) / len(emergencies), 4)
+        if emergencies else None,
+        "emergency_false_alarms": sum(
+            1 for g, p in zip(gold, predicted, strict=True) if p == "emergency" and g != p),
+    }
+    return out
+
+
+def evaluate(
+    paths: list[Path],
+    parse: Callable[[str, str | None], dict[str, Any]],
+    use_hint: bool = False,
+) -> dict[str, Any]:
+    """Parse every example of every file; report overall and per file.
+
+    ``use_hint`` passes the file's language as the conversation language, as in a chat where
+    the citizen already chose it; by default identification gets no help.
+    """
+    all_examples: list[Example] = []
+    all_results: list[dict[str, Any]] = []
+    files: dict[str, Any] = {}
+    for path in collect(paths):
+        examples = read_file(path)
+        results = [parse(e.text, e.language if use_hint else None) for e in examples]
+        files[path.name] = _score(examples, results)
+        all_examples += examples
+        all_results += results
+    report = _score(all_examples, all_results)
+    confusions = Counter(
+        (e.intent, r["intent"]["name"]) for e, r in zip(all_examples, all_results, strict=True)
+        if e.intent != r["intent"]["name"]
+    )
+    report["confusions"] = [
+        {"gold": g, "predicted": p, "count": c} for (g, p), c in confusions.most_common(15)
+    ]
+    report["errors"] = [
+        {"file": e.source, "text": e.text, "gold": e.intent, "predicted": r["intent"]["name"]}
+        for e, r in zip(all_examples, all_results, strict=True) if e.intent != r["intent"]["name"]
+    ]
+    report["files"] = files
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    def pct(x: Any) -> str:
+        return "-" if x is None else f"{x:.3f}"
+
+    lines = [f"{'file':<12} {'n':>5} {'accuracy':>9} {'macro_f1':>9} {'language':>9} "
+             f"{'emerg.rec':>9}"]
+    for name, s in report["files"].items():
+        lines.append(f"{name:<12} {s['examples']:>5} {pct(s['accuracy']):>9} "
+                     f"{pct(s['macro_f1']):>9} {pct(s['language_accuracy']):>9} "
+                     f"{pct(s['emergency_recall']):>9}")
+    lines.append(f"{'overall':<12} {report['examples']:>5} {pct(report['accuracy']):>9} "
+                 f"{pct(report['macro_f1']):>9} {pct(report['language_accuracy']):>9} "
+                 f"{pct(report['emergency_recall']):>9}")
+    if report["confusions"]:
+        lines.append("\nmost frequent confusions (gold -> predicted):")
+        for c in report["confusions"][:10]:
+            lines.append(f"  {c['count']:>3}  {c['gold']} -> {c['predicted']}")
+    return "\n".join(lines)

@@ -1,0 +1,219 @@
+"""The engine with in-memory fakes: dialogue tables in several languages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from domain import payloads
+from domain.content import GROUPS, Content
+from domain.directory import Directory
+from domain.engine import Engine
+from domain.languages import FSI, LANGUAGES, NATIVE_NAMES, PDI
+from domain.messages import ContentType, Inbound, Reply
+from tests.fakes import EchoTranslations, FakeUowFactory, FixedClock, KeywordUnderstanding
+
+INTENTS = {
+    "fiscale": "faq_tax_code", "emergenza": "emergency", "ciao": "greet", "calcio": "out_of_scope",
+    "persona": "human_handover", "lingua": "change_language", "si": "affirm",
+    "appuntamento": "book_appointment", "dati": "privacy_data", "grazie": "thanks",
+}
+
+
+@pytest.fixture
+def uow() -> FakeUowFactory:
+    return FakeUowFactory()
+
+
+@pytest.fixture
+def understanding() -> KeywordUnderstanding:
+    return KeywordUnderstanding(INTENTS, language={"hello there friend": "en",
+                                                   "привіт друже як справи": "uk",
+                                                   "здравствуйте как дела друг": "ru"})
+
+
+@pytest.fixture
+def engine(uow: FakeUowFactory, understanding: KeywordUnderstanding, directory: Directory,
+           content: Content) -> Engine:
+    return Engine(uow, EchoTranslations(), understanding, FixedClock(), directory, content)
+
+
+def payloads_of(replies: list[Reply]) -> list[str]:
+    return [b.payload for r in replies for row in r.buttons for b in row]
+
+
+async def say(engine: Engine, text: str | None = None, payload: str | None = None,
+              user: int = 7, hint: str | None = None,
+              kind: ContentType = ContentType.TEXT) -> list[Reply]:
+    return await engine.handle(Inbound(user, text=text, payload=payload, language_hint=hint,
+                                       content_type=kind))
+
+
+async def test_start_without_a_known_client_language_shows_the_language_menu(engine):
+    replies = await say(engine, "/start")
+    labels = [b.label for r in replies for row in r.buttons for b in row]
+    assert labels == [NATIVE_NAMES[c] for c in LANGUAGES]
+    assert payloads_of(replies) == [f"lang:{c}" for c in LANGUAGES]
+
+
+async def test_choosing_a_language_welcomes_as_an_automated_assistant(engine, uow):
+    replies = await say(engine, payload="lang:ar")
+    assert replies[0].text.startswith("[ar] Welcome! I am the automated assistant")
+    assert "group:documents" in payloads_of(replies)
+    citizen = uow.store.citizens[7]
+    assert (citizen.language, citizen.language_chosen) == ("ar", True)
+
+
+@pytest.mark.parametrize(("payload", "referral"), [
+    ("servizi_sociali", "servizi_sociali"), ("centro_impiego", "centro_impiego"),
+    ("sportello_immigrazione", "sportello_immigrazione"), ("flyer-2026", "other"),
+    ("", None),
+])
+async def test_start_records_the_deep_link_as_referral_source(engine, uow, payload, referral):
+    await say(engine, f"/start {payload}".strip(), hint="fr")
+    assert uow.store.citizens[7].referral == referral
+
+
+async def test_a_later_start_does_not_overwrite_the_first_referral(engine, uow):
+    await say(engine, "/start centro_impiego", hint="en")
+    await say(engine, "/start servizi_sociali", hint="en")
+    assert uow.store.citizens[7].referral == "centro_impiego"
+
+
+async def test_language_is_choice_then_remembered_then_client_then_default(engine, uow):
+    replies = await say(engine, "/menu", user=1)
+    assert replies[0].text.startswith("[it]")  # nothing known: the default
+    replies = await say(engine, "/menu", user=2, hint="uk-UA")
+    assert replies[0].text.startswith("[uk]")  # the client's language
+    replies = await say(engine, "/menu", user=2, hint="fr")
+    assert replies[0].text.startswith("[uk]")  # remembered beats a new client hint
+    await say(engine, payload="lang:bn", user=2)
+    replies = await say(engine, "/menu", user=2, hint="fr")
+    assert replies[0].text.startswith("[bn]")  # the explicit choice
+    replies = await say(engine, "/menu", user=3, hint="de")
+    assert replies[0].text.startswith("[it]")  # not a launch language: the default
+
+
+async def test_every_faq_answer_is_reachable_in_three_taps_with_back_and_home(engine):
+    for group, topics in GROUPS.items():
+        first = await say(engine, "/menu", hint="en")
+        assert f"group:{group}" in payloads_of(first)
+        second = await say(engine, payload=f"group:{group}")
+        for topic in topics:
+            assert f"faq:{topic}" in payloads_of(second)
+            third = await say(engine, payload=f"faq:{topic}")
+            buttons = payloads_of(third)
+            assert {"human", f"group:{group}", "menu"} <= set(buttons)
+            assert len(third[0].text) <= 4096
+
+
+async def test_faq_answer_carries_its_official_sources_and_date(engine):
+    reply = (await say(engine, payload="faq:faq_tax_code", hint="en"))[0]
+    assert "Official sources:" in reply.text
+    assert "https://www.agenziaentrate.gov.it" in reply.text
+    assert "Last checked:" in reply.text
+
+
+async def test_about_teams_comes_from_the_service_directory(engine, directory):
+    reply = (await say(engine, payload="faq:faq_teams_service", hint="en"))[0]
+    assert directory.main_office.address in reply.text
+    assert "EXAMPLE" in reply.text
+
+
+async def test_free_text_reaches_the_faq_answer(engine, understanding):
+    replies = await say(engine, "codice fiscale??", hint="en")
+    assert replies[0].text.startswith("Tax code") or "codice fiscale" in replies[0].text.lower()
+    assert understanding.calls[-1] == ("codice fiscale??", "en")
+
+
+async def test_emergency_answers_at_once_with_112_and_1522(engine):
+    replies = await say(engine, "emergenza aiuto", hint="ur")
+    assert replies[0].event == "emergency"
+    assert "112" in replies[0].text and "1522" in replies[0].text
+    assert f"{FSI}112{PDI}" in replies[0].text  # numbers isolated inside right-to-left text
+
+
+async def test_two_misunderstandings_in_a_row_offer_a_person(engine):
+    first = await say(engine, "qwerty", hint="en")
+    assert "human" not in [p for p in payloads_of(first) if p.startswith("yes")]
+    second = await say(engine, "asdfgh", hint="en")
+    assert "yes:human" in payloads_of(second)
+    accepted = await say(engine, "si", hint="en")  # "yes" in words accepts the offer
+    assert "Contact the office" in accepted[0].text
+
+
+async def test_an_understood_message_resets_the_misunderstanding_count(engine):
+    await say(engine, "qwerty", hint="en")
+    await say(engine, "ciao", hint="en")
+    replies = await say(engine, "asdfgh", hint="en")
+    assert "yes:human" not in payloads_of(replies)
+
+
+@pytest.mark.parametrize("raw", [
+    "faq:faq_nonexistent", "lang:xx", "group:../../etc", "drop table", "x" * 65, "",
+    "menu:extra", "yes:bomb", "\u202eevil",
+])
+async def test_stale_or_forged_button_data_gets_a_kind_answer(engine, raw):
+    replies = await say(engine, payload=raw, hint="es", kind=ContentType.BUTTON)
+    assert replies[0].text == "[es] That button is no longer valid. Here is the menu again."
+    assert "group:documents" in payloads_of(replies)
+
+
+@pytest.mark.parametrize("kind", [ContentType.STICKER, ContentType.VOICE, ContentType.PHOTO,
+                                  ContentType.DOCUMENT, ContentType.LOCATION])
+async def test_media_gets_a_kind_answer_in_the_citizens_language(engine, kind):
+    replies = await say(engine, None, hint="sq", kind=kind)
+    assert replies[0].text.startswith("[sq] ")
+    assert "group:documents" in payloads_of(replies)
+
+
+async def test_unknown_command_says_so_and_shows_help(engine):
+    replies = await say(engine, "/frobnicate now", hint="en")
+    assert replies[0].text == "I don't know the command /frobnicate."
+    assert "/menu" in replies[1].text
+
+
+async def test_a_four_thousand_character_message_is_understood_and_kept(engine, uow,
+                                                                         understanding):
+    text = "codice fiscale " + "a" * 4500
+    await say(engine, text, hint="en")
+    assert len(understanding.calls[-1][0]) <= 4000
+    assert uow.store.transcript[0].text == text  # the transcript keeps all of it
+
+
+async def test_confident_other_language_is_offered_not_imposed(engine, uow):
+    await say(engine, payload="lang:it")
+    replies = await say(engine, "привіт друже як справи")
+    offer = replies[-1]
+    assert offer.text.startswith("[uk] It looks like you write in Українська")
+    assert payloads_of([offer]) == ["lang:uk", "keep:uk"]
+    assert uow.store.citizens[7].language == "it"
+    await say(engine, payload="keep:uk")
+    replies = await say(engine, "привіт друже як справи")
+    assert not any(r.text.startswith("[uk] It looks like") for r in replies)
+
+
+async def test_an_unsupported_language_is_answered_in_english_and_italian(engine):
+    replies = await say(engine, "здравствуйте как дела друг", hint="it")
+    assert "Sorry, I can't speak this language yet" in replies[0].text
+    assert "Mi dispiace" in replies[0].text
+    assert payloads_of(replies)[:1] == ["lang:it"]
+
+
+async def test_every_message_and_reply_is_in_the_transcript_in_order(engine, uow):
+    await say(engine, "/start", hint="en")
+    await say(engine, payload=payloads.make("group", "health"))
+    directions = [(e.direction, e.kind) for e in uow.store.transcript]
+    assert directions == [("in", "text"), ("out", "text"), ("in", "button"), ("out", "text")]
+
+
+def test_importing_the_domain_imports_neither_telegram_nor_sqlalchemy():
+    code = (
+        "import sys, domain.engine, domain.content, domain.directory, domain.ports, "
+        "domain.formatting, domain.payloads\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('telegram', 'sqlalchemy')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,217 @@
+"""In-memory fakes of the domain's ports, and a Bot API fake for PTB's HTTP layer."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, ClassVar
+
+from telegram.request import BaseRequest, RequestData
+
+from domain.model import Citizen, Conversation, TranscriptEntry
+from domain.ports import ConcurrentUpdate
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.citizens: dict[int, Citizen] = {}
+        self.conversations: dict[int, Conversation] = {}
+        self.transcript: list[TranscriptEntry] = []
+
+
+class FakeCitizens:
+    def __init__(self, pending: dict[int, Citizen], store: FakeStore) -> None:
+        self.pending, self.store = pending, store
+
+    async def get(self, citizen_id: int) -> Citizen | None:
+        found = self.store.citizens.get(citizen_id)
+        return copy.deepcopy(found) if found else None
+
+    async def add(self, citizen: Citizen) -> None:
+        self.pending[citizen.id] = citizen
+
+    async def save(self, citizen: Citizen) -> None:
+        self.pending[citizen.id] = citizen
+
+
+class FakeConversations:
+    def __init__(self, pending: dict[int, Conversation], store: FakeStore) -> None:
+        self.pending, self.store = pending, store
+
+    async def get(self, citizen_id: int) -> Conversation | None:
+        found = self.store.conversations.get(citizen_id)
+        return copy.deepcopy(found) if found else None
+
+    async def save(self, conversation: Conversation) -> None:
+        current = self.store.conversations.get(conversation.citizen_id)
+        if (current.version if current else 0) != conversation.version:
+            raise ConcurrentUpdate(str(conversation.citizen_id))
+        conversation.version += 1
+        self.pending[conversation.citizen_id] = copy.deepcopy(conversation)
+
+
+class FakeTranscript:
+    def __init__(self, pending: list[TranscriptEntry], store: FakeStore) -> None:
+        self.pending, self.store = pending, store
+
+    async def add(self, entry: TranscriptEntry) -> None:
+        self.pending.append(entry)
+
+    async def recent(self, citizen_id: int, limit: int) -> Sequence[TranscriptEntry]:
+        return [e for e in self.store.transcript if e.citizen_id == citizen_id][-limit:]
+
+
+class FakeUnitOfWork:
+    """Changes become visible in the store only on commit, like a transaction."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.committed = False
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self._citizens: dict[int, Citizen] = {}
+        self._conversations: dict[int, Conversation] = {}
+        self._transcript: list[TranscriptEntry] = []
+        self.citizens = FakeCitizens(self._citizens, self.store)
+        self.conversations = FakeConversations(self._conversations, self.store)
+        self.transcript = FakeTranscript(self._transcript, self.store)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        pass
+
+    async def commit(self) -> None:
+        self.store.citizens.update(copy.deepcopy(self._citizens))
+        self.store.conversations.update(copy.deepcopy(self._conversations))
+        self.store.transcript.extend(self._transcript)
+        self.committed = True
+
+    async def rollback(self) -> None:
+        self._citizens.clear()
+
+
+class FakeUowFactory:
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self.store = store or FakeStore()
+
+    def __call__(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.store)
+
+
+class EchoTranslations:
+    """Source strings, marked with the language so a test sees which language was used."""
+
+    def __init__(self, mark: bool = True) -> None:
+        self.mark = mark
+
+    def gettext(self, language: str, message: str) -> str:
+        return f"[{language}] {message}" if self.mark and language != "en" else message
+
+    def ngettext(self, language: str, singular: str, plural: str, n: int) -> str:
+        return self.gettext(language, singular if n == 1 else plural)
+
+
+class KeywordUnderstanding:
+    """A fake NLU: the first listed keyword found in the text decides the intent."""
+
+    def __init__(self, table: dict[str, str], language: dict[str, str] | None = None) -> None:
+        self.table = table
+        self.language = language or {}
+        self.calls: list[tuple[str, str | None]] = []
+
+    async def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
+        self.calls.append((text, language_hint))
+        name = next((i for k, i in self.table.items() if k in text.lower()), "nlu_fallback")
+        code = next((c for k, c in self.language.items() if k in text.lower()), language_hint)
+        return {"text": text, "intent": {"name": name, "confidence": 0.9},
+                "intent_ranking": [], "entities": [],
+                "language": {"code": code, "confidence": 0.95}}
+
+
+class FixedClock:
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kw: float) -> None:
+        self.current += timedelta(**kw)
+
+
+class FakeBotAPI(BaseRequest):
+    """Answers like the Bot API and records every call, so no test touches the network."""
+
+    BOT: ClassVar[dict[str, Any]] = {
+        "id": 999000, "is_bot": True, "first_name": "TEAMS", "username": "teams_test_bot",
+        "can_join_groups": True, "can_read_all_group_messages": False,
+        "supports_inline_queries": False,
+    }
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.message_id = 1000
+        self.blocked: set[int] = set()
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == method]
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         read_timeout: Any = None, write_timeout: Any = None,
+                         connect_timeout: Any = None, pool_timeout: Any = None
+                         ) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        params: dict[str, Any] = {}
+        if request_data is not None:
+            params = dict(request_data.parameters)
+            for key, value in list(params.items()):
+                if isinstance(value, str) and value[:1] in "[{":
+                    try:
+                        params[key] = json.loads(value)
+                    except ValueError:
+                        pass
+        self.calls.append((name, params))
+        chat_id = params.get("chat_id")
+        if chat_id is not None and int(chat_id) in self.blocked:
+            return 403, json.dumps({"ok": False, "error_code": 403,
+                                    "description": "Forbidden: bot was blocked by the user"}
+                                   ).encode()
+        return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
+
+    def _result(self, name: str, params: dict[str, Any]) -> Any:
+        if name == "getMe":
+            return self.BOT
+        if name in ("sendMessage", "sendDocument", "copyMessage"):
+            self.message_id += 1
+            chat_id = int(params.get("chat_id", 0))
+            message: dict[str, Any] = {
+                "message_id": self.message_id, "date": 1764147600,
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "from": {k: self.BOT[k] for k in ("id", "is_bot", "first_name", "username")},
+            }
+            if name == "sendMessage":
+                message["text"] = params.get("text", "")
+            if name == "sendDocument":
+                message["document"] = {"file_id": "f1", "file_unique_id": "u1",
+                                       "file_name": "x.ics"}
+            if name == "copyMessage":
+                return {"message_id": self.message_id}
+            return message
+        return True

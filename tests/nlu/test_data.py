@@ -1,0 +1,65 @@
+"""The training data and dev set: complete, consistent with the intent catalogue, disjoint."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from domain.languages import LANGUAGES
+from nlu.training import (
+    DATA_DIR,
+    DEV_DIR,
+    TrainingDataError,
+    emergency_keywords,
+    intent_catalogue,
+    read_file,
+)
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "intents.yml"
+
+
+def test_the_intent_catalogue_matches_the_shared_contract():
+    if not SHARED.exists():
+        pytest.skip("../shared/intents.yml is not beside this checkout")
+    shared = yaml.safe_load(SHARED.read_text(encoding="utf-8"))
+    assert list(shared["intents"]) == list(intent_catalogue())
+    assert tuple(shared["languages"]) == LANGUAGES
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_intent_has_at_least_15_training_examples(language):
+    examples = read_file(DATA_DIR / f"{language}.yml")
+    counts = Counter(e.intent for e in examples)
+    assert set(counts) == set(intent_catalogue())
+    assert min(counts.values()) >= 15
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_dev_set_covers_every_intent_and_is_never_trained_on(language):
+    dev = read_file(DEV_DIR / f"{language}.yml")
+    assert {e.intent for e in dev} == set(intent_catalogue())
+    training = {e.text.casefold() for e in read_file(DATA_DIR / f"{language}.yml")}
+    overlap = [e.text for e in dev if e.text.casefold() in training]
+    assert len(overlap) <= 0.02 * len(dev), overlap
+
+
+def test_every_launch_language_has_an_emergency_keyword_list():
+    lists = emergency_keywords()
+    assert set(lists) == set(LANGUAGES)
+    assert all(len(words) >= 20 for words in lists.values())
+
+
+def test_a_malformed_training_file_names_the_file_and_line(tmp_path):
+    path = tmp_path / "it.yml"
+    path.write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - ciao\n'
+                    "- intent: thanks\n  examples: [grazie]\n", encoding="utf-8")
+    with pytest.raises(TrainingDataError) as caught:
+        read_file(path)
+    assert f"{path}, line 7" in str(caught.value)
+    path.write_text("nlu:\n- intent: greet\n  examples: |\n  - : [\n", encoding="utf-8")
+    with pytest.raises(TrainingDataError) as caught:
+        read_file(path)
+    assert str(path) in str(caught.value) and "line" in str(caught.value)

@@ -1,0 +1,87 @@
+"""The embedded NLU: Rasa-shaped results, languages, the emergency safety net."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlu.embedded import KeywordNet
+from nlu.langid import dominant_script
+
+
+def test_the_result_has_the_shape_of_rasa_parse_plus_language(real_nlu):
+    result = real_nlu.parse("dove si fa il codice fiscale?")
+    assert set(result) >= {"text", "intent", "intent_ranking", "entities", "language"}
+    assert result["intent"]["name"] == "faq_tax_code"
+    assert 0 < result["intent"]["confidence"] <= 1
+    confidences = [r["confidence"] for r in result["intent_ranking"]]
+    assert confidences == sorted(confidences, reverse=True)
+    assert result["language"]["code"] == "it" and result["entities"] == []
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Where do I get a tax code?", "faq_tax_code"),
+    ("je cherche du travail, comment marche le centro per l'impiego", "faq_job_search"),
+    ("¿dónde puedo aprender italiano gratis?", "faq_italian_courses"),
+    ("كيف أجدد permesso di soggiorno منتهي", "faq_permit_renewal"),
+    ("我想给孩子报名上学", "faq_school_enrollment"),
+    ("хочу поговорити з живою людиною", "human_handover"),
+    ("ami kaj khujchi", "faq_job_search"),
+])
+def test_free_text_in_several_languages_finds_its_intent(real_nlu, text, intent):
+    assert real_nlu.parse(text)["intent"]["name"] == intent
+
+
+@pytest.mark.parametrize("text", [
+    "mio marito mi picchia, ho paura",
+    "I am in danger, someone is hurting me",
+    "il me frappe tous les soirs",
+    "no quiero vivir más",
+    "زوجي يضربني كل يوم",
+    "mera shohar mujhe marta hai",
+    "він мене б'є і погрожує",
+    "我老板扣了我的护照不让我走",
+    "ਮੇਰਾ ਪਤੀ ਮੈਨੂੰ ਕੁੱਟਦਾ ਹੈ",
+])
+def test_emergencies_are_not_missed(real_nlu, text):
+    assert real_nlu.parse(text)["intent"]["name"] == "emergency"
+
+
+def test_low_confidence_gives_nlu_fallback_like_rasa(real_nlu):
+    result = real_nlu.parse("zxqv blorp")
+    if result["intent"]["name"] == "nlu_fallback":
+        assert result["intent_ranking"][0]["name"] == "nlu_fallback"
+    else:
+        assert result["intent"]["confidence"] >= real_nlu.config.fallback_threshold
+
+
+@pytest.mark.parametrize(("text", "hint", "code"), [
+    ("Buongiorno, vorrei sapere come rinnovare il permesso", None, "it"),
+    ("Hello, I would like to know how to renew my permit", None, "en"),
+    ("Mirëdita, si mund ta rinovoj lejen e qëndrimit", None, "sq"),
+    ("Bună ziua, cum pot să reînnoiesc permisul de ședere", None, "ro"),
+    ("আমি কাজ খুঁজছি", None, "bn"),
+    ("ਮੈਨੂੰ ਕੰਮ ਚਾਹੀਦਾ ਹੈ", None, "pa"),
+    ("مجھے کام چاہیے", None, "ur"),
+    ("grazie", "fr", "fr"),  # one word leans on the conversation language
+    ("ok", "ro", "ro"),
+])
+def test_language_identification(real_nlu, text, hint, code):
+    assert real_nlu.parse(text, hint)["language"]["code"] == code
+
+
+def test_an_unsupported_language_is_recognised(real_nlu):
+    result = real_nlu.parse("Здравствуйте, мне нужна помощь с документами")
+    assert result["language"]["code"] == "ru"
+
+
+def test_keywords_match_at_word_starts_only():
+    net = KeywordNet({"en": ["kill", "rape"], "zh": ["打我"]})
+    assert net.match("he wants to kill me") == "kill"
+    assert net.match("I have skills in therapeutic massage") is None
+    assert net.match("他打我") == "打我"
+
+
+def test_scripts_are_told_apart():
+    assert dominant_script("codice fiscale کہاں") == "latin"
+    assert dominant_script("کوڈ فسکالے کہاں ہے") == "arabic"
+    assert dominant_script("123 !!") is None

@@ -1,0 +1,41 @@
+"""The terminal channel, driven by a script through standard input, as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_shell(tmp_path: Path, lines: list[str], *args: str) -> list[dict]:
+    env = {**os.environ, "TEAMS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "shell", "--json", *args],
+        input="\n".join(lines) + "\n", capture_output=True, text=True, env=env, cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_a_script_drives_a_whole_conversation_in_json(real_nlu, tmp_path):
+    replies = run_shell(tmp_path, ["/start servizi_sociali", "11", "/menu"], "--user", "77")
+    assert [b["payload"] for b in replies[0]["buttons"][0]] == ["lang:it", "lang:en", "lang:fr"]
+    assert replies[0]["file"] is None
+    # "11" pressed the 11th button of the language menu: বাংলা
+    assert replies[1]["buttons"][0][0]["payload"] == "group:documents"
+    assert replies[2]["buttons"][-1][0]["payload"] == "human"
+
+
+def test_the_conversation_survives_a_new_process(real_nlu, tmp_path):
+    run_shell(tmp_path, ["/start", "5"], "--user", "78")  # chooses العربية
+    replies = run_shell(tmp_path, ["/menu"], "--user", "78")
+    first = run_shell(tmp_path, ["/menu"], "--user", "79", "--lang", "ar")
+    assert replies[0]["text"] == first[0]["text"]  # the same Arabic menu text
+
+
+def test_free_text_reaches_an_answer_with_its_source(real_nlu, tmp_path):
+    replies = run_shell(tmp_path, ["How do I get a tax code?"], "--lang", "en")
+    assert "agenziaentrate.gov.it" in replies[0]["text"]
