@@ -39,8 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = nlu_sub.add_parser("evaluate", help="score Rasa NLU YAML files named <lang>.yml")
     evaluate.add_argument("paths", nargs="+", type=Path)
     evaluate.add_argument("--json", action="store_true")
-    evaluate.add_argument("--hint", action="store_true",
-                          help="pass each file's language as the conversation language")
+    evaluate.add_argument("--no-hint", action="store_true",
+                          help="do not pass each file's language as the conversation language")
     evaluate.add_argument("--errors", action="store_true", help="list every wrong example")
     nlu_sub.add_parser("train", help="train the embedded model now (otherwise on first start)")
     export = nlu_sub.add_parser("export-rasa", help="write a Rasa 3.x project")
@@ -95,7 +95,7 @@ def _nlu(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     from nlu.evaluate import evaluate, format_report
 
-    report = evaluate(args.paths, parser.parse, use_hint=args.hint)
+    report = evaluate(args.paths, parser.parse, use_hint=not args.no_hint)
     if not args.errors:
         report.pop("errors")
     if args.json:

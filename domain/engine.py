@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4000  # longer inbound texts are cut before understanding; the transcript keeps them
 SWITCH_CONFIDENCE = 0.9  # language identification needed before offering to switch language
 SWITCH_MIN_WORDS = 3
+ALSO_ANSWER_CONFIDENCE = 0.5  # after an emergency reply, also answer a confident question
 FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 
 
@@ -213,6 +214,12 @@ class Engine:
         turn.conversation.data["last_intent"] = intent
         if intent == "emergency":
             self._emergency(turn)
+            # A false alarm costs little when the question still gets its answer.
+            ranking = result.get("intent_ranking") or []
+            top = ranking[0] if ranking else {}
+            if (top.get("name") not in (None, "emergency", *FALLBACK_INTENTS)
+                    and float(top.get("confidence", 0)) >= ALSO_ANSWER_CONFIDENCE):
+                self._on_intent(turn, str(top["name"]))
             return
         if self._unsupported_language(turn, text, detected):
             return

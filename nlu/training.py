@@ -14,6 +14,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 DEV_DIR = Path(__file__).resolve().parent / "dev"
 SAFETY_DIR = Path(__file__).resolve().parent / "safety"
 INTENTS_FILE = Path(__file__).resolve().parent / "intents.yml"
+URGENT_HELP_FILE = Path(__file__).resolve().parent / "urgent_help.yml"
 
 
 class TrainingDataError(yamlfile.FileError):
@@ -47,7 +48,10 @@ def _examples_of(block_text: str) -> list[str]:
 
 def read_file(path: Path) -> list[Example]:
     """Read one Rasa NLU YAML file; a malformed one raises with the file and the line."""
-    data, lines = yamlfile.load(path)
+    try:
+        data, lines = yamlfile.load(path)
+    except yamlfile.FileError as exc:
+        raise TrainingDataError(str(exc)) from None
     language = path.stem if path.stem in LANGUAGES else None
     if not isinstance(data, dict) or not isinstance(data.get("nlu"), list):
         raise TrainingDataError(
@@ -108,3 +112,11 @@ def emergency_keywords() -> dict[str, list[str]]:
             raise TrainingDataError(f"{path}, line 1: expected 'keywords' as a list of strings.")
         out[path.stem] = words
     return out
+
+
+def cry_for_help_words() -> tuple[list[str], list[str]]:
+    """Help words and urgency words of every language (``nlu/urgent_help.yml``)."""
+    data = yaml.safe_load(URGENT_HELP_FILE.read_text(encoding="utf-8"))
+    help_words = [w for words in data["help"].values() for w in words]
+    urgent_words = [w for words in data["urgent"].values() for w in words]
+    return help_words, urgent_words

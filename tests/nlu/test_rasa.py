@@ -58,7 +58,7 @@ def rasa_url() -> Iterator[str]:
 
 def test_intents_come_from_rasa_and_the_language_from_us(real_nlu, rasa_url):
     backend = RasaNLU(rasa_url, real_nlu, token="s3cret", timeout=0.5)
-    result = backend.parse("non trovo casa per la mia famiglia")
+    result = backend.parse("come funziona il centro per l'impiego")
     assert result["intent"] == {"name": "faq_housing", "confidence": 0.87}
     assert result["backend"] == "rasa" and result["language"]["code"] == "it"
     assert FakeRasa.seen[0]["path"] == "/model/parse?token=s3cret"
