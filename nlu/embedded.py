@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 FALLBACK = "nlu_fallback"
 EMERGENCY = "emergency"
 RANKING_SIZE = 10
+EMBEDDING_MEMORY = 4096  # texts whose embeddings are kept in memory (about 6 MB)
 _NO_SPACES = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff]")
 
 
@@ -91,16 +93,30 @@ class EmbeddedNLU:
         )
         self.languages = LanguageIdentifier()
         self.keywords = KeywordNet(emergency_keywords())
+        self._recent: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
         help_words, urgent_words = cry_for_help_words()
         self.cry_for_help = CryForHelp(help_words, urgent_words)
 
     def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
         text = text or ""
-        embedding = self.encoder.encode([text])[0] if self.encoder is not None else None
+        embedding = self._embed(text) if self.encoder is not None else None
         char = self.model.chars.transform(text)
         intent_logits = self.model.intents.logits(embedding, char)
         lang_logits = self.model.languages.logits(embedding, char)
         return self.decide(text, intent_logits, lang_logits, language_hint)
+
+    def _embed(self, text: str) -> np.ndarray:
+        """The sentence embedding; frequent short messages ("ok", "grazie") come from memory."""
+        cached = self._recent.get(text)
+        if cached is None:
+            assert self.encoder is not None
+            cached = self.encoder.encode([text])[0]
+            with self._lock:  # parse runs in worker threads
+                if len(self._recent) >= EMBEDDING_MEMORY:
+                    self._recent.pop(next(iter(self._recent)), None)
+                self._recent[text] = cached
+        return cached
 
     def decide(self, text: str, intent_logits: np.ndarray, lang_logits: np.ndarray,
                language_hint: str | None) -> dict[str, Any]:

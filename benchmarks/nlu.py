@@ -1,0 +1,87 @@
+"""NLU benchmark: parse latency on one core, cold starts, memory, training time (JSON).
+
+Run: python benchmarks/nlu.py [--texts nlu/dev] [--skip-training]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from pathlib import Path
+from nlu.embedded import EmbeddedNLU
+nlu = EmbeddedNLU(Path(sys.argv[1]))
+loaded = time.perf_counter() - t0
+nlu.parse("warm up")
+print(json.dumps({"seconds": loaded,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def cold_start(cache_dir: Path) -> dict[str, float]:
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    out = subprocess.run([sys.executable, "-c", CHILD, str(cache_dir)], capture_output=True,
+                         text=True, check=True, cwd=ROOT, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def latency(texts: list[str], cache_dir: Path) -> dict[str, float]:
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    from nlu.embedded import EmbeddedNLU
+
+    nlu = EmbeddedNLU(cache_dir)
+    for text in texts[:20]:
+        nlu.parse(text)
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        nlu.parse(text)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {
+        "n": len(times),
+        "p50_ms": round(statistics.median(times), 2),
+        "p99_ms": round(times[int(len(times) * 0.99) - 1], 2),
+        "mean_ms": round(statistics.fmean(times), 2),
+        "rss_mb_after": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--texts", type=Path, default=ROOT / "nlu" / "dev")
+    parser.add_argument("--skip-training", action="store_true",
+                        help="skip the cold start without cache (it trains from scratch)")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from bot.settings import load_settings
+    from nlu.training import read_all
+
+    cache = load_settings().nlu_cache_dir
+    texts = [e.text for e in read_all([args.texts])]
+    report: dict[str, object] = {"texts": len(texts), "cpu_count": os.cpu_count()}
+    report["cold_start_cached"] = cold_start(cache)
+    if not args.skip_training:
+        with tempfile.TemporaryDirectory() as empty:
+            start = time.perf_counter()
+            report["cold_start_uncached"] = cold_start(Path(empty))  # encodes and trains
+            report["training_seconds"] = round(time.perf_counter() - start, 1)
+    report["parse_one_core"] = latency(texts, cache)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
