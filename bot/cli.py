@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,19 @@ def _parser() -> argparse.ArgumentParser:
     nlu_sub.add_parser("train", help="train the embedded model now (otherwise on first start)")
     export = nlu_sub.add_parser("export-rasa", help="write a Rasa 3.x project")
     export.add_argument("target", type=Path)
+
+    bookings = sub.add_parser("bookings", help="booked appointments (staff)")
+    bookings_sub = bookings.add_subparsers(dest="bookings_command", required=True)
+    listing = bookings_sub.add_parser("list", help="list appointments")
+    export = bookings_sub.add_parser("export", help="export appointments as CSV or iCalendar")
+    export.add_argument("--format", choices=("csv", "ics"), required=True)
+    export.add_argument("--out", type=Path, help="write to this file instead of the screen")
+    for command in (listing, export):
+        command.add_argument("--from", dest="start", type=date.fromisoformat,
+                             help="first day, YYYY-MM-DD (default: today)")
+        command.add_argument("--to", dest="end", type=date.fromisoformat,
+                             help="last day, YYYY-MM-DD (default: a year on)")
+    listing.add_argument("--json", action="store_true")
 
     content = sub.add_parser("content", help="FAQ content")
     content_sub = content.add_subparsers(dest="content_command", required=True)
@@ -133,6 +147,22 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     return run_polling(settings)
 
 
+def _bookings(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bookings_cli import fetch, render
+
+    found = asyncio.run(fetch(settings, args.start, args.end))
+    if args.bookings_command == "list":
+        print(render(found, settings, "json" if args.json else "table"))
+        return 0
+    text = render(found, settings, args.format)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {len(found)} appointments to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _db(settings: Settings, args: argparse.Namespace) -> int:
     from storage.database import upgrade
 
@@ -142,7 +172,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Any]] = {
-    "nlu": _nlu, "content": _content, "run": _run, "db": _db,
+    "nlu": _nlu, "content": _content, "run": _run, "db": _db, "bookings": _bookings,
 }
 
 
@@ -150,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        _setup_logging(settings, quiet=args.command in ("shell", "nlu", "content"))
+        _setup_logging(settings, quiet=args.command in ("shell", "nlu", "content", "bookings"))
         if args.command == "shell":
             return asyncio.run(_shell(settings, args))
         return int(COMMANDS[args.command](settings, args))

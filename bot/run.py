@@ -8,7 +8,9 @@ from telegram import Update
 
 from bot.i18n import Catalogs
 from bot.settings import Settings
-from handlers.telegram import build_application, publish_commands
+from handlers.telegram import build_application, deliver_due, publish_commands
+
+DUE_WORK_SECONDS = 30
 
 
 def run_polling(settings: Settings) -> int:
@@ -24,6 +26,7 @@ def run_polling(settings: Settings) -> int:
         app.bot_data.engine = services.engine
         app.bot_data.translations = Catalogs()
         await publish_commands(app, app.bot_data.translations, settings.default_language)
+        app.job_queue.run_repeating(deliver_due, interval=DUE_WORK_SECONDS, first=5)
 
     async def post_shutdown(app: Any) -> None:
         if "services" in state:

@@ -101,6 +101,6 @@ async def build_services(
         SystemClock(),
         directory,
         content,
-        EngineConfig(default_language=settings.default_language),
+        EngineConfig(default_language=settings.default_language, timezone=settings.timezone),
     )
     return Services(settings, db, engine, directory, content, parser)

@@ -2,7 +2,7 @@
 
 Buttons are shown as numbered options and typing the number presses the button. With
 ``--json`` every reply is one JSON line and plain lines are read from standard input, so a script
-can drive a whole conversation.
+can drive a whole conversation; a line ``{"payload": "..."}`` presses a button by its payload.
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ class Shell:
 
     def inbound_for(self, line: str) -> Inbound:
         text = line.strip()
+        if self.as_json and text.startswith("{"):
+            try:
+                payload = json.loads(text).get("payload")
+            except (ValueError, AttributeError):
+                payload = None
+            if isinstance(payload, str):  # {"payload": "..."} presses that button
+                return Inbound(self.user_id, payload=payload, language_hint=self.language,
+                               content_type=ContentType.BUTTON)
         if text.isdigit() and self.buttons and 1 <= int(text) <= len(self.buttons):
             button = self.buttons[int(text) - 1]
             return Inbound(self.user_id, payload=button.payload, language_hint=self.language,
@@ -70,4 +78,15 @@ class Shell:
             if not line.strip():
                 continue
             self.show(await self.engine.handle(self.inbound_for(line)))
+            await self.deliver_scheduled()
         return 0
+
+    async def deliver_scheduled(self) -> None:
+        """Reminders and offers addressed to this terminal's citizen appear after a reply."""
+        await self.engine.run_due_work(f"shell:{self.user_id}")
+        messages = await self.engine.take_outbox(f"shell:{self.user_id}", self.user_id)
+        for message in messages:
+            buttons = [[Button(b["label"], b["payload"]) for b in row] for row in message.buttons]
+            self.show([Reply(message.text, buttons)])
+            assert message.id is not None
+            await self.engine.delivered(message.id)

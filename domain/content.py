@@ -37,6 +37,17 @@ GROUP_LABELS: dict[str, str] = {
     "housing_money": N_("🏠 Housing and money"),
     "about": N_("ℹ️ About TEAMS"),
 }
+#: The professional each topic usually routes to (``route`` in intents.yml).
+TOPIC_ROUTE: dict[str, str | None] = {
+    "faq_residence_permit": "mediator", "faq_permit_renewal": "mediator",
+    "faq_tax_code": "mediator", "faq_residence_registration": "mediator",
+    "faq_health_care": "social_worker", "faq_job_search": "labour_expert",
+    "faq_vocational_training": "labour_expert", "faq_italian_courses": "mediator",
+    "faq_qualification_recognition": "labour_expert", "faq_family_reunification": "mediator",
+    "faq_citizenship": "mediator", "faq_housing": "social_worker",
+    "faq_school_enrollment": "social_worker", "faq_economic_support": "social_worker",
+    "faq_international_protection": "mediator", "faq_teams_service": None,
+}
 TOPIC_GROUP: dict[str, str] = {t: g for g, topics in GROUPS.items() for t in topics}
 FILE_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g != "about")
 MAX_ANSWER = 3500  # leaves room for the sources footer under Telegram's 4,096 characters

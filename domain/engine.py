@@ -10,14 +10,23 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain import payloads
-from domain.content import GROUP_LABELS, GROUPS, TOPIC_GROUP, Content
+from domain.appointments import AppointmentFlows
+from domain.booking import INTENT_NEED, ROLE_NAMES, SlotTaken
+from domain.content import GROUP_LABELS, GROUPS, TOPIC_GROUP, TOPIC_ROUTE, Content
 from domain.directory import Directory
 from domain.formatting import long_date, opening_hours
 from domain.languages import LANGUAGES, NATIVE_NAMES, normalise_language
 from domain.messages import Button, ContentType, Inbound, Reply
-from domain.model import Citizen, Conversation, TranscriptEntry, referral_from_payload
+from domain.model import (
+    Citizen,
+    Conversation,
+    OutboundMessage,
+    TranscriptEntry,
+    referral_from_payload,
+)
 from domain.ports import (
     Clock,
     ConcurrentUpdate,
@@ -34,12 +43,35 @@ MAX_TEXT = 4000  # longer inbound texts are cut before understanding; the transc
 SWITCH_CONFIDENCE = 0.9  # language identification needed before offering to switch language
 SWITCH_MIN_WORDS = 3
 ALSO_ANSWER_CONFIDENCE = 0.5  # after an emergency reply, also answer a confident question
+_DIGITS = str.isdigit
+
+
+def _is_digits(arg: str | None) -> bool:
+    return bool(arg) and _DIGITS(arg or "")
+
+
+_BOOKING_ARGS: dict[str, Any] = {
+    "book": lambda a: a is None or a in TOPIC_ROUTE,
+    "consent": lambda a: a in ("yes", "no"),
+    "need": lambda a: a in INTENT_NEED.values() or a in ("language", "other"),
+    "urg": lambda a: a in ("week", "month", "later"),
+    "ref": lambda a: a in ("servizi_sociali", "centro_impiego", "sportello_immigrazione",
+                           "other"),
+    "mlang": lambda a: a in LANGUAGES or a == "more",
+    "role": lambda a: a in ROLE_NAMES,
+    "wait": lambda a: a in ROLE_NAMES,
+    "day": lambda a: _is_digits(a) and len(a or "") == 8,
+    "slot": lambda a: bool(a) and "." in (a or ""),
+    "cancel": _is_digits, "cancelok": _is_digits, "move": _is_digits,
+    "offer": _is_digits, "offerno": _is_digits,
+}
 FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 
 
 @dataclass(frozen=True)
 class EngineConfig:
     default_language: str = "it"
+    timezone: str = "Europe/Rome"
 
 
 @dataclass
@@ -53,6 +85,7 @@ class Turn:
     now: datetime
     uow: UnitOfWork
     replies: list[Reply] = field(default_factory=list)
+    slot_taken: bool = False
 
     @property
     def language(self) -> str:
@@ -62,7 +95,7 @@ class Turn:
         self.replies.append(Reply(text=text, buttons=buttons or [], **kw))
 
 
-class Engine:
+class Engine(AppointmentFlows):
     """Handle inbound messages; every dependency is a port."""
 
     def __init__(
@@ -82,6 +115,7 @@ class Engine:
         self.directory = directory
         self.content = content
         self.config = config or EngineConfig()
+        self.zone = ZoneInfo(self.config.timezone)
 
     # -- the transaction --------------------------------------------------------------------
 
@@ -94,7 +128,16 @@ class Engine:
                 log.info("concurrent update of a conversation, retry %d", attempt + 1)
         raise ConcurrentUpdate("conversation kept changing under five attempts")
 
-    async def _handle_once(self, inbound: Inbound) -> list[Reply]:
+    async def _handle_once(self, inbound: Inbound, slot_taken: bool = False) -> list[Reply]:
+        try:
+            return await self._transaction(inbound, slot_taken)
+        except SlotTaken:
+            if slot_taken:
+                raise
+            # The booking lost a race: nothing of that transaction was kept; answer kindly.
+            return await self._transaction(inbound, slot_taken=True)
+
+    async def _transaction(self, inbound: Inbound, slot_taken: bool) -> list[Reply]:
         now = self.clock.now()
         async with self.uow_factory() as uow:
             citizen = await uow.citizens.get(inbound.user_id)
@@ -105,7 +148,8 @@ class Engine:
             language = self._resolve_language(citizen, inbound)
             citizen.language = language
             citizen.last_seen = now
-            turn = Turn(inbound, citizen, conversation, Say(self.translations, language), now, uow)
+            turn = Turn(inbound, citizen, conversation, Say(self.translations, language), now, uow,
+                        slot_taken=slot_taken)
             kind = "button" if inbound.payload is not None else inbound.content_type.value
             await uow.transcript.add(TranscriptEntry(
                 citizen.id, "in", kind, inbound.text, inbound.payload, now,
@@ -119,6 +163,29 @@ class Engine:
             await uow.conversations.save(conversation)
             await uow.commit()
         return turn.replies
+
+    async def run_due_work(self, worker: str) -> int:
+        """Reminders and expired waiting-list offers; safe to run in several workers."""
+        async with self.uow_factory() as uow:
+            count = await self._due_work(uow, self.clock.now(), worker)
+            await uow.commit()
+        return count
+
+    async def take_outbox(self, worker: str, citizen_id: int | None = None,
+                          limit: int = 50) -> list[OutboundMessage]:
+        """Claim messages waiting to be delivered (a crashed sender's are claimed again)."""
+        async with self.uow_factory() as uow:
+            messages = list(await uow.outbox.claim(worker, limit, citizen_id))
+            for message in messages:
+                await uow.transcript.add(TranscriptEntry(
+                    message.citizen_id, "out", "text", message.text, None, self.clock.now()))
+            await uow.commit()
+        return messages
+
+    async def delivered(self, message_id: int) -> None:
+        async with self.uow_factory() as uow:
+            await uow.outbox.delivered(message_id)
+            await uow.commit()
 
     def _resolve_language(self, citizen: Citizen, inbound: Inbound) -> str:
         """Explicit choice, else remembered, else the client's language, else the default."""
@@ -161,6 +228,11 @@ class Engine:
             self._human(turn)
         elif command == "/privacy":
             self._privacy(turn)
+        elif command in ("/appointments", "/book"):
+            if command == "/book":
+                await self.start_booking(turn)
+            else:
+                await self.show_appointments(turn)
         else:
             shown = command if len(command) <= 32 else command[:32] + "…"
             turn.reply(turn.say._("I don't know the command {command}.", command=shown))
@@ -194,6 +266,61 @@ class Engine:
             self._human(turn)
         elif verb in ("yes", "no"):
             self._on_yes_no(turn, verb == "yes", arg)
+        else:
+            await self._on_booking_payload(turn, verb, arg)
+
+    async def _on_booking_payload(self, turn: Turn, verb: str, arg: str | None) -> None:
+        if verb == "book":
+            topic = arg if arg in TOPIC_ROUTE else None
+            await self.start_booking(turn, TOPIC_ROUTE.get(topic or ""),
+                                     INTENT_NEED.get(topic or ""))
+            return
+        if verb in ("appts", "cancel", "cancelok", "move", "wait", "offer", "offerno",
+                    "consent"):
+            await self._on_management_payload(turn, verb, arg)
+            return
+        if "intake" not in turn.conversation.data:
+            self._main_menu(turn, turn.say._(
+                "That button is no longer valid. Here is the menu again."))
+            return
+        if verb == "need":
+            self.on_need(turn, arg or "")
+        elif verb == "needs_done":
+            self.on_needs_done(turn)
+        elif verb == "urg":
+            self.on_urgency(turn, arg or "")
+        elif verb == "ref":
+            self.on_referral(turn, arg or "")
+        elif verb == "mlang":
+            self.on_meeting_language(turn, arg or "")
+        elif verb == "skip":
+            self.on_description(turn, None)
+        elif verb == "roles":
+            self.show_roles(turn)
+        elif verb == "role":
+            self.on_role(turn, arg or "")
+        elif verb == "days":
+            await self.show_days(turn)
+        elif verb == "day":
+            await self.show_times(turn, arg or "")
+        elif verb == "slot":
+            await self.on_slot(turn, arg or "", taken=turn.slot_taken)
+
+    async def _on_management_payload(self, turn: Turn, verb: str, arg: str | None) -> None:
+        if verb == "appts":
+            await self.show_appointments(turn)
+        elif verb in ("cancel", "cancelok"):
+            await self.on_cancel(turn, arg, confirmed=verb == "cancelok")
+        elif verb == "move":
+            await self.on_move(turn, arg)
+        elif verb == "wait":
+            await self.on_wait(turn, arg or "")
+        elif verb in ("offer", "offerno"):
+            await self.on_offer(turn, arg, accept=verb == "offer")
+        elif verb == "consent":
+            if "intake" not in turn.conversation.data:
+                turn.conversation.data["intake"] = {"needs": [], "role": None}
+            self.on_consent(turn, arg == "yes")
 
     def _payload_is_valid(self, payload: payloads.Payload) -> bool:
         arg = payload.arg
@@ -205,9 +332,13 @@ class Engine:
             return arg in TOPIC_GROUP
         if payload.verb in ("yes", "no"):
             return arg == "human"
-        return arg is None
+        return _BOOKING_ARGS.get(payload.verb, lambda a: a is None)(arg)
 
     async def _on_text(self, turn: Turn, text: str) -> None:
+        state = turn.conversation.state
+        if state == "intake_description" and "intake" in turn.conversation.data:
+            self.on_description(turn, text)
+            return
         result = await self.understanding.parse(text, turn.language)
         intent = str(result.get("intent", {}).get("name") or "nlu_fallback")
         detected = result.get("language") or {}
@@ -219,20 +350,23 @@ class Engine:
             top = ranking[0] if ranking else {}
             if (top.get("name") not in (None, "emergency", *FALLBACK_INTENTS)
                     and float(top.get("confidence", 0)) >= ALSO_ANSWER_CONFIDENCE):
-                self._on_intent(turn, str(top["name"]))
+                await self._on_intent(turn, str(top["name"]))
             return
         if self._unsupported_language(turn, text, detected):
             return
-        if intent in FALLBACK_INTENTS:
+        if state == "intake_needs" and "intake" in turn.conversation.data and (
+                intent in INTENT_NEED or intent in FALLBACK_INTENTS):
+            self.on_needs_text(turn, text, intent)
+        elif intent in FALLBACK_INTENTS:
             self._not_understood(turn, intent)
         else:
             turn.conversation.data["misunderstood"] = 0
-            self._on_intent(turn, intent)
+            await self._on_intent(turn, intent)
         self._maybe_offer_language(turn, text, detected)
 
     # -- intents ----------------------------------------------------------------------------
 
-    def _on_intent(self, turn: Turn, intent: str) -> None:
+    async def _on_intent(self, turn: Turn, intent: str) -> None:
         say = turn.say
         if intent in TOPIC_GROUP:
             self._answer(turn, intent)
@@ -257,8 +391,10 @@ class Engine:
             self._language_menu(turn)
         elif intent == "human_handover":
             self._human(turn)
-        elif intent in ("book_appointment", "my_appointments"):
-            self._appointments_by_office(turn)
+        elif intent == "book_appointment":
+            await self.start_booking(turn)
+        elif intent == "my_appointments":
+            await self.show_appointments(turn)
         elif intent == "privacy_data":
             self._privacy(turn)
         else:
@@ -323,6 +459,8 @@ class Engine:
         say = turn.say
         groups = [Button(say._(GROUP_LABELS[g]), payloads.make("group", g)) for g in GROUPS]
         rows = [groups[i:i + 2] for i in range(0, len(groups), 2)]
+        rows.append([Button("📅 " + say._("Book an appointment"), payloads.make("book")),
+                     Button("📋 " + say._("My appointments"), payloads.make("appts"))])
         rows.append([Button(say._("🙋 Talk to a person"), payloads.make("human"))])
         if language_button:
             rows.append([Button("🌐 " + say._("Change language"), payloads.make("langmenu"))])
@@ -337,8 +475,9 @@ class Engine:
     def _help(self, turn: Turn) -> None:
         turn.reply(turn.say._(
             "I am an automated assistant, not a person. Write your question in your own words, "
-            "in your language, or use the buttons.\n\n/menu – main menu\n/language – change "
-            "language\n/human – talk to a person\n/privacy – your data\n/help – this help"
+            "in your language, or use the buttons.\n\n/menu – main menu\n/appointments – your "
+            "appointments\n/language – change language\n/human – talk to a person\n"
+            "/privacy – your data\n/help – this help"
         ), self._menu_buttons(turn, language_button=True))
 
     def _group_menu(self, turn: Turn, group: str) -> None:
@@ -358,7 +497,14 @@ class Engine:
 
     def _answer_buttons(self, turn: Turn, topic: str) -> list[list[Button]]:
         say = turn.say
+        rows = []
+        route = TOPIC_ROUTE.get(topic)
+        if route:
+            rows.append([Button("📅 " + say._("Appointment with the {role}",
+                                              role=say._(ROLE_NAMES[route])),
+                                payloads.make("book", topic))])
         return [
+            *rows,
             [Button(say._("🙋 Talk to a person"), payloads.make("human"))],
             [Button("⬅️ " + say._("Back"), payloads.make("group", TOPIC_GROUP[topic])),
              Button("🏠 " + say._("Main menu"), payloads.make("menu"))],
@@ -405,13 +551,6 @@ class Engine:
             turn.say._("A person from the TEAMS service can help you. Contact the office:")
             + "\n\n" + self.directory.contacts_text() + "\n\n" + turn.say._("Opening hours:")
             + "\n" + opening_hours(office, turn.language),
-            [[Button("🏠 " + turn.say._("Main menu"), payloads.make("menu"))]],
-        )
-
-    def _appointments_by_office(self, turn: Turn) -> None:
-        turn.reply(
-            turn.say._("To make, check or change an appointment, contact the TEAMS office:")
-            + "\n\n" + self.directory.contacts_text(),
             [[Button("🏠 " + turn.say._("Main menu"), payloads.make("menu"))]],
         )
 

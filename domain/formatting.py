@@ -28,3 +28,25 @@ def opening_hours(office: Office, language: str) -> str:
 
 def local_now(now: datetime, tz: object) -> datetime:
     return now.astimezone(tz)  # type: ignore[arg-type]
+
+
+def day_label(value: datetime, language: str, zone: object) -> str:
+    """A short local day, e.g. ``mar 1 dic`` / ``Tue, Dec 1``."""
+    from babel.dates import format_date
+
+    local = value.astimezone(zone)  # type: ignore[arg-type]
+    return format_date(local.date(), format="EEE d MMM", locale=language)
+
+
+def long_day(value: datetime, language: str, zone: object) -> str:
+    from babel.dates import format_date
+
+    local = value.astimezone(zone)  # type: ignore[arg-type]
+    return format_date(local.date(), format="full", locale=language)
+
+
+def clock_time(value: datetime, language: str, zone: object) -> str:
+    from babel.dates import format_time
+
+    local = value.astimezone(zone)  # type: ignore[arg-type]
+    return format_time(local.time(), format="short", locale=language)

@@ -56,6 +56,7 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     file: OutFile | None = None
     event: str | None = None
+    edit: bool = False  # replace the message whose button was pressed (a toggled keyboard)
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of the terminal channel: text, buttons, file."""

@@ -27,6 +27,7 @@ class Citizen:
     language: str | None = None
     language_chosen: bool = False
     referral: str | None = None
+    consent_at: datetime | None = None
 
 
 @dataclass
@@ -37,6 +38,41 @@ class Conversation:
     state: str = "idle"
     data: dict[str, Any] = field(default_factory=dict)
     version: int = 0
+
+
+@dataclass
+class WaitEntry:
+    """A citizen waiting for a slot of a role; ``offer`` is a slot key held until it expires."""
+
+    citizen_id: int
+    role: str
+    created_at: datetime
+    status: str = "waiting"  # waiting, offered, booked, expired, left
+    offer: str | None = None
+    offer_expires_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A message to a citizen other than the one who wrote (reminders, offers, notices)."""
+
+    citizen_id: int
+    text: str
+    buttons: list[list[dict[str, str]]]
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    id: int
+    booking_id: int
+    kind: str
+    citizen_id: int
+    start: datetime
+    professional_id: str
+    role: str
+    case_code: str
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,11 @@ MAX_BYTES = 64
 _PAYLOAD = re.compile(r"^(?P<verb>[a-z_]{1,16})(?::(?P<arg>[A-Za-z0-9_.\-]{1,44}))?$")
 
 #: Verbs the engine understands; anything else is stale or forged.
-VERBS: frozenset[str] = frozenset(
-    {"lang", "langmenu", "menu", "help", "group", "faq", "human", "keep", "yes", "no"}
-)
+VERBS: frozenset[str] = frozenset({
+    "lang", "langmenu", "menu", "help", "group", "faq", "human", "keep", "yes", "no",
+    "book", "consent", "need", "needs_done", "urg", "ref", "mlang", "skip", "days", "roles",
+    "role", "day", "slot", "appts", "cancel", "cancelok", "move", "wait", "offer", "offerno",
+})
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,15 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
-from domain.model import Citizen, Conversation, TranscriptEntry
+from domain.booking import Booking
+from domain.model import (
+    Citizen,
+    Conversation,
+    DueReminder,
+    OutboundMessage,
+    TranscriptEntry,
+    WaitEntry,
+)
 
 
 class ConcurrentUpdate(Exception):
@@ -33,10 +41,67 @@ class TranscriptRepository(Protocol):
     async def recent(self, citizen_id: int, limit: int) -> Sequence[TranscriptEntry]: ...
 
 
+class BookingRepository(Protocol):
+    async def add(self, booking: Booking) -> None:
+        """Insert; raise :class:`domain.booking.SlotTaken` when the slot is already held."""
+        ...
+
+    async def get(self, booking_id: int) -> Booking | None: ...
+    async def save(self, booking: Booking) -> None: ...
+
+    async def for_citizen(self, citizen_id: int, after: datetime) -> Sequence[Booking]:
+        """Active bookings of a citizen starting after ``after``, by start."""
+        ...
+
+    async def taken(self, professional_ids: Sequence[str], start: datetime,
+                    end: datetime) -> set[tuple[str, datetime]]:
+        """``(professional, start)`` of active bookings in the period."""
+        ...
+
+    async def between(self, start: datetime, end: datetime) -> Sequence[Booking]: ...
+
+
+class ReminderRepository(Protocol):
+    async def add(self, booking_id: int, kind: str, due_at: datetime) -> None: ...
+    async def cancel_for(self, booking_id: int) -> None: ...
+
+    async def claim_due(self, now: datetime, worker: str, limit: int) -> Sequence[DueReminder]:
+        """Atomically mark due, unsent reminders as sent by this worker and return them."""
+        ...
+
+
+class WaitlistRepository(Protocol):
+    async def add(self, entry: WaitEntry) -> None: ...
+    async def get(self, entry_id: int) -> WaitEntry | None: ...
+    async def save(self, entry: WaitEntry) -> None: ...
+    async def first_waiting(self, role: str) -> WaitEntry | None: ...
+    async def active_for(self, citizen_id: int) -> WaitEntry | None: ...
+    async def expired_offers(self, now: datetime) -> Sequence[WaitEntry]: ...
+
+    async def held_offers(self, now: datetime) -> Sequence[str]:
+        """Slot keys offered to someone waiting and not yet expired (held for them)."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    async def add(self, message: OutboundMessage) -> None: ...
+
+    async def claim(self, worker: str, limit: int, citizen_id: int | None = None
+                    ) -> Sequence[OutboundMessage]:
+        """Atomically take unsent messages for delivery."""
+        ...
+
+    async def delivered(self, message_id: int) -> None: ...
+
+
 class UnitOfWork(Protocol):
     citizens: CitizenRepository
     conversations: ConversationRepository
     transcript: TranscriptRepository
+    bookings: BookingRepository
+    reminders: ReminderRepository
+    waitlist: WaitlistRepository
+    outbox: OutboxRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

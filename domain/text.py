@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from domain.languages import isolate, isolate_latin_runs
-from domain.ports import Translations
+
+if TYPE_CHECKING:
+    from domain.ports import Translations
 
 
 def N_(message: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Start again")),
     ("menu", N_("Main menu")),
+    ("appointments", N_("My appointments")),
     ("language", N_("Change language")),
     ("human", N_("Talk to a person")),
     ("privacy", N_("Your data")),
@@ -110,10 +113,23 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-async def send_replies(context: Context, chat_id: int, replies: list[Reply]) -> None:
-    """Render the engine's replies as Bot API calls."""
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def send_replies(context: Context, chat_id: int, replies: list[Reply],
+                       pressed: Message | None = None) -> None:
+    """Render the engine's replies as Bot API calls; ``pressed`` is the message whose button
+    was pressed, which an ``edit`` reply replaces (a toggled keyboard)."""
     for reply in replies:
         try:
+            if reply.edit and pressed is not None and reply.file is None:
+                try:
+                    await context.bot.edit_message_text(
+                        reply.text[: MessageLimit.MAX_TEXT_LENGTH], chat_id=chat_id,
+                        message_id=pressed.message_id, reply_markup=keyboard(reply))
+                    continue
+                except BadRequest:
+                    pass  # too old to edit, or unchanged: send it instead
             if reply.file is not None:
                 await context.bot.send_document(
                     chat_id, InputFile(reply.file.content, filename=reply.file.filename),
@@ -173,7 +189,33 @@ async def on_button(update: Update, context: Context) -> None:
         content_type=ContentType.BUTTON,
     )
     replies = await _engine(context).handle(inbound)
-    await send_replies(context, user.id, replies)
+    pressed = query.message if isinstance(query.message, Message) else None
+    await send_replies(context, user.id, replies, pressed)
+
+
+async def deliver_due(context: Context) -> None:
+    """Periodic job: reminders and waiting-list offers become messages, and are delivered.
+
+    Messages are rows claimed atomically, so two workers never send one twice; one whose
+    sender died is claimed again after a while.
+    """
+    engine = _engine(context)
+    await engine.run_due_work(WORKER)
+    for message in await engine.take_outbox(WORKER):
+        rows = [[InlineKeyboardButton(b["label"], callback_data=b["payload"]) for b in row]
+                for row in message.buttons]
+        try:
+            await context.bot.send_message(message.citizen_id, message.text,
+                                           reply_markup=InlineKeyboardMarkup(rows) if rows
+                                           else None)
+        except Forbidden:
+            log.info("a citizen blocked the bot; a scheduled message was dropped")
+        except TelegramError as exc:
+            log.warning("scheduled message not delivered (%s); retried later",
+                        type(exc).__name__)
+            continue
+        assert message.id is not None
+        await engine.delivered(message.id)
 
 
 async def on_error(update: object, context: Context) -> None:

@@ -25,13 +25,23 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _sqlite_begin_immediate(conn: Any) -> None:
+    # Take the write lock when the transaction starts: a transaction that reads and then
+    # writes can otherwise fail at once with "database is locked" when another process wrote
+    # in between, which no busy timeout can wait out.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL and a busy timeout so processes wait, not fail."""
+    """An async engine; SQLite gets WAL, a busy timeout and immediate transactions, so
+    several processes on one file wait for each other instead of failing."""
     if is_sqlite(url):
         engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                               "isolation_level": None},
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 

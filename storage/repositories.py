@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.model import Citizen, Conversation, TranscriptEntry
+from domain.booking import Booking, SlotTaken
+from domain.model import (
+    Citizen,
+    Conversation,
+    DueReminder,
+    OutboundMessage,
+    TranscriptEntry,
+    WaitEntry,
+)
 from domain.ports import ConcurrentUpdate
-from storage.tables import CitizenRow, ConversationRow, TranscriptRow
+from storage.tables import (
+    BookingRow,
+    CitizenRow,
+    ConversationRow,
+    OutboxRow,
+    ReminderRow,
+    TranscriptRow,
+    WaitlistRow,
+)
 
 
 class SqlCitizens:
@@ -26,6 +43,7 @@ class SqlCitizens:
         return Citizen(
             id=row.id, first_seen=row.first_seen, last_seen=row.last_seen,
             language=row.language, language_chosen=row.language_chosen, referral=row.referral,
+            consent_at=row.consent_at,
         )
 
     async def add(self, citizen: Citizen) -> None:
@@ -43,6 +61,7 @@ class SqlCitizens:
             update(CitizenRow).where(CitizenRow.id == citizen.id).values(
                 language=citizen.language, language_chosen=citizen.language_chosen,
                 referral=citizen.referral, last_seen=citizen.last_seen,
+                consent_at=citizen.consent_at,
             )
         )
 
@@ -108,6 +127,207 @@ class SqlTranscript:
                                 r.created_at) for r in rows]
 
 
+def _booking(row: BookingRow) -> Booking:
+    return Booking(
+        citizen_id=row.citizen_id, professional_id=row.professional_id, role=row.role,
+        start=row.start_at, end=row.end_at, created_at=row.created_at, needs=list(row.needs),
+        urgency=row.urgency, meeting_language=row.meeting_language,
+        with_mediator=row.with_mediator, description=row.description, status=row.status,
+        case_code=row.case_code, id=row.id,
+    )
+
+
+class SqlBookings:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, booking: Booking) -> None:
+        row = BookingRow(
+            citizen_id=booking.citizen_id, professional_id=booking.professional_id,
+            role=booking.role, start_at=booking.start, end_at=booking.end,
+            status=booking.status, needs=booking.needs, urgency=booking.urgency,
+            meeting_language=booking.meeting_language, with_mediator=booking.with_mediator,
+            description=booking.description, case_code=booking.case_code,
+            created_at=booking.created_at,
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            raise SlotTaken(booking.professional_id) from None
+        booking.id = row.id
+
+    async def get(self, booking_id: int) -> Booking | None:
+        row = await self.session.get(BookingRow, booking_id)
+        return _booking(row) if row else None
+
+    async def save(self, booking: Booking) -> None:
+        try:
+            async with self.session.begin_nested():
+                await self.session.execute(
+                    update(BookingRow).where(BookingRow.id == booking.id).values(
+                        status=booking.status, start_at=booking.start, end_at=booking.end,
+                        professional_id=booking.professional_id,
+                    )
+                )
+        except IntegrityError:
+            raise SlotTaken(booking.professional_id) from None
+
+    async def for_citizen(self, citizen_id: int, after: datetime) -> Sequence[Booking]:
+        result = await self.session.execute(
+            select(BookingRow).where(BookingRow.citizen_id == citizen_id,
+                                     BookingRow.status == "active",
+                                     BookingRow.start_at > after)
+            .order_by(BookingRow.start_at)
+        )
+        return [_booking(r) for r in result.scalars()]
+
+    async def taken(self, professional_ids: Sequence[str], start: datetime,
+                    end: datetime) -> set[tuple[str, datetime]]:
+        result = await self.session.execute(
+            select(BookingRow.professional_id, BookingRow.start_at).where(
+                BookingRow.professional_id.in_(list(professional_ids)),
+                BookingRow.status == "active",
+                BookingRow.start_at >= start, BookingRow.start_at <= end,
+            )
+        )
+        return {(p, s) for p, s in result.all()}
+
+    async def between(self, start: datetime, end: datetime) -> Sequence[Booking]:
+        result = await self.session.execute(
+            select(BookingRow).where(BookingRow.start_at >= start, BookingRow.start_at < end)
+            .order_by(BookingRow.start_at, BookingRow.professional_id)
+        )
+        return [_booking(r) for r in result.scalars()]
+
+
+class SqlReminders:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, booking_id: int, kind: str, due_at: datetime) -> None:
+        self.session.add(ReminderRow(booking_id=booking_id, kind=kind, due_at=due_at))
+
+    async def cancel_for(self, booking_id: int) -> None:
+        await self.session.execute(
+            delete(ReminderRow).where(ReminderRow.booking_id == booking_id,
+                                      ReminderRow.sent_at.is_(None))
+        )
+
+    async def claim_due(self, now: datetime, worker: str, limit: int) -> Sequence[DueReminder]:
+        due = (select(ReminderRow.id).where(ReminderRow.sent_at.is_(None),
+                                            ReminderRow.due_at <= now)
+               .order_by(ReminderRow.due_at).limit(limit).scalar_subquery())
+        claimed = await self.session.execute(
+            update(ReminderRow)
+            .where(ReminderRow.id.in_(due), ReminderRow.sent_at.is_(None))
+            .values(sent_at=now, claimed_by=worker)
+            .returning(ReminderRow.id, ReminderRow.booking_id, ReminderRow.kind)
+        )
+        rows = claimed.all()
+        out = []
+        for reminder_id, booking_id, kind in rows:
+            booking = await self.session.get(BookingRow, booking_id)
+            if booking is None or booking.status != "active":
+                continue
+            out.append(DueReminder(reminder_id, booking_id, kind, booking.citizen_id,
+                                   booking.start_at, booking.professional_id, booking.role,
+                                   booking.case_code))
+        return out
+
+
+def _wait(row: WaitlistRow) -> WaitEntry:
+    return WaitEntry(row.citizen_id, row.role, row.created_at, row.status, row.offer,
+                     row.offer_expires_at, row.id)
+
+
+class SqlWaitlist:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, entry: WaitEntry) -> None:
+        row = WaitlistRow(citizen_id=entry.citizen_id, role=entry.role,
+                          created_at=entry.created_at, status=entry.status)
+        self.session.add(row)
+        await self.session.flush()
+        entry.id = row.id
+
+    async def get(self, entry_id: int) -> WaitEntry | None:
+        row = await self.session.get(WaitlistRow, entry_id)
+        return _wait(row) if row else None
+
+    async def save(self, entry: WaitEntry) -> None:
+        await self.session.execute(
+            update(WaitlistRow).where(WaitlistRow.id == entry.id).values(
+                status=entry.status, offer=entry.offer, offer_expires_at=entry.offer_expires_at)
+        )
+
+    async def first_waiting(self, role: str) -> WaitEntry | None:
+        result = await self.session.execute(
+            select(WaitlistRow).where(WaitlistRow.role == role,
+                                      WaitlistRow.status == "waiting")
+            .order_by(WaitlistRow.created_at, WaitlistRow.id).limit(1)
+        )
+        row = result.scalar_one_or_none()
+        return _wait(row) if row else None
+
+    async def active_for(self, citizen_id: int) -> WaitEntry | None:
+        result = await self.session.execute(
+            select(WaitlistRow).where(WaitlistRow.citizen_id == citizen_id,
+                                      WaitlistRow.status.in_(("waiting", "offered")))
+            .limit(1)
+        )
+        row = result.scalar_one_or_none()
+        return _wait(row) if row else None
+
+    async def held_offers(self, now: datetime) -> Sequence[str]:
+        result = await self.session.execute(
+            select(WaitlistRow.offer).where(WaitlistRow.status == "offered",
+                                            WaitlistRow.offer_expires_at > now)
+        )
+        return [o for o in result.scalars() if o]
+
+    async def expired_offers(self, now: datetime) -> Sequence[WaitEntry]:
+        result = await self.session.execute(
+            select(WaitlistRow).where(WaitlistRow.status == "offered",
+                                      WaitlistRow.offer_expires_at <= now)
+        )
+        return [_wait(r) for r in result.scalars()]
+
+
+class SqlOutbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, message: OutboundMessage) -> None:
+        self.session.add(OutboxRow(citizen_id=message.citizen_id, text=message.text,
+                                   buttons=message.buttons, created_at=datetime.now(UTC)))
+
+    async def claim(self, worker: str, limit: int, citizen_id: int | None = None
+                    ) -> Sequence[OutboundMessage]:
+        now = datetime.now(UTC)
+        stale = now - timedelta(minutes=5)  # a worker that died while sending
+        query = select(OutboxRow.id).where(
+            OutboxRow.sent_at.is_(None),
+            (OutboxRow.claimed_at.is_(None)) | (OutboxRow.claimed_at < stale),
+        )
+        if citizen_id is not None:
+            query = query.where(OutboxRow.citizen_id == citizen_id)
+        pending = query.order_by(OutboxRow.id).limit(limit).scalar_subquery()
+        result = await self.session.execute(
+            update(OutboxRow).where(OutboxRow.id.in_(pending))
+            .values(claimed_by=worker, claimed_at=now)
+            .returning(OutboxRow.id, OutboxRow.citizen_id, OutboxRow.text, OutboxRow.buttons)
+        )
+        rows = sorted(result.all(), key=lambda r: r[0])
+        return [OutboundMessage(c, t, list(b or []), i) for i, c, t, b in rows]
+
+    async def delivered(self, message_id: int) -> None:
+        await self.session.execute(
+            update(OutboxRow).where(OutboxRow.id == message_id).values(sent_at=datetime.now(UTC))
+        )
+
+
 class SqlUnitOfWork:
     """One session, one transaction; rolls back unless :meth:`commit` was called."""
 
@@ -119,6 +339,10 @@ class SqlUnitOfWork:
         self.citizens = SqlCitizens(self.session)
         self.conversations = SqlConversations(self.session)
         self.transcript = SqlTranscript(self.session)
+        self.bookings = SqlBookings(self.session)
+        self.reminders = SqlReminders(self.session)
+        self.waitlist = SqlWaitlist(self.session)
+        self.outbox = SqlOutbox(self.session)
         return self
 
     async def __aexit__(

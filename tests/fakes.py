@@ -11,7 +11,15 @@ from typing import Any, ClassVar
 
 from telegram.request import BaseRequest, RequestData
 
-from domain.model import Citizen, Conversation, TranscriptEntry
+from domain.booking import Booking, SlotTaken
+from domain.model import (
+    Citizen,
+    Conversation,
+    DueReminder,
+    OutboundMessage,
+    TranscriptEntry,
+    WaitEntry,
+)
 from domain.ports import ConcurrentUpdate
 
 
@@ -20,6 +28,128 @@ class FakeStore:
         self.citizens: dict[int, Citizen] = {}
         self.conversations: dict[int, Conversation] = {}
         self.transcript: list[TranscriptEntry] = []
+        self.bookings: dict[int, Booking] = {}
+        self.reminders: list[dict[str, Any]] = []
+        self.waitlist: dict[int, WaitEntry] = {}
+        self.outbox: list[dict[str, Any]] = []
+
+
+class FakeBookings:
+    """Bookings with the database's rule: one active booking per professional and start."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, booking: Booking) -> None:
+        if any(b.status == "active" and b.professional_id == booking.professional_id
+               and b.start == booking.start for b in self.store.bookings.values()):
+            raise SlotTaken(booking.professional_id)
+        booking.id = len(self.store.bookings) + 1
+        self.store.bookings[booking.id] = copy.deepcopy(booking)
+
+    async def get(self, booking_id: int) -> Booking | None:
+        found = self.store.bookings.get(booking_id)
+        return copy.deepcopy(found) if found else None
+
+    async def save(self, booking: Booking) -> None:
+        assert booking.id is not None
+        self.store.bookings[booking.id] = copy.deepcopy(booking)
+
+    async def for_citizen(self, citizen_id: int, after: datetime) -> list[Booking]:
+        return sorted((copy.deepcopy(b) for b in self.store.bookings.values()
+                       if b.citizen_id == citizen_id and b.status == "active"
+                       and b.start > after), key=lambda b: b.start)
+
+    async def taken(self, professional_ids: Sequence[str], start: datetime,
+                    end: datetime) -> set[tuple[str, datetime]]:
+        return {(b.professional_id, b.start) for b in self.store.bookings.values()
+                if b.status == "active" and b.professional_id in professional_ids
+                and start <= b.start <= end}
+
+    async def between(self, start: datetime, end: datetime) -> list[Booking]:
+        return [b for b in self.store.bookings.values() if start <= b.start < end]
+
+
+class FakeReminders:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, booking_id: int, kind: str, due_at: datetime) -> None:
+        self.store.reminders.append({"id": len(self.store.reminders) + 1, "booking": booking_id,
+                                     "kind": kind, "due": due_at, "sent": None})
+
+    async def cancel_for(self, booking_id: int) -> None:
+        self.store.reminders = [r for r in self.store.reminders
+                                if r["booking"] != booking_id or r["sent"]]
+
+    async def claim_due(self, now: datetime, worker: str, limit: int) -> list[DueReminder]:
+        out = []
+        for r in self.store.reminders:
+            if r["sent"] is None and r["due"] <= now and len(out) < limit:
+                r["sent"] = now
+                b = self.store.bookings[r["booking"]]
+                if b.status == "active":
+                    out.append(DueReminder(r["id"], r["booking"], r["kind"], b.citizen_id,
+                                           b.start, b.professional_id, b.role, b.case_code))
+        return out
+
+
+class FakeWaitlist:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, entry: WaitEntry) -> None:
+        entry.id = len(self.store.waitlist) + 1
+        self.store.waitlist[entry.id] = copy.deepcopy(entry)
+
+    async def get(self, entry_id: int) -> WaitEntry | None:
+        found = self.store.waitlist.get(entry_id)
+        return copy.deepcopy(found) if found else None
+
+    async def save(self, entry: WaitEntry) -> None:
+        assert entry.id is not None
+        self.store.waitlist[entry.id] = copy.deepcopy(entry)
+
+    async def first_waiting(self, role: str) -> WaitEntry | None:
+        waiting = [e for e in self.store.waitlist.values()
+                   if e.role == role and e.status == "waiting"]
+        return copy.deepcopy(min(waiting, key=lambda e: (e.created_at, e.id or 0))
+                             ) if waiting else None
+
+    async def active_for(self, citizen_id: int) -> WaitEntry | None:
+        return next((copy.deepcopy(e) for e in self.store.waitlist.values()
+                     if e.citizen_id == citizen_id and e.status in ("waiting", "offered")),
+                    None)
+
+    async def expired_offers(self, now: datetime) -> list[WaitEntry]:
+        return [copy.deepcopy(e) for e in self.store.waitlist.values()
+                if e.status == "offered" and e.offer_expires_at and e.offer_expires_at <= now]
+
+    async def held_offers(self, now: datetime) -> list[str]:
+        return [e.offer for e in self.store.waitlist.values() if e.status == "offered"
+                and e.offer and e.offer_expires_at and e.offer_expires_at > now]
+
+
+class FakeOutbox:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, message: OutboundMessage) -> None:
+        self.store.outbox.append({"id": len(self.store.outbox) + 1, "message": message,
+                                  "claimed": False, "sent": False})
+
+    async def claim(self, worker: str, limit: int, citizen_id: int | None = None
+                    ) -> list[OutboundMessage]:
+        out = []
+        for row in self.store.outbox:
+            m = row["message"]
+            if not row["claimed"] and (citizen_id is None or m.citizen_id == citizen_id):
+                row["claimed"] = True
+                out.append(OutboundMessage(m.citizen_id, m.text, m.buttons, row["id"]))
+        return out[:limit]
+
+    async def delivered(self, message_id: int) -> None:
+        self.store.outbox[message_id - 1]["sent"] = True
 
 
 class FakeCitizens:
@@ -78,6 +208,10 @@ class FakeUnitOfWork:
         self.citizens = FakeCitizens(self._citizens, self.store)
         self.conversations = FakeConversations(self._conversations, self.store)
         self.transcript = FakeTranscript(self._transcript, self.store)
+        self.bookings = FakeBookings(self.store)
+        self.reminders = FakeReminders(self.store)
+        self.waitlist = FakeWaitlist(self.store)
+        self.outbox = FakeOutbox(self.store)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -50,15 +50,17 @@ async def test_a_stale_conversation_version_is_refused(uow_factory):
         await uow.citizens.add(Citizen(44, NOW, NOW))
         await uow.conversations.save(Conversation(44))
         await uow.commit()
-    async with uow_factory() as first, uow_factory() as second:
-        a = await first.conversations.get(44)
-        b = await second.conversations.get(44)
-        a.state = "choosing_language"
-        await first.conversations.save(a)
-        await first.commit()
-        b.state = "idle"
+    async with uow_factory() as uow:
+        stale = await uow.conversations.get(44)  # read by one handler...
+    async with uow_factory() as uow:
+        fresh = await uow.conversations.get(44)  # ...while another one writes first
+        fresh.state = "choosing_language"
+        await uow.conversations.save(fresh)
+        await uow.commit()
+    async with uow_factory() as uow:
+        stale.state = "idle"
         with pytest.raises(ConcurrentUpdate):
-            await second.conversations.save(b)
+            await uow.conversations.save(stale)
 
 
 async def test_concurrent_first_messages_of_one_citizen_do_not_both_insert(uow_factory):
@@ -90,3 +92,46 @@ async def test_transcript_keeps_order_and_long_texts(uow_factory):
     async with uow_factory() as uow:
         recent = await uow.transcript.recent(46, 3)
     assert [e.text for e in recent] == ["m28", "m29", long_text]
+
+
+async def test_due_reminders_are_claimed_once_by_competing_workers(uow_factory):
+    from domain.booking import Booking
+
+    async with uow_factory() as uow:
+        await uow.citizens.add(Citizen(47, NOW, NOW))
+        for i in range(10):
+            booking = Booking(47, "le1", "labour_expert", NOW.replace(day=28, hour=8 + i),
+                              NOW.replace(day=28, hour=8 + i, minute=30), NOW)
+            await uow.bookings.add(booking)
+            await uow.reminders.add(booking.id, "day_before", NOW)
+        await uow.commit()
+
+    async def worker(name: str) -> int:
+        total = 0
+        for _ in range(5):
+            async with uow_factory() as uow:
+                total += len(await uow.reminders.claim_due(NOW, name, 3))
+                await uow.commit()
+        return total
+
+    counts = await asyncio.gather(worker("a"), worker("b"))
+    assert sum(counts) == 10
+
+
+async def test_the_database_refuses_a_second_active_booking_of_a_slot(uow_factory):
+    from domain.booking import Booking, SlotTaken
+
+    start = NOW.replace(day=30)
+    async with uow_factory() as uow:
+        await uow.citizens.add(Citizen(48, NOW, NOW))
+        await uow.citizens.add(Citizen(49, NOW, NOW))
+        first = Booking(48, "le1", "labour_expert", start, start.replace(minute=30), NOW)
+        await uow.bookings.add(first)
+        with pytest.raises(SlotTaken):
+            await uow.bookings.add(Booking(49, "le1", "labour_expert", start,
+                                           start.replace(minute=30), NOW))
+        first.status = "cancelled"  # a cancelled booking frees the slot
+        await uow.bookings.save(first)
+        await uow.bookings.add(Booking(49, "le1", "labour_expert", start,
+                                       start.replace(minute=30), NOW))
+        await uow.commit()

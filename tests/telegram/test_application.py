@@ -59,7 +59,7 @@ async def test_a_faq_by_buttons_in_three_taps(setup):
     await feed(app, button_update(503, "faq:faq_tax_code"))
     answer = api.sent()[-1]
     assert "agenziaentrate.gov.it" in answer["text"]
-    assert keyboard_data(answer) == ["human", "group:documents", "menu"]
+    assert keyboard_data(answer) == ["book:faq_tax_code", "human", "group:documents", "menu"]
 
 
 async def test_free_text_is_understood_through_telegram(setup):
@@ -117,4 +117,40 @@ async def test_commands_and_descriptions_are_set_in_every_language(setup):
     assert codes == [None, *LANGUAGES]
     assert len(api.sent("setMyDescription")) == len(LANGUAGES) + 1
     commands = [c["command"] for c in api.sent("setMyCommands")[0]["commands"]]
-    assert commands == ["start", "menu", "language", "human", "privacy", "help"]
+    assert commands == ["start", "menu", "appointments", "language", "human", "privacy",
+                        "help"]
+
+
+async def test_a_toggled_needs_keyboard_edits_the_message_in_place(setup):
+    app, api, _ = setup
+    await feed(app, message_update(510, "/book"))
+    await feed(app, button_update(510, "consent:yes"))
+    api.clear()
+    await feed(app, button_update(510, "need:work"))
+    edits = api.sent("editMessageText")
+    assert len(edits) == 1 and "✅" in str(edits[0]["reply_markup"])
+
+
+async def test_scheduled_messages_are_delivered_once_by_the_job(setup):
+    from domain.model import OutboundMessage
+    from handlers.telegram import deliver_due
+    from tests.telegram.helpers import feed as _feed
+
+    app, api, _ = setup
+    await _feed(app, message_update(511, "/menu"))
+    engine = app.bot_data.engine
+    async with engine.uow_factory() as uow:
+        await uow.outbox.add(OutboundMessage(511, "⏰ reminder", [[{"label": "ok",
+                                                                    "payload": "appts"}]]))
+        await uow.commit()
+    api.clear()
+
+    class Ctx:
+        bot = app.bot
+        bot_data = app.bot_data
+
+    await deliver_due(Ctx())  # type: ignore[arg-type]
+    await deliver_due(Ctx())  # type: ignore[arg-type]
+    sent = api.sent()
+    assert [m["text"] for m in sent] == ["⏰ reminder"]
+    assert sent[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "appts"
