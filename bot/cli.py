@@ -60,6 +60,18 @@ def _parser() -> argparse.ArgumentParser:
                              help="last day, YYYY-MM-DD (default: a year on)")
     listing.add_argument("--json", action="store_true")
 
+    staff = sub.add_parser("staff", help="the staff registry")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_sub.add_parser("add", help="register or update a staff member")
+    add.add_argument("user_id", type=int, help="Telegram user id")
+    add.add_argument("--name", required=True, help="display name")
+    add.add_argument("--role", required=True,
+                     help="social_worker, labour_expert, mediator, coordinator or admin")
+    add.add_argument("--languages", default="it", help="comma-separated codes, e.g. it,ar,fr")
+    remove = staff_sub.add_parser("remove", help="remove a staff member")
+    remove.add_argument("user_id", type=int)
+    staff_sub.add_parser("list", help="list staff members")
+
     content = sub.add_parser("content", help="FAQ content")
     content_sub = content.add_subparsers(dest="content_command", required=True)
     content_sub.add_parser("check", help="check every answer in every language")
@@ -163,6 +175,19 @@ def _bookings(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _staff(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.staff_cli import StaffInputError, run
+
+    try:
+        print(asyncio.run(run(settings, args.staff_command, getattr(args, "user_id", None),
+                              getattr(args, "name", None), getattr(args, "role", None),
+                              getattr(args, "languages", None))))
+    except StaffInputError as exc:
+        print(f"teams-bot: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _db(settings: Settings, args: argparse.Namespace) -> int:
     from storage.database import upgrade
 
@@ -173,6 +198,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Any]] = {
     "nlu": _nlu, "content": _content, "run": _run, "db": _db, "bookings": _bookings,
+    "staff": _staff,
 }
 
 
@@ -180,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        _setup_logging(settings, quiet=args.command in ("shell", "nlu", "content", "bookings"))
+        _setup_logging(settings, quiet=args.command in ("shell", "nlu", "content", "bookings",
+                                                         "staff"))
         if args.command == "shell":
             return asyncio.run(_shell(settings, args))
         return int(COMMANDS[args.command](settings, args))

@@ -17,7 +17,9 @@ def run_polling(settings: Settings) -> int:
     from bot.services import build_services
 
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
-    application = build_application(token, settings.bot_api_base_url, settings.bot_file_base_url)
+    application = build_application(token, settings.bot_api_base_url,
+                                    settings.bot_file_base_url,
+                                    staff_chat_id=settings.staff_chat_id)
     state: dict[str, Any] = {}
 
     async def post_init(app: Any) -> None:

@@ -101,6 +101,7 @@ async def build_services(
         SystemClock(),
         directory,
         content,
-        EngineConfig(default_language=settings.default_language, timezone=settings.timezone),
+        EngineConfig(default_language=settings.default_language, timezone=settings.timezone,
+                     staff_chat=settings.staff_chat_id is not None),
     )
     return Services(settings, db, engine, directory, content, parser)

@@ -92,7 +92,7 @@ class AppointmentFlows:
         ), [[Button("✅ " + turn.say._("I agree"), payloads.make("consent", "yes")),
              Button(turn.say._("No, thanks"), payloads.make("consent", "no"))]])
 
-    def on_consent(self, turn: Turn, agree: bool) -> None:
+    async def on_consent(self, turn: Turn, agree: bool) -> None:
         if not agree:
             turn.conversation.data.pop("intake", None)
             self._main_menu(turn, turn.say._(
@@ -100,6 +100,9 @@ class AppointmentFlows:
                 "to a person."))
             return
         turn.citizen.consent_at = turn.now
+        if turn.conversation.data.pop("after_consent", None) == "days":
+            await self.show_days(turn)  # a mediator offered times
+            return
         self._ask_needs(turn)
 
     # -- intake -----------------------------------------------------------------------------

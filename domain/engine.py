@@ -17,7 +17,8 @@ from domain.appointments import AppointmentFlows
 from domain.booking import INTENT_NEED, ROLE_NAMES, SlotTaken
 from domain.content import GROUP_LABELS, GROUPS, TOPIC_GROUP, TOPIC_ROUTE, Content
 from domain.directory import Directory
-from domain.formatting import long_date, opening_hours
+from domain.formatting import clock_time, long_date, long_day, opening_hours
+from domain.handover import HandoverFlows, is_open_at, next_opening
 from domain.languages import LANGUAGES, NATIVE_NAMES, normalise_language
 from domain.messages import Button, ContentType, Inbound, Reply
 from domain.model import (
@@ -72,6 +73,7 @@ FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 class EngineConfig:
     default_language: str = "it"
     timezone: str = "Europe/Rome"
+    staff_chat: bool = False  # a staff group is configured: hand-overs go to people
 
 
 @dataclass
@@ -95,7 +97,7 @@ class Turn:
         self.replies.append(Reply(text=text, buttons=buttons or [], **kw))
 
 
-class Engine(AppointmentFlows):
+class Engine(AppointmentFlows, HandoverFlows):
     """Handle inbound messages; every dependency is a port."""
 
     def __init__(
@@ -152,7 +154,7 @@ class Engine(AppointmentFlows):
                         slot_taken=slot_taken)
             kind = "button" if inbound.payload is not None else inbound.content_type.value
             await uow.transcript.add(TranscriptEntry(
-                citizen.id, "in", kind, inbound.text, inbound.payload, now,
+                citizen.id, "in", kind, inbound.text or inbound.caption, inbound.payload, now,
             ))
             await self._dispatch(turn)
             for reply in turn.replies:
@@ -202,6 +204,9 @@ class Engine(AppointmentFlows):
 
     async def _dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound
+        if turn.conversation.data.get("handover") and inbound.payload is None:
+            if await self._relay(turn):
+                return
         if inbound.payload is not None:
             await self._on_payload(turn, inbound.payload)
         elif inbound.content_type not in (ContentType.TEXT, ContentType.BUTTON):
@@ -212,6 +217,24 @@ class Engine(AppointmentFlows):
             await self._on_command(turn, (inbound.text or "").strip())
         else:
             await self._on_text(turn, (inbound.text or "").strip()[:MAX_TEXT])
+
+    async def _relay(self, turn: Turn) -> bool:
+        """While a person has the conversation, everything goes to them; the bot is silent."""
+        handover = await turn.uow.handovers.open_for(turn.citizen.id)
+        if handover is None:
+            turn.conversation.data.pop("handover", None)
+            return False
+        turn.replies.append(Reply("", event="relay"))
+        if not handover.announced and not is_open_at(self.directory, turn.now, self.zone):
+            opening = next_opening(self.directory, turn.now, self.zone)
+            if opening is not None:
+                turn.reply(turn.say._(
+                    "The office is closed now. A person will answer from {day} at {time}. "
+                    "Your messages are kept.", day=long_day(opening, turn.language, self.zone),
+                    time=clock_time(opening, turn.language, self.zone)))
+            handover.announced = True
+            await turn.uow.handovers.save(handover)
+        return True
 
     async def _on_command(self, turn: Turn, text: str) -> None:
         command, _, argument = text.partition(" ")
@@ -225,7 +248,7 @@ class Engine(AppointmentFlows):
         elif command == "/help":
             self._help(turn)
         elif command in ("/human", "/operator"):
-            self._human(turn)
+            await self.escalate(turn, "asked")
         elif command == "/privacy":
             self._privacy(turn)
         elif command in ("/appointments", "/book"):
@@ -263,9 +286,11 @@ class Engine(AppointmentFlows):
         elif verb == "faq":
             self._answer(turn, arg or "")
         elif verb == "human":
-            self._human(turn)
+            await self.escalate(turn, "asked")
+        elif verb == "endhuman":
+            await self.end_by_citizen(turn)
         elif verb in ("yes", "no"):
-            self._on_yes_no(turn, verb == "yes", arg)
+            await self._on_yes_no(turn, verb == "yes", arg)
         else:
             await self._on_booking_payload(turn, verb, arg)
 
@@ -320,7 +345,7 @@ class Engine(AppointmentFlows):
         elif verb == "consent":
             if "intake" not in turn.conversation.data:
                 turn.conversation.data["intake"] = {"needs": [], "role": None}
-            self.on_consent(turn, arg == "yes")
+            await self.on_consent(turn, arg == "yes")
 
     def _payload_is_valid(self, payload: payloads.Payload) -> bool:
         arg = payload.arg
@@ -345,6 +370,8 @@ class Engine(AppointmentFlows):
         turn.conversation.data["last_intent"] = intent
         if intent == "emergency":
             self._emergency(turn)
+            if self.handover_enabled:
+                await self.escalate(turn, "emergency")
             # A false alarm costs little when the question still gets its answer.
             ranking = result.get("intent_ranking") or []
             top = ranking[0] if ranking else {}
@@ -382,7 +409,7 @@ class Engine(AppointmentFlows):
         elif intent in ("affirm", "deny"):
             pending = turn.conversation.data.pop("pending", None)
             if pending == "offer_human":
-                self._on_yes_no(turn, intent == "affirm", "human")
+                await self._on_yes_no(turn, intent == "affirm", "human")
             else:
                 self._main_menu(turn, say._("All right. What would you like to do?"))
         elif intent == "help_menu":
@@ -390,7 +417,7 @@ class Engine(AppointmentFlows):
         elif intent == "change_language":
             self._language_menu(turn)
         elif intent == "human_handover":
-            self._human(turn)
+            await self.escalate(turn, "asked")
         elif intent == "book_appointment":
             await self.start_booking(turn)
         elif intent == "my_appointments":
@@ -422,11 +449,11 @@ class Engine(AppointmentFlows):
                 "Sorry, I did not understand. Try with other words, or choose a topic:"
             ))
 
-    def _on_yes_no(self, turn: Turn, yes: bool, subject: str | None) -> None:
+    async def _on_yes_no(self, turn: Turn, yes: bool, subject: str | None) -> None:
         turn.conversation.data.pop("pending", None)
         turn.conversation.data["misunderstood"] = 0
         if yes and subject == "human":
-            self._human(turn)
+            await self.escalate(turn, "misunderstood")
         else:
             self._main_menu(turn)
 
@@ -545,7 +572,8 @@ class Engine(AppointmentFlows):
             parts.append(say._("Contacts:") + f"\n{contacts}")
         return "\n\n".join(parts)
 
-    def _human(self, turn: Turn) -> None:
+    def _human_by_office(self, turn: Turn) -> None:
+        """Without a staff group, a person is reached at the office."""
         office = self.directory.main_office
         turn.reply(
             turn.say._("A person from the TEAMS service can help you. Contact the office:")

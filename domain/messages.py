@@ -29,6 +29,7 @@ class Inbound:
     payload: str | None = None
     language_hint: str | None = None
     content_type: ContentType = ContentType.TEXT
+    caption: str | None = None  # of a photo or document, kept in the transcript
 
     @property
     def is_command(self) -> bool:

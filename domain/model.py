@@ -75,6 +75,47 @@ class DueReminder:
     case_code: str
 
 
+STAFF_ROLES: tuple[str, ...] = (
+    "social_worker", "labour_expert", "mediator", "coordinator", "admin",
+)
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    user_id: int
+    name: str
+    role: str
+    languages: tuple[str, ...] = ()
+
+
+@dataclass
+class Handover:
+    """A citizen's conversation handed to the staff; ``priority`` 2 is an emergency."""
+
+    citizen_id: int
+    reason: str  # asked, misunderstood, emergency
+    opened_at: datetime
+    status: str = "waiting"  # waiting, claimed, closed
+    priority: int = 0
+    claimed_by: int | None = None
+    claimed_at: datetime | None = None
+    first_human_at: datetime | None = None
+    closed_at: datetime | None = None
+    announced: bool = False  # the out-of-hours notice was given
+    id: int | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.status in ("waiting", "claimed")
+
+
+@dataclass(frozen=True)
+class Topic:
+    citizen_id: int
+    case_code: str
+    thread_id: int | None
+
+
 @dataclass(frozen=True)
 class TranscriptEntry:
     citizen_id: int

@@ -36,6 +36,7 @@ from domain.messages import ContentType, Inbound, Reply
 from domain.payloads import MAX_BYTES
 from domain.ports import Translations
 from domain.text import N_
+from handlers.handover import after_citizen_turn, on_edit, on_staff_message
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class BotData:
 
     engine: Engine | None = None
     translations: Translations | None = None
+    staff_chat_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -116,22 +118,24 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
-async def send_replies(context: Context, chat_id: int, replies: list[Reply],
+async def send_replies(bot: Any, chat_id: int, replies: list[Reply],
                        pressed: Message | None = None) -> None:
     """Render the engine's replies as Bot API calls; ``pressed`` is the message whose button
     was pressed, which an ``edit`` reply replaces (a toggled keyboard)."""
     for reply in replies:
+        if not reply.text and reply.file is None:
+            continue  # an event only (relay to a person): nothing to say
         try:
             if reply.edit and pressed is not None and reply.file is None:
                 try:
-                    await context.bot.edit_message_text(
+                    await bot.edit_message_text(
                         reply.text[: MessageLimit.MAX_TEXT_LENGTH], chat_id=chat_id,
                         message_id=pressed.message_id, reply_markup=keyboard(reply))
                     continue
                 except BadRequest:
                     pass  # too old to edit, or unchanged: send it instead
             if reply.file is not None:
-                await context.bot.send_document(
+                await bot.send_document(
                     chat_id, InputFile(reply.file.content, filename=reply.file.filename),
                     caption=reply.text[: MessageLimit.CAPTION_LENGTH] or None,
                     reply_markup=keyboard(reply),
@@ -140,7 +144,7 @@ async def send_replies(context: Context, chat_id: int, replies: list[Reply],
             pieces = split_text(reply.text)
             for index, piece in enumerate(pieces):
                 last = index == len(pieces) - 1
-                await context.bot.send_message(
+                await bot.send_message(
                     chat_id, piece, reply_markup=keyboard(reply) if last else None,
                     link_preview_options=None,
                 )
@@ -167,9 +171,13 @@ async def on_message(update: Update, context: Context) -> None:
         text=message.text if kind == ContentType.TEXT else None,
         language_hint=user.language_code,
         content_type=kind,
+        caption=message.caption,
     )
-    replies = await _engine(context).handle(inbound)
-    await send_replies(context, message.chat_id, replies)
+    engine = _engine(context)
+    replies = await engine.handle(inbound)
+    await send_replies(context.bot, message.chat_id, replies)
+    await after_citizen_turn(context.bot, engine, context.bot_data.staff_chat_id, message,
+                             user.id, replies)
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -188,9 +196,25 @@ async def on_button(update: Update, context: Context) -> None:
         user_id=user.id, payload=query.data or "", language_hint=user.language_code,
         content_type=ContentType.BUTTON,
     )
-    replies = await _engine(context).handle(inbound)
+    engine = _engine(context)
+    replies = await engine.handle(inbound)
     pressed = query.message if isinstance(query.message, Message) else None
-    await send_replies(context, user.id, replies, pressed)
+    await send_replies(context.bot, user.id, replies, pressed)
+    await after_citizen_turn(context.bot, engine, context.bot_data.staff_chat_id, None,
+                             user.id, replies)
+
+
+async def on_staff(update: Update, context: Context) -> None:
+    """Route a staff-group message to the hand-over relay."""
+    staff_chat = context.bot_data.staff_chat_id
+    if staff_chat is not None:
+        await on_staff_message(update, _engine(context), context.bot, staff_chat,
+                               send_replies)
+
+
+async def on_edited(update: Update, context: Context) -> None:
+    """Follow text edits across the relay."""
+    await on_edit(update, _engine(context), context.bot, context.bot_data.staff_chat_id)
 
 
 async def deliver_due(context: Context) -> None:
@@ -250,6 +274,7 @@ def build_application(
     base_file_url: str,
     request: BaseRequest | None = None,
     rate_limiter: bool = True,
+    staff_chat_id: int | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """A PTB application with our handlers; the HTTP layer can be replaced (tests)."""
     from telegram.ext import ContextTypes
@@ -267,8 +292,14 @@ def build_application(
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()
+    application.bot_data.staff_chat_id = staff_chat_id
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(private, on_message))
     application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edited))
+    if staff_chat_id is not None:
+        staff = (filters.Chat(staff_chat_id) & filters.UpdateType.MESSAGE
+                 & ~filters.StatusUpdate.ALL)
+        application.add_handler(MessageHandler(staff, on_staff))
     application.add_error_handler(on_error)
     return application

@@ -16,7 +16,10 @@ from domain.model import (
     Citizen,
     Conversation,
     DueReminder,
+    Handover,
     OutboundMessage,
+    StaffMember,
+    Topic,
     TranscriptEntry,
     WaitEntry,
 )
@@ -24,9 +27,13 @@ from domain.ports import ConcurrentUpdate
 from storage.tables import (
     BookingRow,
     CitizenRow,
+    CitizenTopicRow,
     ConversationRow,
+    HandoverRow,
+    MessageLinkRow,
     OutboxRow,
     ReminderRow,
+    StaffRow,
     TranscriptRow,
     WaitlistRow,
 )
@@ -328,6 +335,119 @@ class SqlOutbox:
         )
 
 
+class SqlStaff:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> StaffMember | None:
+        row = await self.session.get(StaffRow, user_id)
+        return StaffMember(row.user_id, row.name, row.role, tuple(row.languages)) if row else None
+
+    async def add(self, member: StaffMember, now: datetime) -> None:
+        row = await self.session.get(StaffRow, member.user_id)
+        if row is None:
+            self.session.add(StaffRow(user_id=member.user_id, name=member.name,
+                                      role=member.role, languages=list(member.languages),
+                                      created_at=now))
+        else:
+            row.name, row.role, row.languages = member.name, member.role, list(member.languages)
+
+    async def remove(self, user_id: int) -> bool:
+        result = await self.session.execute(delete(StaffRow).where(StaffRow.user_id == user_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def all(self) -> Sequence[StaffMember]:
+        result = await self.session.execute(select(StaffRow).order_by(StaffRow.role,
+                                                                      StaffRow.name))
+        return [StaffMember(r.user_id, r.name, r.role, tuple(r.languages))
+                for r in result.scalars()]
+
+
+def _handover(row: HandoverRow) -> Handover:
+    return Handover(row.citizen_id, row.reason, row.opened_at, row.status, row.priority,
+                    row.claimed_by, row.claimed_at, row.first_human_at, row.closed_at,
+                    row.announced, row.id)
+
+
+class SqlHandovers:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open_for(self, citizen_id: int) -> Handover | None:
+        result = await self.session.execute(
+            select(HandoverRow).where(HandoverRow.citizen_id == citizen_id,
+                                      HandoverRow.status.in_(("waiting", "claimed")))
+            .order_by(HandoverRow.id.desc()).limit(1))
+        row = result.scalar_one_or_none()
+        return _handover(row) if row else None
+
+    async def add(self, handover: Handover) -> None:
+        row = HandoverRow(
+            citizen_id=handover.citizen_id, status=handover.status, reason=handover.reason,
+            priority=handover.priority, opened_at=handover.opened_at,
+            claimed_by=handover.claimed_by, claimed_at=handover.claimed_at,
+            first_human_at=handover.first_human_at, closed_at=handover.closed_at,
+            announced=handover.announced)
+        self.session.add(row)
+        await self.session.flush()
+        handover.id = row.id
+
+    async def save(self, handover: Handover) -> None:
+        await self.session.execute(update(HandoverRow).where(HandoverRow.id == handover.id)
+                                   .values(status=handover.status, reason=handover.reason,
+                                           priority=handover.priority,
+                                           claimed_by=handover.claimed_by,
+                                           claimed_at=handover.claimed_at,
+                                           first_human_at=handover.first_human_at,
+                                           closed_at=handover.closed_at,
+                                           announced=handover.announced))
+
+    async def waiting(self) -> Sequence[Handover]:
+        result = await self.session.execute(
+            select(HandoverRow).where(HandoverRow.status == "waiting")
+            .order_by(HandoverRow.priority.desc(), HandoverRow.opened_at))
+        return [_handover(r) for r in result.scalars()]
+
+    async def topic(self, citizen_id: int) -> Topic | None:
+        row = await self.session.get(CitizenTopicRow, citizen_id)
+        return Topic(row.citizen_id, row.case_code, row.thread_id) if row else None
+
+    async def save_topic(self, topic: Topic) -> None:
+        row = await self.session.get(CitizenTopicRow, topic.citizen_id)
+        if row is None:
+            self.session.add(CitizenTopicRow(citizen_id=topic.citizen_id,
+                                             case_code=topic.case_code,
+                                             thread_id=topic.thread_id))
+            await self.session.flush()
+        else:
+            row.thread_id = topic.thread_id
+
+    async def citizen_of_thread(self, thread_id: int) -> int | None:
+        result = await self.session.execute(
+            select(CitizenTopicRow.citizen_id).where(CitizenTopicRow.thread_id == thread_id))
+        return result.scalar_one_or_none()
+
+    async def link(self, citizen_id: int, citizen_message: int, staff_message: int,
+                   now: datetime) -> None:
+        self.session.add(MessageLinkRow(citizen_id=citizen_id,
+                                        citizen_message_id=citizen_message,
+                                        staff_message_id=staff_message, created_at=now))
+
+    async def staff_message_of(self, citizen_id: int, citizen_message: int) -> int | None:
+        result = await self.session.execute(
+            select(MessageLinkRow.staff_message_id).where(
+                MessageLinkRow.citizen_id == citizen_id,
+                MessageLinkRow.citizen_message_id == citizen_message).limit(1))
+        return result.scalar_one_or_none()
+
+    async def citizen_message_of(self, staff_message: int) -> tuple[int, int] | None:
+        result = await self.session.execute(
+            select(MessageLinkRow.citizen_id, MessageLinkRow.citizen_message_id).where(
+                MessageLinkRow.staff_message_id == staff_message).limit(1))
+        row = result.first()
+        return (row[0], row[1]) if row else None
+
+
 class SqlUnitOfWork:
     """One session, one transaction; rolls back unless :meth:`commit` was called."""
 
@@ -343,6 +463,8 @@ class SqlUnitOfWork:
         self.reminders = SqlReminders(self.session)
         self.waitlist = SqlWaitlist(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.staff = SqlStaff(self.session)
+        self.handovers = SqlHandovers(self.session)
         return self
 
     async def __aexit__(

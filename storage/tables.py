@@ -149,3 +149,59 @@ class OutboxRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class StaffRow(Base):
+    __tablename__ = "staff"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(32))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CitizenTopicRow(Base):
+    """The one staff-group thread of a citizen, reused when they come back."""
+
+    __tablename__ = "citizen_topics"
+
+    citizen_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("citizens.id", ondelete="CASCADE"), primary_key=True)
+    case_code: Mapped[str] = mapped_column(String(16), unique=True)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class HandoverRow(Base):
+    __tablename__ = "handovers"
+    __table_args__ = (Index("ix_handovers_status", "status", "priority", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    citizen_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("citizens.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # waiting, claimed, closed
+    reason: Mapped[str] = mapped_column(String(16))  # asked, misunderstood, emergency
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_human_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    announced: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MessageLinkRow(Base):
+    """A citizen's message and its copy in the staff thread (either way), for replies/edits."""
+
+    __tablename__ = "message_links"
+    __table_args__ = (
+        Index("ix_links_citizen_msg", "citizen_id", "citizen_message_id"),
+        Index("ix_links_staff_msg", "staff_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    citizen_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("citizens.id", ondelete="CASCADE"))
+    citizen_message_id: Mapped[int] = mapped_column(BigInteger)
+    staff_message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -290,6 +290,8 @@ class FakeBotAPI(BaseRequest):
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.message_id = 1000
         self.blocked: set[int] = set()
+        self.thread_id = 500
+        self.deleted_threads: set[int] = set()
 
     @property
     def read_timeout(self) -> float | None:
@@ -327,11 +329,20 @@ class FakeBotAPI(BaseRequest):
             return 403, json.dumps({"ok": False, "error_code": 403,
                                     "description": "Forbidden: bot was blocked by the user"}
                                    ).encode()
+        thread = params.get("message_thread_id")
+        if thread is not None and int(thread) in self.deleted_threads:
+            return 400, json.dumps({"ok": False, "error_code": 400,
+                                    "description": "Bad Request: message thread not found"}
+                                   ).encode()
         return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
 
     def _result(self, name: str, params: dict[str, Any]) -> Any:
         if name == "getMe":
             return self.BOT
+        if name == "createForumTopic":
+            self.thread_id += 1
+            return {"message_thread_id": self.thread_id, "name": params["name"],
+                    "icon_color": 7322096}
         if name in ("sendMessage", "sendDocument", "copyMessage"):
             self.message_id += 1
             chat_id = int(params.get("chat_id", 0))
@@ -347,5 +358,12 @@ class FakeBotAPI(BaseRequest):
                                        "file_name": "x.ics"}
             if name == "copyMessage":
                 return {"message_id": self.message_id}
+            if params.get("message_thread_id"):
+                message["message_thread_id"] = int(params["message_thread_id"])
+                message["is_topic_message"] = True
             return message
+        if name == "editMessageText":
+            return {"message_id": int(params.get("message_id", 0)), "date": 1764147600,
+                    "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
+                    "text": params.get("text", "")}
         return True
