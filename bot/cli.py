@@ -72,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("user_id", type=int)
     staff_sub.add_parser("list", help="list staff members")
 
+    privacy = sub.add_parser("privacy", help="a citizen's data rights, and retention")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
+    for name, text in (("export", "print everything held about a citizen, as JSON"),
+                       ("erase", "erase a citizen's data (future appointments cancelled)")):
+        command = privacy_sub.add_parser(name, help=text)
+        command.add_argument("--citizen", type=int, required=True, help="Telegram user id")
+    privacy_sub.add_parser("purge", help="apply the retention rules now")
+
     content = sub.add_parser("content", help="FAQ content")
     content_sub = content.add_subparsers(dest="content_command", required=True)
     content_sub.add_parser("check", help="check every answer in every language")
@@ -188,6 +196,39 @@ def _staff(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _privacy(settings: Settings, args: argparse.Namespace) -> int:
+    async def run() -> int:
+        from bot.services import build_services
+
+        services = await build_services(settings, parser=_NoParser())
+        engine = services.engine
+        try:
+            if args.privacy_command == "export":
+                data = await engine.export_citizen(args.citizen)
+                if data is None:
+                    print(f"no data about citizen {args.citizen}", file=sys.stderr)
+                    return 1
+                print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+            elif args.privacy_command == "erase":
+                cancelled = await engine.erase_citizen(args.citizen)
+                print(f"erased citizen {args.citizen}; future appointments cancelled: "
+                      f"{', '.join(c['case_code'] for c in cancelled) or 'none'}")
+            else:
+                print(json.dumps(await engine.purge()))
+            return 0
+        finally:
+            await services.close()
+
+    return asyncio.run(run())
+
+
+class _NoParser:
+    """Commands that never read free text do not load the language model."""
+
+    def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
+        raise RuntimeError("no language model in this command")
+
+
 def _db(settings: Settings, args: argparse.Namespace) -> int:
     from storage.database import upgrade
 
@@ -198,7 +239,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Any]] = {
     "nlu": _nlu, "content": _content, "run": _run, "db": _db, "bookings": _bookings,
-    "staff": _staff,
+    "staff": _staff, "privacy": _privacy,
 }
 
 
@@ -207,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         _setup_logging(settings, quiet=args.command in ("shell", "nlu", "content", "bookings",
-                                                         "staff"))
+                                                         "staff", "privacy"))
         if args.command == "shell":
             return asyncio.run(_shell(settings, args))
         return int(COMMANDS[args.command](settings, args))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,10 +36,12 @@ from domain.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from domain.privacy import PrivacyFlows
 from domain.text import Say
 
 log = logging.getLogger(__name__)
 
+PURGE_EVERY = timedelta(hours=1)
 MAX_TEXT = 4000  # longer inbound texts are cut before understanding; the transcript keeps them
 SWITCH_CONFIDENCE = 0.9  # language identification needed before offering to switch language
 SWITCH_MIN_WORDS = 3
@@ -88,6 +90,7 @@ class Turn:
     uow: UnitOfWork
     replies: list[Reply] = field(default_factory=list)
     slot_taken: bool = False
+    erased: bool = False  # the citizen's data was erased: nothing is written back
 
     @property
     def language(self) -> str:
@@ -97,7 +100,7 @@ class Turn:
         self.replies.append(Reply(text=text, buttons=buttons or [], **kw))
 
 
-class Engine(AppointmentFlows, HandoverFlows):
+class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows):
     """Handle inbound messages; every dependency is a port."""
 
     def __init__(
@@ -118,6 +121,7 @@ class Engine(AppointmentFlows, HandoverFlows):
         self.content = content
         self.config = config or EngineConfig()
         self.zone = ZoneInfo(self.config.timezone)
+        self._last_purge: datetime | None = None
 
     # -- the transaction --------------------------------------------------------------------
 
@@ -152,24 +156,31 @@ class Engine(AppointmentFlows, HandoverFlows):
             citizen.last_seen = now
             turn = Turn(inbound, citizen, conversation, Say(self.translations, language), now, uow,
                         slot_taken=slot_taken)
-            kind = "button" if inbound.payload is not None else inbound.content_type.value
-            await uow.transcript.add(TranscriptEntry(
-                citizen.id, "in", kind, inbound.text or inbound.caption, inbound.payload, now,
-            ))
             await self._dispatch(turn)
-            for reply in turn.replies:
+            if not turn.erased:
+                kind = "button" if inbound.payload is not None else inbound.content_type.value
                 await uow.transcript.add(TranscriptEntry(
-                    citizen.id, "out", "file" if reply.file else "text", reply.text, None, now,
-                ))
-            await uow.citizens.save(citizen)
-            await uow.conversations.save(conversation)
+                    citizen.id, "in", kind, inbound.text or inbound.caption, inbound.payload,
+                    now))
+                for reply in turn.replies:
+                    if reply.text or reply.file:
+                        await uow.transcript.add(TranscriptEntry(
+                            citizen.id, "out", "file" if reply.file else "text", reply.text,
+                            None, now))
+                await uow.citizens.save(citizen)
+                await uow.conversations.save(conversation)
             await uow.commit()
         return turn.replies
 
     async def run_due_work(self, worker: str) -> int:
-        """Reminders and expired waiting-list offers; safe to run in several workers."""
+        """Reminders, expired waiting-list offers, and (hourly) the retention rules; safe to
+        run in several workers: every step claims or deletes with one statement."""
+        now = self.clock.now()
         async with self.uow_factory() as uow:
-            count = await self._due_work(uow, self.clock.now(), worker)
+            count = await self._due_work(uow, now, worker)
+            if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
+                await self._retention(uow, now)
+                self._last_purge = now
             await uow.commit()
         return count
 
@@ -251,6 +262,10 @@ class Engine(AppointmentFlows, HandoverFlows):
             await self.escalate(turn, "asked")
         elif command == "/privacy":
             self._privacy(turn)
+        elif command == "/mydata":
+            await self.my_data(turn)
+        elif command == "/delete":
+            self.ask_erase(turn)
         elif command in ("/appointments", "/book"):
             if command == "/book":
                 await self.start_booking(turn)
@@ -289,6 +304,12 @@ class Engine(AppointmentFlows, HandoverFlows):
             await self.escalate(turn, "asked")
         elif verb == "endhuman":
             await self.end_by_citizen(turn)
+        elif verb == "mydata":
+            await self.my_data(turn)
+        elif verb == "erase":
+            self.ask_erase(turn)
+        elif verb == "eraseok":
+            await self.erase_now(turn)
         elif verb in ("yes", "no"):
             await self._on_yes_no(turn, verb == "yes", arg)
         else:
@@ -581,18 +602,6 @@ class Engine(AppointmentFlows, HandoverFlows):
             + "\n" + opening_hours(office, turn.language),
             [[Button("🏠 " + turn.say._("Main menu"), payloads.make("menu"))]],
         )
-
-    def _privacy(self, turn: Turn) -> None:
-        service = self.directory.service
-        turn.reply(turn.say._(
-            "This chat is an automated assistant of {service}. The data controller is "
-            "{controller} (data protection officer: {dpo}). We use what you write only to answer "
-            "you and to help the TEAMS staff help you. We keep your messages for {days} days "
-            "after your last message. You can ask to see or to delete your data at any time. "
-            "Full notice: {url}",
-            service=service.name, controller=service.controller, dpo=service.dpo_contact,
-            days=service.retention_days, url=service.privacy_notice_url,
-        ), [[Button("🏠 " + turn.say._("Main menu"), payloads.make("menu"))]])
 
     def _emergency(self, turn: Turn) -> None:
         say = turn.say

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class ContentType(StrEnum):
@@ -58,6 +59,7 @@ class Reply:
     file: OutFile | None = None
     event: str | None = None
     edit: bool = False  # replace the message whose button was pressed (a toggled keyboard)
+    meta: dict[str, Any] = field(default_factory=dict)  # data for the event
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of the terminal channel: text, buttons, file."""

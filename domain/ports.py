@@ -121,6 +121,18 @@ class HandoverRepository(Protocol):
     async def citizen_message_of(self, staff_message: int) -> tuple[int, int] | None: ...
 
 
+class PrivacyRepository(Protocol):
+    async def export(self, citizen_id: int) -> dict[str, Any] | None: ...
+
+    async def erase(self, citizen_id: int, now: datetime) -> list[dict[str, Any]]:
+        """Delete everything about a citizen but anonymous counts; return the future
+        appointments cancelled by it."""
+        ...
+
+    async def purge(self, now: datetime, transcript_before: datetime,
+                    anonymise_before: datetime) -> dict[str, int]: ...
+
+
 class UnitOfWork(Protocol):
     citizens: CitizenRepository
     conversations: ConversationRepository
@@ -131,6 +143,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     staff: StaffRepository
     handovers: HandoverRepository
+    privacy: PrivacyRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

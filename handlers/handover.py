@@ -90,6 +90,12 @@ async def after_citizen_turn(bot: Any, engine: Engine, staff_chat: int | None,
             await relay_to_staff(bot, engine, staff_chat, message)
         elif event.startswith("handover:"):
             await ensure_thread(bot, engine, staff_chat, citizen_id, announce=True)
+        elif event == "erased":
+            thread = reply.meta.get("thread")
+            await bot.send_message(staff_chat, "🗑️ " + str(reply.meta.get("notice", "")),
+                                   message_thread_id=thread)
+            if thread is not None:
+                await _close(bot, staff_chat, thread)
         elif event == "handover_closed":
             topic, _ = await engine.topic_of(citizen_id)
             if topic.thread_id is not None:

@@ -24,6 +24,7 @@ from domain.model import (
     WaitEntry,
 )
 from domain.ports import ConcurrentUpdate
+from storage.privacy import SqlPrivacy
 from storage.tables import (
     BookingRow,
     CitizenRow,
@@ -465,6 +466,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session)
         self.staff = SqlStaff(self.session)
         self.handovers = SqlHandovers(self.session)
+        self.privacy = SqlPrivacy(self.session)
         return self
 
     async def __aexit__(

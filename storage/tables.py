@@ -56,6 +56,7 @@ class CitizenRow(Base):
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ConversationRow(Base):
@@ -205,3 +206,25 @@ class MessageLinkRow(Base):
     citizen_message_id: Mapped[int] = mapped_column(BigInteger)
     staff_message_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TallyRow(Base):
+    """Anonymous counts that outlive erased citizens, for the monthly report."""
+
+    __tablename__ = "tallies"
+    __table_args__ = (Index("uq_tallies", "month", "metric", "key", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    month: Mapped[str] = mapped_column(String(7))
+    metric: Mapped[str] = mapped_column(String(48))
+    key: Mapped[str] = mapped_column(String(48))
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ProcessedUpdateRow(Base):
+    """Telegram update ids already handled: a redelivered update is not handled twice."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

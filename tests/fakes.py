@@ -194,6 +194,44 @@ class FakeTranscript:
         return [e for e in self.store.transcript if e.citizen_id == citizen_id][-limit:]
 
 
+class FakePrivacy:
+    """Export and erase over the in-memory store (counts are not kept here)."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def export(self, citizen_id: int) -> dict[str, Any] | None:
+        if citizen_id not in self.store.citizens:
+            return None
+        return {"citizen": {"referral": self.store.citizens[citizen_id].referral},
+                "messages": [e for e in self.store.transcript if e.citizen_id == citizen_id],
+                "appointments": [b for b in self.store.bookings.values()
+                                 if b.citizen_id == citizen_id]}
+
+    async def erase(self, citizen_id: int, now: datetime) -> list[dict[str, Any]]:
+        cancelled = [{"case_code": b.case_code, "role": b.role, "start": b.start}
+                     for b in self.store.bookings.values()
+                     if b.citizen_id == citizen_id and b.status == "active" and b.start > now]
+        self.store.citizens.pop(citizen_id, None)
+        self.store.conversations.pop(citizen_id, None)
+        self.store.transcript = [e for e in self.store.transcript if e.citizen_id != citizen_id]
+        self.store.bookings = {k: b for k, b in self.store.bookings.items()
+                               if b.citizen_id != citizen_id}
+        return cancelled
+
+    async def purge(self, now: datetime, transcript_before: datetime,
+                    anonymise_before: datetime) -> dict[str, int]:
+        return {"transcript_messages": 0, "descriptions": 0, "citizens_anonymised": 0}
+
+
+class FakeHandovers:
+    async def topic(self, citizen_id: int) -> None:
+        return None
+
+    async def open_for(self, citizen_id: int) -> None:
+        return None
+
+
 class FakeUnitOfWork:
     """Changes become visible in the store only on commit, like a transaction."""
 
@@ -212,6 +250,8 @@ class FakeUnitOfWork:
         self.reminders = FakeReminders(self.store)
         self.waitlist = FakeWaitlist(self.store)
         self.outbox = FakeOutbox(self.store)
+        self.privacy = FakePrivacy(self.store)
+        self.handovers = FakeHandovers()
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

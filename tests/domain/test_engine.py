@@ -217,3 +217,26 @@ def test_importing_the_domain_imports_neither_telegram_nor_sqlalchemy():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_privacy_notice_offers_a_copy_and_erasure(engine):
+    replies = await say(engine, "/privacy", hint="en")
+    assert {"mydata", "erase"} <= set(payloads_of(replies))
+    assert "data controller" in replies[0].text
+
+
+async def test_my_data_comes_as_a_file_with_a_readable_summary(engine):
+    await say(engine, "/start", hint="en")
+    replies = await say(engine, "/mydata", hint="en")
+    assert replies[0].file is not None and replies[0].file.filename.endswith(".json")
+    assert "messages in this chat" in replies[0].text
+
+
+async def test_erasure_is_confirmed_then_leaves_nothing(engine, uow):
+    await say(engine, "/start servizi_sociali", hint="en")
+    replies = await say(engine, "/delete", hint="en")
+    assert "eraseok" in payloads_of(replies)
+    replies = await say(engine, payload="eraseok", hint="en")
+    assert "deleted" in replies[0].text
+    assert 7 not in uow.store.citizens and 7 not in uow.store.conversations
+    assert not [e for e in uow.store.transcript if e.citizen_id == 7]

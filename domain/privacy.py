@@ -1,0 +1,127 @@
+"""The citizen's data rights in the chat: the notice, a copy of their data, erasure; and the
+retention rules. A mixin of :class:`domain.engine.Engine`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from domain import payloads
+from domain.booking import ROLE_NAMES
+from domain.formatting import clock_time, long_day
+from domain.messages import Button, OutFile, Reply
+from domain.text import N_, Say
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from domain.directory import Directory
+    from domain.engine import EngineConfig, Turn
+    from domain.ports import Clock, Translations, UnitOfWork, UnitOfWorkFactory
+
+ANONYMISE_AFTER_DAYS = 365
+STAFF_ERASED = N_("Case {code}: the citizen erased their data. Cancelled appointments: "
+                  "{appointments}")
+
+
+class PrivacyFlows:
+    directory: Directory
+    translations: Translations
+    zone: ZoneInfo
+    config: EngineConfig
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+
+    def _home(self, turn: Turn) -> list[Button]: ...
+
+    def _privacy(self, turn: Turn) -> None:
+        service = self.directory.service
+        say = turn.say
+        turn.reply(say._(
+            "This chat is an automated assistant of {service}. The data controller is "
+            "{controller} (data protection officer: {dpo}). We use what you write only to answer "
+            "you and to help the TEAMS staff help you. We keep your messages for {days} days "
+            "after your last message. You can ask to see or to delete your data at any time. "
+            "Full notice: {url}",
+            service=service.name, controller=service.controller, dpo=service.dpo_contact,
+            days=service.retention_days, url=service.privacy_notice_url,
+        ) + "\n\n" + say._("Telegram chats are not end-to-end encrypted: for very personal "
+                           "matters you can also come to the office."),
+            [[Button("📄 " + say._("My data"), payloads.make("mydata")),
+              Button("🗑️ " + say._("Delete my data"), payloads.make("erase"))],
+             self._home(turn)])
+
+    async def my_data(self, turn: Turn) -> None:
+        say = turn.say
+        data = await turn.uow.privacy.export(turn.citizen.id)
+        if data is None:
+            turn.reply(say._("We hold no data about you."))
+            return
+        summary = [say._("This is everything the TEAMS service holds about you:"),
+                   "• " + say.n_("{n} message in this chat", "{n} messages in this chat",
+                                 len(data["messages"])),
+                   "• " + say.n_("{n} appointment", "{n} appointments",
+                                 len(data["appointments"]))]
+        if data["citizen"]["referral"]:
+            summary.append("• " + say._("Sent by: {referral}",
+                                        referral=data["citizen"]["referral"]))
+        summary.append(say._("The attached file has all of it, in a format any computer can "
+                             "read."))
+        content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+        turn.reply("\n".join(summary), [[Button("🗑️ " + say._("Delete my data"),
+                                                payloads.make("erase"))], self._home(turn)],
+                   file=OutFile("teams-my-data.json", content, "application/json"))
+
+    def ask_erase(self, turn: Turn) -> None:
+        say = turn.say
+        turn.reply(say._("Delete everything the service holds about you: messages, what you "
+                         "told us, your appointments and waiting-list places? This cannot be "
+                         "undone. Future appointments will be cancelled and the staff told."),
+                   [[Button(say._("Yes, delete everything"), payloads.make("eraseok")),
+                     Button(say._("No"), payloads.make("menu"))]])
+
+    async def erase_now(self, turn: Turn) -> None:
+        """Erase within this transaction; the engine then writes nothing back."""
+        topic = await turn.uow.handovers.topic(turn.citizen.id)
+        cancelled = await turn.uow.privacy.erase(turn.citizen.id, turn.now)
+        turn.erased = True
+        say = turn.say
+        turn.replies.append(Reply(
+            "✅ " + say._("Your data has been deleted. If you write again, we start from "
+                          "the beginning."),
+            event="erased" if (cancelled or topic) else None,
+            meta={"notice": self._staff_erased_notice(topic.case_code if topic else "-",
+                                                       cancelled),
+                  "thread": topic.thread_id if topic else None}))
+
+    def _staff_erased_notice(self, code: str, cancelled: list[dict[str, Any]]) -> str:
+        say = Say(self.translations, self.config.default_language)
+        items = ", ".join(
+            f"{c['case_code']} {long_day(c['start'], say.language, self.zone)} "
+            f"{clock_time(c['start'], say.language, self.zone)} "
+            f"({say._(ROLE_NAMES.get(c['role'], c['role']))})" for c in cancelled) or "-"
+        return say._(STAFF_ERASED, code=code, appointments=items)
+
+    async def _retention(self, uow: UnitOfWork, now: datetime) -> dict[str, int]:
+        days = self.directory.service.retention_days
+        return await uow.privacy.purge(now, now - timedelta(days=days),
+                                       now - timedelta(days=ANONYMISE_AFTER_DAYS))
+
+    async def purge(self) -> dict[str, int]:
+        """Apply the retention rules now (also run by the periodic job)."""
+        async with self.uow_factory() as uow:
+            counts = await self._retention(uow, self.clock.now())
+            await uow.commit()
+        return counts
+
+    async def export_citizen(self, citizen_id: int) -> dict[str, Any] | None:
+        async with self.uow_factory() as uow:
+            return await uow.privacy.export(citizen_id)
+
+    async def erase_citizen(self, citizen_id: int) -> list[dict[str, Any]]:
+        """Staff at the desk erase a citizen's data on their request."""
+        async with self.uow_factory() as uow:
+            cancelled = await uow.privacy.erase(citizen_id, self.clock.now())
+            await uow.commit()
+        return cancelled

@@ -1,0 +1,154 @@
+"""Export, erasure and retention: everything the service holds about one citizen, or none.
+
+Erasure keeps only anonymous monthly counts (``tallies``) for the report; the citizen's row and
+everything linked to it are deleted (foreign keys cascade).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import (
+    BookingRow,
+    CitizenRow,
+    CitizenTopicRow,
+    ConversationRow,
+    HandoverRow,
+    OutboxRow,
+    TallyRow,
+    TranscriptRow,
+    WaitlistRow,
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _month(value: datetime) -> str:
+    return value.strftime("%Y-%m")
+
+
+class SqlPrivacy:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def export(self, citizen_id: int) -> dict[str, Any] | None:
+        citizen = await self.session.get(CitizenRow, citizen_id)
+        if citizen is None:
+            return None
+        conversation = await self.session.get(ConversationRow, citizen_id)
+        topic = await self.session.get(CitizenTopicRow, citizen_id)
+
+        async def rows(model: Any, order: Any) -> list[Any]:
+            result = await self.session.execute(
+                select(model).where(model.citizen_id == citizen_id).order_by(order))
+            return list(result.scalars())
+
+        return {
+            "citizen": {"telegram_user_id": citizen.id, "language": citizen.language,
+                        "language_chosen": citizen.language_chosen,
+                        "referral": citizen.referral, "first_seen": _iso(citizen.first_seen),
+                        "last_seen": _iso(citizen.last_seen),
+                        "consent_at": _iso(citizen.consent_at)},
+            "conversation": {"state": conversation.state, "data": conversation.data}
+            if conversation else None,
+            "case_code": topic.case_code if topic else None,
+            "messages": [{"at": _iso(r.created_at), "direction": r.direction, "kind": r.kind,
+                          "text": r.text, "button": r.payload}
+                         for r in await rows(TranscriptRow, TranscriptRow.id)
+                         if r.direction != "note"],
+            "appointments": [{"start": _iso(r.start_at), "role": r.role, "status": r.status,
+                              "needs": r.needs, "urgency": r.urgency,
+                              "meeting_language": r.meeting_language,
+                              "description": r.description, "case_code": r.case_code}
+                             for r in await rows(BookingRow, BookingRow.start_at)],
+            "waiting_list": [{"role": r.role, "since": _iso(r.created_at), "status": r.status}
+                             for r in await rows(WaitlistRow, WaitlistRow.id)],
+            "conversations_with_staff": [
+                {"opened": _iso(r.opened_at), "closed": _iso(r.closed_at), "reason": r.reason}
+                for r in await rows(HandoverRow, HandoverRow.id)],
+        }
+
+    async def _tally(self, month: str, metric: str, key: str | None, n: int = 1) -> None:
+        key = key or "-"
+        found = await self.session.execute(
+            select(TallyRow).where(TallyRow.month == month, TallyRow.metric == metric,
+                                   TallyRow.key == key))
+        row = found.scalar_one_or_none()
+        if row is None:
+            self.session.add(TallyRow(month=month, metric=metric, key=key, n=n))
+            await self.session.flush()
+        else:
+            row.n += n
+
+    async def erase(self, citizen_id: int, now: datetime) -> list[dict[str, Any]]:
+        """Delete the citizen and all linked data, keeping anonymous counts; returns the
+        future appointments that were cancelled (case code, role, start), for the staff."""
+        citizen = await self.session.get(CitizenRow, citizen_id)
+        if citizen is None:
+            return []
+        month = _month(citizen.first_seen)
+        await self._tally(month, "citizens.referral", citizen.referral)
+        await self._tally(month, "citizens.language", citizen.language)
+        cancelled = []
+        for booking in (await self.session.execute(
+                select(BookingRow).where(BookingRow.citizen_id == citizen_id))).scalars():
+            status = booking.status
+            if status == "active" and booking.start_at > now:
+                status = "cancelled"
+                cancelled.append({"case_code": booking.case_code, "role": booking.role,
+                                  "start": booking.start_at,
+                                  "professional": booking.professional_id})
+            when = _month(booking.start_at)
+            await self._tally(when, f"bookings.{status}", booking.role)
+            for need in booking.needs:
+                await self._tally(when, "bookings.need", need)
+        for handover in (await self.session.execute(
+                select(HandoverRow).where(HandoverRow.citizen_id == citizen_id))).scalars():
+            when = _month(handover.opened_at)
+            await self._tally(when, "handovers", handover.reason)
+            if handover.first_human_at:
+                seconds = int((handover.first_human_at - handover.opened_at).total_seconds())
+                await self._tally(when, "handovers.first_answer_s_sum", "all", seconds)
+                await self._tally(when, "handovers.answered", "all")
+        await self.session.execute(delete(CitizenRow).where(CitizenRow.id == citizen_id))
+        return cancelled
+
+    async def purge(self, now: datetime, transcript_before: datetime,
+                    anonymise_before: datetime) -> dict[str, int]:
+        """Retention: old transcripts and free-text descriptions go; long-closed cases are
+        anonymised (erased, keeping counts)."""
+        stale = select(CitizenRow.id).where(CitizenRow.last_seen < transcript_before)
+        removed = await self.session.execute(
+            delete(TranscriptRow).where(TranscriptRow.citizen_id.in_(stale)))
+        cleared = await self.session.execute(
+            update(BookingRow).where(BookingRow.citizen_id.in_(stale),
+                                     BookingRow.description.is_not(None))
+            .values(description=None))
+        await self.session.execute(
+            delete(OutboxRow).where(OutboxRow.sent_at.is_not(None),
+                                    OutboxRow.sent_at < transcript_before))
+        busy = select(BookingRow.citizen_id).where(BookingRow.status == "active",
+                                                   BookingRow.start_at > now)
+        open_cases = select(HandoverRow.citizen_id).where(
+            HandoverRow.status.in_(("waiting", "claimed")))
+        old = (await self.session.execute(
+            select(CitizenRow.id).where(CitizenRow.last_seen < anonymise_before,
+                                        CitizenRow.id.not_in(busy),
+                                        CitizenRow.id.not_in(open_cases)))).scalars().all()
+        for citizen_id in old:
+            await self.erase(citizen_id, now)
+        return {"transcript_messages": removed.rowcount or 0,  # type: ignore[attr-defined]
+                "descriptions": cleared.rowcount or 0,  # type: ignore[attr-defined]
+                "citizens_anonymised": len(old)}
+
+    async def tallies(self, month: str) -> dict[tuple[str, str], int]:
+        result = await self.session.execute(
+            select(TallyRow.metric, TallyRow.key, func.sum(TallyRow.n))
+            .where(TallyRow.month == month).group_by(TallyRow.metric, TallyRow.key))
+        return {(m, k): int(n) for m, k, n in result.all()}
