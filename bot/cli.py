@@ -26,7 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     shell.add_argument("--user", type=int, default=1, help="citizen id (default 1)")
     shell.add_argument("--json", action="store_true", help="one JSON line per reply")
 
-    sub.add_parser("run", help="run the Telegram bot (long polling)")
+    run = sub.add_parser("run", help="run the Telegram bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true",
+                     help="serve the Bot API webhook, /healthz and /metrics (uvicorn)")
 
     db = sub.add_parser("db", help="database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -87,10 +89,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging(settings: Settings, quiet: bool = False) -> None:
-    level = logging.WARNING if quiet else getattr(logging, settings.log_level)
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bot.logs import configure
+
+    configure(logging.WARNING if quiet else getattr(logging, settings.log_level))
 
 
 async def _shell(settings: Settings, args: argparse.Namespace) -> int:
@@ -157,13 +158,20 @@ def _content(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.run import run_polling
+    from bot.run import run_polling, run_webhook
 
     if settings.telegram_token is None:
         raise SettingsError(
             "The setting TEAMS_TELEGRAM_TOKEN is missing: set it to the bot token that "
             "@BotFather gave you (or try the assistant without one: teams-bot shell)."
         )
+    if args.webhook:
+        if settings.webhook_secret is None:
+            raise SettingsError(
+                "The setting TEAMS_WEBHOOK_SECRET is missing: with --webhook, set it to a "
+                "random string of letters, digits, _ or - (Telegram sends it back with every "
+                "update).")
+        return run_webhook(settings)
     return run_polling(settings)
 
 

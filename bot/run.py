@@ -13,9 +13,57 @@ from handlers.telegram import build_application, deliver_due, publish_commands
 DUE_WORK_SECONDS = 30
 
 
-def run_polling(settings: Settings) -> int:
+async def _wire(app: Any, settings: Settings, state: dict[str, Any]) -> None:
+    """Services live in the application's event loop; created once, closed at the end."""
     from bot.services import build_services
 
+    services = await build_services(settings)
+    state["services"] = services
+    app.bot_data.engine = services.engine
+    app.bot_data.translations = Catalogs()
+    await publish_commands(app, app.bot_data.translations, settings.default_language)
+    app.job_queue.run_repeating(deliver_due, interval=DUE_WORK_SECONDS, first=5)
+
+
+def run_webhook(settings: Settings) -> int:
+    """Serve the Bot API webhook, /healthz and /metrics with uvicorn."""
+    import contextlib
+
+    import uvicorn
+
+    from bot.web import build_web_app
+
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    application = build_application(token, settings.bot_api_base_url,
+                                    settings.bot_file_base_url,
+                                    staff_chat_id=settings.staff_chat_id, updater=False)
+    state: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> Any:
+        await application.initialize()
+        await _wire(application, settings, state)
+        if settings.webhook_url:
+            await application.bot.set_webhook(
+                settings.webhook_url + settings.webhook_path, secret_token=secret,
+                allowed_updates=Update.ALL_TYPES)
+        await application.start()
+        yield
+        await application.stop()
+        await application.shutdown()
+        await state["services"].close()
+
+    class _LazyDb:
+        def connect(self) -> Any:
+            return state["services"].db.connect()
+
+    web = build_web_app(application, secret, settings.webhook_path, _LazyDb(), lifespan)
+    uvicorn.run(web, host=settings.listen_host, port=settings.listen_port, log_level="warning")
+    return 0
+
+
+def run_polling(settings: Settings) -> int:
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     application = build_application(token, settings.bot_api_base_url,
                                     settings.bot_file_base_url,
@@ -23,12 +71,7 @@ def run_polling(settings: Settings) -> int:
     state: dict[str, Any] = {}
 
     async def post_init(app: Any) -> None:
-        services = await build_services(settings)
-        state["services"] = services
-        app.bot_data.engine = services.engine
-        app.bot_data.translations = Catalogs()
-        await publish_commands(app, app.bot_data.translations, settings.default_language)
-        app.job_queue.run_repeating(deliver_due, interval=DUE_WORK_SECONDS, first=5)
+        await _wire(app, settings, state)
 
     async def post_shutdown(app: Any) -> None:
         if "services" in state:

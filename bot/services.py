@@ -36,7 +36,10 @@ class AsyncUnderstanding:
         self.parser = parser
 
     async def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
-        return await asyncio.to_thread(self.parser.parse, text, language_hint)
+        from handlers.metrics import NLU_LATENCY
+
+        with NLU_LATENCY.time():
+            return await asyncio.to_thread(self.parser.parse, text, language_hint)
 
 
 def tqdm_progress(total: int) -> Callable[[int], None]:

@@ -38,6 +38,9 @@ HINTS: dict[str, str] = {
     "rasa_url": "the Rasa server's base URL, like http://127.0.0.1:5005",
     "nlu_cache_dir": "a folder where the trained NLU model may be cached",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
+    "webhook_url": "the public HTTPS address of this server, like https://teams.example.org",
+    "webhook_secret": "a random string of 1-256 letters, digits, _ or -",
+    "listen_port": "a TCP port number, like 8080",
 }
 
 
@@ -59,8 +62,23 @@ class Settings(BaseSettings):
     rasa_timeout: float = 2.0
     nlu_cache_dir: Path = _default_cache_dir() / "nlu"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    webhook_url: str | None = None  # public HTTPS base URL Telegram posts to
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/telegram"
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
 
-    @field_validator("telegram_api_url", "rasa_url")
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        import re
+
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}",
+                                                  value.get_secret_value()):
+            raise ValueError("may hold only letters, digits, _ and -")
+        return value
+
+    @field_validator("telegram_api_url", "rasa_url", "webhook_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

@@ -146,11 +146,15 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows):
     async def _transaction(self, inbound: Inbound, slot_taken: bool) -> list[Reply]:
         now = self.clock.now()
         async with self.uow_factory() as uow:
+            if inbound.update_id is not None and not await uow.updates.first_time(
+                    inbound.update_id, now):
+                return []  # redelivered: it was handled, and answered, before
             citizen = await uow.citizens.get(inbound.user_id)
             if citizen is None:
                 citizen = Citizen(id=inbound.user_id, first_seen=now, last_seen=now)
                 await uow.citizens.add(citizen)
-            conversation = await uow.conversations.get(citizen.id) or Conversation(citizen.id)
+            conversation = (await uow.conversations.get(citizen.id, lock=True)
+                            or Conversation(citizen.id))
             language = self._resolve_language(citizen, inbound)
             citizen.language = language
             citizen.last_seen = now
@@ -194,6 +198,16 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows):
                     message.citizen_id, "out", "text", message.text, None, self.clock.now()))
             await uow.commit()
         return messages
+
+    async def waiting_handovers(self) -> int:
+        async with self.uow_factory() as uow:
+            return len(await uow.handovers.waiting())
+
+    async def mark_blocked(self, citizen_id: int, blocked: bool = True) -> None:
+        """The citizen blocked (or unblocked) the bot: scheduled messages stop for them."""
+        async with self.uow_factory() as uow:
+            await uow.citizens.set_blocked(citizen_id, self.clock.now() if blocked else None)
+            await uow.commit()
 
     async def delivered(self, message_id: int) -> None:
         async with self.uow_factory() as uow:

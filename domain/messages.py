@@ -31,6 +31,7 @@ class Inbound:
     language_hint: str | None = None
     content_type: ContentType = ContentType.TEXT
     caption: str | None = None  # of a photo or document, kept in the transcript
+    update_id: int | None = None  # the channel's id: a redelivered update is handled once
 
     @property
     def is_command(self) -> bool:

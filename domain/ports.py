@@ -27,12 +27,15 @@ class ConcurrentUpdate(Exception):
 
 class CitizenRepository(Protocol):
     async def get(self, citizen_id: int) -> Citizen | None: ...
+    async def set_blocked(self, citizen_id: int, when: datetime | None) -> None: ...
     async def add(self, citizen: Citizen) -> None: ...
     async def save(self, citizen: Citizen) -> None: ...
 
 
 class ConversationRepository(Protocol):
-    async def get(self, citizen_id: int) -> Conversation | None: ...
+    async def get(self, citizen_id: int, lock: bool = False) -> Conversation | None:
+        """The conversation; ``lock`` holds it against other workers until commit."""
+        ...
 
     async def save(self, conversation: Conversation) -> None:
         """Insert or update; raise :class:`ConcurrentUpdate` when the version moved."""
@@ -133,6 +136,12 @@ class PrivacyRepository(Protocol):
                     anonymise_before: datetime) -> dict[str, int]: ...
 
 
+class UpdateLog(Protocol):
+    async def first_time(self, update_id: int, now: datetime) -> bool:
+        """Remember an update id; False when it was handled before."""
+        ...
+
+
 class UnitOfWork(Protocol):
     citizens: CitizenRepository
     conversations: ConversationRepository
@@ -144,6 +153,7 @@ class UnitOfWork(Protocol):
     staff: StaffRepository
     handovers: HandoverRepository
     privacy: PrivacyRepository
+    updates: UpdateLog
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackContext,
     CallbackQueryHandler,
+    ChatMemberHandler,
     ExtBot,
     MessageHandler,
     filters,
@@ -31,12 +33,14 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from domain.engine import Engine
-from domain.languages import LANGUAGES
+from domain.languages import LANGUAGES, normalise_language
 from domain.messages import ContentType, Inbound, Reply
 from domain.payloads import MAX_BYTES
 from domain.ports import Translations
 from domain.text import N_
+from handlers.flood import FloodGuard
 from handlers.handover import after_citizen_turn, on_edit, on_staff_message
+from handlers.metrics import ERRORS, FLOOD_DROPPED, HANDOVERS_WAITING, REPLY_LATENCY, UPDATES
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,7 @@ class BotData:
     engine: Engine | None = None
     translations: Translations | None = None
     staff_chat_id: int | None = None
+    flood: FloodGuard = field(default_factory=FloodGuard)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -119,7 +124,7 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 async def send_replies(bot: Any, chat_id: int, replies: list[Reply],
-                       pressed: Message | None = None) -> None:
+                       pressed: Message | None = None, blocked: Any = None) -> None:
     """Render the engine's replies as Bot API calls; ``pressed`` is the message whose button
     was pressed, which an ``edit`` reply replaces (a toggled keyboard)."""
     for reply in replies:
@@ -150,6 +155,8 @@ async def send_replies(bot: Any, chat_id: int, replies: list[Reply],
                 )
         except Forbidden:
             log.info("a citizen blocked the bot; reply not delivered")
+            if blocked is not None:
+                await blocked(chat_id)
             return
 
 
@@ -158,6 +165,47 @@ def _engine(context: Context) -> Engine:
     if engine is None:
         raise RuntimeError("the engine is not wired")
     return engine
+
+
+SLOW_DOWN = N_("You are writing very fast. I answer one message at a time: please wait a "
+               "moment.")
+SORRY = N_("Sorry, I have a technical problem right now. Please write again in a few "
+           "minutes.")
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError, ConnectionError, TimeoutError)
+
+
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    return (*STORAGE_ERRORS, OperationalError, DBAPIError, PoolTimeout)
+
+
+async def _handle(context: Context, update: Update, inbound: Inbound, chat_id: int,
+                  kind: str) -> list[Reply] | None:
+    """Run the engine with flood control and a kind answer when the database is away."""
+    started = time.perf_counter()
+    UPDATES.labels(kind).inc()
+    translations = context.bot_data.translations
+    language = normalise_language(inbound.language_hint) or "it"
+    verdict = context.bot_data.flood.check(inbound.user_id)
+    if verdict != "ok":
+        FLOOD_DROPPED.inc()
+        if verdict == "warn":
+            text = translations.gettext(language, SLOW_DOWN) if translations else SLOW_DOWN
+            await context.bot.send_message(chat_id, text)
+        return None
+    try:
+        replies = await _engine(context).handle(inbound)
+    except _storage_errors() as exc:
+        ERRORS.labels(kind).inc()
+        log.error("storage unavailable (%s): apologised", type(exc).__name__)
+        text = translations.gettext(language, SORRY) if translations else SORRY
+        await context.bot.send_message(chat_id, text)
+        context.bot_data.extra["failed_update"] = update.update_id
+        return None
+    REPLY_LATENCY.observe(time.perf_counter() - started)
+    return replies
 
 
 async def on_message(update: Update, context: Context) -> None:
@@ -172,10 +220,13 @@ async def on_message(update: Update, context: Context) -> None:
         language_hint=user.language_code,
         content_type=kind,
         caption=message.caption,
+        update_id=update.update_id,
     )
+    replies = await _handle(context, update, inbound, message.chat_id, "message")
+    if replies is None:
+        return
     engine = _engine(context)
-    replies = await engine.handle(inbound)
-    await send_replies(context.bot, message.chat_id, replies)
+    await send_replies(context.bot, message.chat_id, replies, blocked=engine.mark_blocked)
     await after_citizen_turn(context.bot, engine, context.bot_data.staff_chat_id, message,
                              user.id, replies)
 
@@ -194,12 +245,14 @@ async def on_button(update: Update, context: Context) -> None:
         return
     inbound = Inbound(
         user_id=user.id, payload=query.data or "", language_hint=user.language_code,
-        content_type=ContentType.BUTTON,
+        content_type=ContentType.BUTTON, update_id=update.update_id,
     )
+    replies = await _handle(context, update, inbound, user.id, "button")
+    if replies is None:
+        return
     engine = _engine(context)
-    replies = await engine.handle(inbound)
     pressed = query.message if isinstance(query.message, Message) else None
-    await send_replies(context.bot, user.id, replies, pressed)
+    await send_replies(context.bot, user.id, replies, pressed, blocked=engine.mark_blocked)
     await after_citizen_turn(context.bot, engine, context.bot_data.staff_chat_id, None,
                              user.id, replies)
 
@@ -225,6 +278,7 @@ async def deliver_due(context: Context) -> None:
     """
     engine = _engine(context)
     await engine.run_due_work(WORKER)
+    HANDOVERS_WAITING.set(await engine.waiting_handovers())
     for message in await engine.take_outbox(WORKER):
         rows = [[InlineKeyboardButton(b["label"], callback_data=b["payload"]) for b in row]
                 for row in message.buttons]
@@ -234,6 +288,7 @@ async def deliver_due(context: Context) -> None:
                                            else None)
         except Forbidden:
             log.info("a citizen blocked the bot; a scheduled message was dropped")
+            await engine.mark_blocked(message.citizen_id)
         except TelegramError as exc:
             log.warning("scheduled message not delivered (%s); retried later",
                         type(exc).__name__)
@@ -242,8 +297,18 @@ async def deliver_due(context: Context) -> None:
         await engine.delivered(message.id)
 
 
+async def on_member(update: Update, context: Context) -> None:
+    """A citizen blocked (or unblocked) the bot in their private chat."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != ChatType.PRIVATE:
+        return
+    status = change.new_chat_member.status
+    await _engine(context).mark_blocked(change.chat.id, blocked=status == "kicked")
+
+
 async def on_error(update: object, context: Context) -> None:
     """Log the failure without any message text; the process carries on."""
+    ERRORS.labels("unhandled").inc()
     error = context.error
     log.error("update handling failed: %s", type(error).__name__,
               exc_info=(type(error), error, error.__traceback__) if error else None)
@@ -275,6 +340,7 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limiter: bool = True,
     staff_chat_id: int | None = None,
+    updater: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """A PTB application with our handlers; the HTTP layer can be replaced (tests)."""
     from telegram.ext import ContextTypes
@@ -291,12 +357,15 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if not updater:  # webhook served by our own HTTP app
+        builder = builder.updater(None)
     application = builder.build()
     application.bot_data.staff_chat_id = staff_chat_id
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(private, on_message))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edited))
+    application.add_handler(ChatMemberHandler(on_member, ChatMemberHandler.MY_CHAT_MEMBER))
     if staff_chat_id is not None:
         staff = (filters.Chat(staff_chat_id) & filters.UpdateType.MESSAGE
                  & ~filters.StatusUpdate.ALL)

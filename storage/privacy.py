@@ -6,7 +6,7 @@ everything linked to it are deleted (foreign keys cascade).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -19,6 +19,7 @@ from storage.tables import (
     ConversationRow,
     HandoverRow,
     OutboxRow,
+    ProcessedUpdateRow,
     TallyRow,
     TranscriptRow,
     WaitlistRow,
@@ -133,6 +134,9 @@ class SqlPrivacy:
         await self.session.execute(
             delete(OutboxRow).where(OutboxRow.sent_at.is_not(None),
                                     OutboxRow.sent_at < transcript_before))
+        await self.session.execute(  # redeliveries come within hours, not days
+            delete(ProcessedUpdateRow).where(
+                ProcessedUpdateRow.processed_at < now - timedelta(days=2)))
         busy = select(BookingRow.citizen_id).where(BookingRow.status == "active",
                                                    BookingRow.start_at > now)
         open_cases = select(HandoverRow.citizen_id).where(

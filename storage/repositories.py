@@ -33,6 +33,7 @@ from storage.tables import (
     HandoverRow,
     MessageLinkRow,
     OutboxRow,
+    ProcessedUpdateRow,
     ReminderRow,
     StaffRow,
     TranscriptRow,
@@ -64,6 +65,10 @@ class SqlCitizens:
         except IntegrityError:  # the same citizen's first message, handled concurrently
             raise ConcurrentUpdate(str(citizen.id)) from None
 
+    async def set_blocked(self, citizen_id: int, when: datetime | None) -> None:
+        await self.session.execute(update(CitizenRow).where(CitizenRow.id == citizen_id)
+                                   .values(blocked_at=when))
+
     async def save(self, citizen: Citizen) -> None:
         await self.session.execute(
             update(CitizenRow).where(CitizenRow.id == citizen.id).values(
@@ -78,11 +83,12 @@ class SqlConversations:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, citizen_id: int) -> Conversation | None:
-        result = await self.session.execute(
-            select(ConversationRow.state, ConversationRow.data, ConversationRow.version)
-            .where(ConversationRow.citizen_id == citizen_id)
-        )
+    async def get(self, citizen_id: int, lock: bool = False) -> Conversation | None:
+        query = (select(ConversationRow.state, ConversationRow.data, ConversationRow.version)
+                 .where(ConversationRow.citizen_id == citizen_id))
+        if lock:  # PostgreSQL: SELECT ... FOR UPDATE; SQLite's write lock is already held
+            query = query.with_for_update()
+        result = await self.session.execute(query)
         row = result.first()
         if row is None:
             return None
@@ -238,6 +244,9 @@ class SqlReminders:
             booking = await self.session.get(BookingRow, booking_id)
             if booking is None or booking.status != "active":
                 continue
+            citizen = await self.session.get(CitizenRow, booking.citizen_id)
+            if citizen is None or citizen.blocked_at is not None:
+                continue  # blocked the bot: not retried forever
             out.append(DueReminder(reminder_id, booking_id, kind, booking.citizen_id,
                                    booking.start_at, booking.professional_id, booking.role,
                                    booking.case_code))
@@ -449,6 +458,19 @@ class SqlHandovers:
         return (row[0], row[1]) if row else None
 
 
+class SqlUpdateLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def first_time(self, update_id: int, now: datetime) -> bool:
+        try:
+            async with self.session.begin_nested():
+                self.session.add(ProcessedUpdateRow(update_id=update_id, processed_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+
 class SqlUnitOfWork:
     """One session, one transaction; rolls back unless :meth:`commit` was called."""
 
@@ -467,6 +489,7 @@ class SqlUnitOfWork:
         self.staff = SqlStaff(self.session)
         self.handovers = SqlHandovers(self.session)
         self.privacy = SqlPrivacy(self.session)
+        self.updates = SqlUpdateLog(self.session)
         return self
 
     async def __aexit__(

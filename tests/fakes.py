@@ -32,6 +32,19 @@ class FakeStore:
         self.reminders: list[dict[str, Any]] = []
         self.waitlist: dict[int, WaitEntry] = {}
         self.outbox: list[dict[str, Any]] = []
+        self.blocked: dict[int, datetime | None] = {}
+        self.updates: set[int] = set()
+
+
+class FakeUpdateLog:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def first_time(self, update_id: int, now: datetime) -> bool:
+        if update_id in self.store.updates:
+            return False
+        self.store.updates.add(update_id)
+        return True
 
 
 class FakeBookings:
@@ -163,6 +176,9 @@ class FakeCitizens:
     async def add(self, citizen: Citizen) -> None:
         self.pending[citizen.id] = citizen
 
+    async def set_blocked(self, citizen_id: int, when: datetime | None) -> None:
+        self.store.blocked[citizen_id] = when
+
     async def save(self, citizen: Citizen) -> None:
         self.pending[citizen.id] = citizen
 
@@ -171,7 +187,7 @@ class FakeConversations:
     def __init__(self, pending: dict[int, Conversation], store: FakeStore) -> None:
         self.pending, self.store = pending, store
 
-    async def get(self, citizen_id: int) -> Conversation | None:
+    async def get(self, citizen_id: int, lock: bool = False) -> Conversation | None:
         found = self.store.conversations.get(citizen_id)
         return copy.deepcopy(found) if found else None
 
@@ -251,6 +267,7 @@ class FakeUnitOfWork:
         self.waitlist = FakeWaitlist(self.store)
         self.outbox = FakeOutbox(self.store)
         self.privacy = FakePrivacy(self.store)
+        self.updates = FakeUpdateLog(self.store)
         self.handovers = FakeHandovers()
         return self
 

@@ -1,0 +1,98 @@
+"""The webhook HTTP app: secret token, handled once, health and metrics."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bot.web import build_web_app
+from storage.database import create_engine, upgrade_async
+from tests.fakes import FakeBotAPI, KeywordUnderstanding
+from tests.telegram.helpers import make_app, make_engine, message_update
+
+SECRET = "s3cret-token_1"
+
+
+@pytest.fixture
+async def client(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
+    await upgrade_async(url)
+    engine, db = make_engine(url, KeywordUnderstanding({"fiscale": "faq_tax_code"}))
+    api = FakeBotAPI()
+    app = await make_app(engine, api)
+    web = build_web_app(app, SECRET, "/telegram", db)
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http, api
+    await app.shutdown()
+    await db.dispose()
+
+
+async def test_a_wrong_secret_is_refused(client):
+    http, api = client
+    response = await http.post("/telegram", json=message_update(1, "/menu"),
+                               headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+    assert response.status_code == 403 and api.sent() == []
+
+
+async def test_an_update_is_handled_once_even_when_delivered_twice(client):
+    http, api = client
+    update = message_update(2, "codice fiscale")
+    for _ in range(3):
+        response = await http.post("/telegram", json=update,
+                                   headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        assert response.status_code == 200
+    assert len(api.sent()) == 1
+
+
+async def test_health_and_metrics(client):
+    http, _ = client
+    await http.post("/telegram", json=message_update(3, "/menu"),
+                    headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    health = await http.get("/healthz")
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    metrics = (await http.get("/metrics")).text
+    for name in ("teams_updates_total", "teams_reply_latency_seconds",
+                 "teams_nlu_latency_seconds", "teams_errors_total", "teams_handovers_waiting"):
+        assert name in metrics
+
+
+async def test_health_says_when_the_database_is_away():
+    broken = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    web = build_web_app(None, SECRET, "/telegram", broken)
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as other:
+        response = await other.get("/healthz")
+    await broken.dispose()
+    assert response.status_code == 503
+
+
+async def test_the_database_away_gives_a_short_apology_and_a_retry(tmp_path):
+    from tests.fakes import FakeBotAPI
+
+    engine, db = make_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none",
+                             KeywordUnderstanding({}))
+    api = FakeBotAPI()
+    app = await make_app(engine, api)
+    web = build_web_app(app, SECRET, "/telegram", db)
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.post("/telegram", json=message_update(4, "hello"),
+                                   headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    await app.shutdown()
+    await db.dispose()
+    assert response.status_code == 503  # Telegram delivers it again later
+    (apology,) = api.sent()
+    assert "technical problem" in apology["text"]
+
+
+async def test_flooding_is_slowed_politely_without_affecting_others(client):
+    http, api = client
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    for i in range(40):
+        await http.post("/telegram", json=message_update(5, f"msg {i}"), headers=headers)
+    await http.post("/telegram", json=message_update(6, "/menu"), headers=headers)
+    to_flooder = [m["text"] for m in api.sent() if m["chat_id"] == 5]
+    assert sum("very fast" in t for t in to_flooder) == 1
+    assert len(to_flooder) < 40
+    assert [m for m in api.sent() if m["chat_id"] == 6]
