@@ -42,7 +42,7 @@ from domain.text import Say
 log = logging.getLogger(__name__)
 
 PURGE_EVERY = timedelta(hours=1)
-MAX_TEXT = 4000  # longer inbound texts are cut before understanding; the transcript keeps them
+MAX_TEXT = 1000  # longer texts are cut before understanding (latency); the transcript keeps all
 SWITCH_CONFIDENCE = 0.9  # language identification needed before offering to switch language
 SWITCH_MIN_WORDS = 3
 ALSO_ANSWER_CONFIDENCE = 0.5  # after an emergency reply, also answer a confident question
