@@ -6,8 +6,9 @@ state it needs is read from and written to the unit of work inside one transacti
 
 from __future__ import annotations
 
+import copy
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,6 +43,7 @@ from domain.text import Say
 log = logging.getLogger(__name__)
 
 PURGE_EVERY = timedelta(hours=1)
+LAST_SEEN_STEP = timedelta(minutes=10)  # last contact is kept to the nearest ten minutes
 MAX_TEXT = 1000  # longer texts are cut before understanding (latency); the transcript keeps all
 SWITCH_CONFIDENCE = 0.9  # language identification needed before offering to switch language
 SWITCH_MIN_WORDS = 3
@@ -91,6 +93,7 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     slot_taken: bool = False
     erased: bool = False  # the citizen's data was erased: nothing is written back
+    parsed: dict[str, Any] | None = None  # what the free text means, understood beforehand
 
     @property
     def language(self) -> str:
@@ -126,24 +129,32 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows):
     # -- the transaction --------------------------------------------------------------------
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
-        """Handle one inbound message; retried when a concurrent update moved the state."""
+        """Handle one inbound message; retried when a concurrent update moved the state.
+
+        Free text is understood before the transaction opens, so no database lock is held
+        while the model runs (the intent does not depend on the conversation's state).
+        """
+        parsed = None
+        text = (inbound.text or "").strip()
+        if inbound.payload is None and text and not text.startswith("/"):
+            parsed = await self.understanding.parse(text[:MAX_TEXT], inbound.language_hint)
         for attempt in range(5):
             try:
-                return await self._handle_once(inbound)
+                return await self._handle_once(inbound, parsed)
             except ConcurrentUpdate:
                 log.info("concurrent update of a conversation, retry %d", attempt + 1)
         raise ConcurrentUpdate("conversation kept changing under five attempts")
 
-    async def _handle_once(self, inbound: Inbound, slot_taken: bool = False) -> list[Reply]:
+    async def _handle_once(self, inbound: Inbound, parsed: dict[str, Any] | None = None
+                           ) -> list[Reply]:
         try:
-            return await self._transaction(inbound, slot_taken)
+            return await self._transaction(inbound, False, parsed)
         except SlotTaken:
-            if slot_taken:
-                raise
             # The booking lost a race: nothing of that transaction was kept; answer kindly.
-            return await self._transaction(inbound, slot_taken=True)
+            return await self._transaction(inbound, True, parsed)
 
-    async def _transaction(self, inbound: Inbound, slot_taken: bool) -> list[Reply]:
+    async def _transaction(self, inbound: Inbound, slot_taken: bool,
+                           parsed: dict[str, Any] | None) -> list[Reply]:
         now = self.clock.now()
         async with self.uow_factory() as uow:
             if inbound.update_id is not None and not await uow.updates.first_time(
@@ -155,11 +166,13 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows):
                 await uow.citizens.add(citizen)
             conversation = (await uow.conversations.get(citizen.id, lock=True)
                             or Conversation(citizen.id))
+            before = (replace(citizen), conversation.state, copy.deepcopy(conversation.data))
             language = self._resolve_language(citizen, inbound)
             citizen.language = language
-            citizen.last_seen = now
+            if now - citizen.last_seen >= LAST_SEEN_STEP:
+                citizen.last_seen = now
             turn = Turn(inbound, citizen, conversation, Say(self.translations, language), now, uow,
-                        slot_taken=slot_taken)
+                        slot_taken=slot_taken, parsed=parsed)
             await self._dispatch(turn)
             if not turn.erased:
                 kind = "button" if inbound.payload is not None else inbound.content_type.value
@@ -171,8 +184,11 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows):
                         await uow.transcript.add(TranscriptEntry(
                             citizen.id, "out", "file" if reply.file else "text", reply.text,
                             None, now))
-                await uow.citizens.save(citizen)
-                await uow.conversations.save(conversation)
+                if citizen != before[0]:  # only what changed is written
+                    await uow.citizens.save(citizen)
+                if (conversation.version == 0 or conversation.state != before[1]
+                        or conversation.data != before[2]):
+                    await uow.conversations.save(conversation)
             await uow.commit()
         return turn.replies
 
@@ -399,7 +415,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows):
         if state == "intake_description" and "intake" in turn.conversation.data:
             self.on_description(turn, text)
             return
-        result = await self.understanding.parse(text, turn.language)
+        result = turn.parsed or await self.understanding.parse(text, turn.language)
         intent = str(result.get("intent", {}).get("name") or "nlu_fallback")
         detected = result.get("language") or {}
         turn.conversation.data["last_intent"] = intent

@@ -463,12 +463,16 @@ class SqlUpdateLog:
         self.session = session
 
     async def first_time(self, update_id: int, now: datetime) -> bool:
-        try:
-            async with self.session.begin_nested():
-                self.session.add(ProcessedUpdateRow(update_id=update_id, processed_at=now))
-        except IntegrityError:
-            return False
-        return True
+        """One statement: insert the id unless it is there (ON CONFLICT DO NOTHING)."""
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore
+        result = await self.session.execute(
+            dialect_insert(ProcessedUpdateRow).values(update_id=update_id, processed_at=now)
+            .on_conflict_do_nothing(index_elements=["update_id"]))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 class SqlUnitOfWork:

@@ -1,0 +1,183 @@
+"""Load benchmark: updates per second and reply latency through the real application.
+
+Many simulated citizens (each in order, many at once) send a mix of free-text FAQ questions,
+menu buttons, a booking and hand-over traffic; the Bot API is a fake transport, so Telegram's
+network is excluded. Prints JSON. Run:
+    python benchmarks/load.py [--citizens 200] [--concurrency 50] [--postgres URL] [--workers 2]
+With --workers 2 (PostgreSQL only) two processes share the citizens and the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FAQ = ["dove si fa il codice fiscale?", "How do I renew my permit?", "je cherche du travail",
+       "كيف أسجل ابني في المدرسة", "ami kaj khujchi", "我想学意大利语", "grazie mille", "ciao"]
+
+
+def script(citizen: int) -> list[tuple[str, str]]:
+    """One citizen's updates: ("text", ...) or ("button", payload)."""
+    steps = [("text", "/start centro_impiego"), ("button", "lang:it"),
+             ("text", FAQ[citizen % len(FAQ)]), ("button", "group:documents"),
+             ("button", "faq:faq_tax_code"), ("text", FAQ[(citizen + 3) % len(FAQ)])]
+    if citizen % 4 == 0:  # a booking
+        steps += [("text", "/book"), ("button", "consent:yes"), ("button", "need:work"),
+                  ("button", "needs_done"), ("button", "urg:week"), ("button", "mlang:it"),
+                  ("button", "skip"), ("button", "days")]
+    if citizen % 5 == 0:  # a hand-over
+        steps += [("text", "/human"), ("text", "ho bisogno di aiuto"), ("text", "grazie")]
+    return steps
+
+
+async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
+              rate: float | None = None) -> dict[str, Any]:
+    """Saturation (``concurrency`` citizens at once, no pause) or, with ``rate``, every
+    citizen pausing between messages so that about ``rate`` updates a second arrive."""
+    from bot.services import AsyncUnderstanding
+    from handlers.flood import FloodGuard
+    from nlu.embedded import EmbeddedNLU
+    from storage.database import upgrade_async
+    from tests.fakes import FakeBotAPI
+    from tests.telegram.helpers import button_update, feed, make_app, make_engine, message_update
+
+    if migrate:
+        await upgrade_async(url)
+    from bot.settings import load_settings
+
+    nlu = EmbeddedNLU(load_settings().nlu_cache_dir)
+    engine, db = make_engine(url, AsyncUnderstanding(nlu))
+    engine.config = type(engine.config)(staff_chat=True)
+    api = FakeBotAPI()
+    app = await make_app(engine, api)
+    app.bot_data.staff_chat_id = -100999
+    app.bot_data.flood = FloodGuard(burst=10_000)
+    latencies: list[float] = []
+    gate = asyncio.Semaphore(concurrency)
+
+    def as_update(citizen: int, kind: str, value: str) -> dict[str, Any]:
+        return (message_update(citizen, value, language="it") if kind == "text"
+                else button_update(citizen, value, language="it"))
+
+    async def send(update: dict[str, Any]) -> None:
+        start = time.perf_counter()
+        await feed(app, update)
+        latencies.append((time.perf_counter() - start) * 1000)
+
+    async def citizen_run(citizen: int) -> None:
+        async with gate:
+            for kind, value in script(citizen):
+                await send(as_update(citizen, kind, value))
+
+    async def paced(per_second: float) -> None:
+        """Open loop: one update every 1/rate seconds, citizens in turn, each citizen's
+        next message only after its previous one was answered."""
+        pending = {c: list(script(c)) for c in citizens}
+        busy: dict[int, asyncio.Task[None]] = {}
+        tasks = []
+        tick, order = 0, list(citizens)
+        begin = time.perf_counter()
+        while any(pending.values()):
+            sent = tick
+            for citizen in order:
+                if not pending[citizen] or (citizen in busy and not busy[citizen].done()):
+                    continue
+                delay = begin + tick / per_second - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tick += 1
+                kind, value = pending[citizen].pop(0)
+                busy[citizen] = asyncio.create_task(send(as_update(citizen, kind, value)))
+                tasks.append(busy[citizen])
+            if tick == sent:
+                await asyncio.sleep(0.002)  # everyone waits for an answer
+        await asyncio.gather(*tasks)
+
+    await feed(app, message_update(citizens[0], "warm up"))
+    start = time.perf_counter()
+    if rate:
+        await paced(rate)
+    else:
+        await asyncio.gather(*(citizen_run(c) for c in citizens))
+    elapsed = time.perf_counter() - start
+    await app.shutdown()
+    await db.dispose()
+    latencies.sort()
+    return {"mode": f"paced at {rate:g}/s" if rate else f"saturated, {concurrency} at once",
+            "updates": len(latencies), "seconds": round(elapsed, 2),
+            "updates_per_second": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(statistics.median(latencies), 1),
+            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1),
+            "bot_api_calls": len(api.calls)}
+
+
+def _child(url: str, citizens: list[int], concurrency: int, queue: Any) -> None:
+    queue.put(asyncio.run(run(url, citizens, concurrency, migrate=False)))
+
+
+def run_workers(url: str, citizens: list[int], concurrency: int, workers: int
+                ) -> dict[str, Any]:
+    from storage.database import upgrade
+
+    upgrade(url)
+    queue: Any = multiprocessing.get_context("spawn").Queue()
+    shares = [citizens[i::workers] for i in range(workers)]
+    processes = [multiprocessing.get_context("spawn").Process(
+        target=_child, args=(url, share, concurrency, queue)) for share in shares]
+    for process in processes:
+        process.start()
+    results = [queue.get() for _ in processes]
+    for process in processes:
+        process.join()
+    seconds = max(r["seconds"] for r in results)
+    updates = sum(r["updates"] for r in results)
+    return {"workers": workers, "updates": updates, "seconds": seconds,
+            "updates_per_second": round(updates / seconds, 1),
+            "p50_ms_per_worker": [r["p50_ms"] for r in results],
+            "p99_ms_per_worker": [r["p99_ms"] for r in results]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--citizens", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--postgres", help="a scratch PostgreSQL database URL (it is used)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--rate", type=float, default=200.0,
+                        help="offered updates per second in the paced runs")
+    args = parser.parse_args()
+    report: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        citizens = list(range(100_000, 100_000 + args.citizens))
+        report["sqlite_one_worker"] = asyncio.run(run(f"sqlite+aiosqlite:///{tmp}/load.db",
+                                                      citizens, args.concurrency, True))
+        report["sqlite_one_worker_paced"] = asyncio.run(run(
+            f"sqlite+aiosqlite:///{tmp}/load.db", [c + 10_000 for c in citizens],
+            len(citizens), False, rate=args.rate))
+    if args.postgres:
+        report["postgresql_one_worker"] = asyncio.run(
+            run(args.postgres, list(range(200_000, 200_000 + args.citizens)),
+                args.concurrency, True))
+        report["postgresql_one_worker_paced"] = asyncio.run(
+            run(args.postgres, list(range(400_000, 400_000 + args.citizens)),
+                args.citizens, False, rate=args.rate))
+        if args.workers > 1:
+            report[f"postgresql_{args.workers}_workers"] = run_workers(
+                args.postgres, list(range(300_000, 300_000 + args.citizens)),
+                args.concurrency, args.workers)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
