@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True,
                      help="social_worker, labour_expert, mediator, coordinator or admin")
     add.add_argument("--languages", default="it", help="comma-separated codes, e.g. it,ar,fr")
+    add.add_argument("--professional", help="their id in the service directory (agenda)")
     remove = staff_sub.add_parser("remove", help="remove a staff member")
     remove.add_argument("user_id", type=int)
     staff_sub.add_parser("list", help="list staff members")
@@ -81,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
         command = privacy_sub.add_parser(name, help=text)
         command.add_argument("--citizen", type=int, required=True, help="Telegram user id")
     privacy_sub.add_parser("purge", help="apply the retention rules now")
+
+    report = sub.add_parser("report", help="the monthly figures (HTML with charts, and CSV)")
+    report.add_argument("--month", required=True, help="YYYY-MM")
+    report.add_argument("--out", type=Path, default=Path("reports"), help="folder to write")
 
     content = sub.add_parser("content", help="FAQ content")
     content_sub = content.add_subparsers(dest="content_command", required=True)
@@ -197,7 +202,8 @@ def _staff(settings: Settings, args: argparse.Namespace) -> int:
     try:
         print(asyncio.run(run(settings, args.staff_command, getattr(args, "user_id", None),
                               getattr(args, "name", None), getattr(args, "role", None),
-                              getattr(args, "languages", None))))
+                              getattr(args, "languages", None),
+                              getattr(args, "professional", None))))
     except StaffInputError as exc:
         print(f"teams-bot: {exc}", file=sys.stderr)
         return 2
@@ -237,6 +243,19 @@ class _NoParser:
         raise RuntimeError("no language model in this command")
 
 
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    import re
+
+    from bot.report import run
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
+        print("teams-bot: --month must look like 2026-11", file=sys.stderr)
+        return 2
+    page, table = asyncio.run(run(settings, args.month, args.out))
+    print(f"wrote {page} and {table}")
+    return 0
+
+
 def _db(settings: Settings, args: argparse.Namespace) -> int:
     from storage.database import upgrade
 
@@ -247,7 +266,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Any]] = {
     "nlu": _nlu, "content": _content, "run": _run, "db": _db, "bookings": _bookings,
-    "staff": _staff, "privacy": _privacy,
+    "staff": _staff, "privacy": _privacy, "report": _report,
 }
 
 
@@ -256,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         _setup_logging(settings, quiet=args.command in ("shell", "nlu", "content", "bookings",
-                                                         "staff", "privacy"))
+                                                         "staff", "privacy", "report"))
         if args.command == "shell":
             return asyncio.run(_shell(settings, args))
         return int(COMMANDS[args.command](settings, args))

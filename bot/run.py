@@ -21,6 +21,7 @@ async def _wire(app: Any, settings: Settings, state: dict[str, Any]) -> None:
     state["services"] = services
     app.bot_data.engine = services.engine
     app.bot_data.translations = Catalogs()
+    app.bot_data.public_url = settings.webhook_url
     await publish_commands(app, app.bot_data.translations, settings.default_language)
     app.job_queue.run_repeating(deliver_due, interval=DUE_WORK_SECONDS, first=5)
 

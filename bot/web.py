@@ -51,8 +51,18 @@ def build_web_app(application: Any, secret: str, path: str, db: Any,
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    async def calendar(request: Request) -> Response:
+        token = str(request.path_params["token"])
+        engine = application.bot_data.engine if application is not None else None
+        body = await engine.feed(token) if engine is not None else None
+        if body is None:
+            return PlainTextResponse("not found", status_code=404)
+        return Response(body, media_type="text/calendar; charset=utf-8",
+                        headers={"Cache-Control": "private, max-age=300"})
+
     return Starlette(routes=[
         Route(path, webhook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        Route("/calendar/{token}.ics", calendar, methods=["GET"]),
     ], lifespan=lifespan)

@@ -235,7 +235,8 @@ class AppointmentFlows:
         taken = await turn.uow.bookings.taken(ids, turn.now, until)
         taken |= await self._held_offers(turn)
         language = turn.conversation.data.get("intake", {}).get("language")
-        return free_slots(self.directory, role, taken, turn.now, self.zone, language)
+        directory = await self.live_directory(turn.uow)  # type: ignore[attr-defined]
+        return free_slots(directory, role, taken, turn.now, self.zone, language)
 
     async def _held_offers(self, turn: Turn) -> set[tuple[str, datetime]]:
         held = set()

@@ -38,6 +38,7 @@ from domain.ports import (
     UnitOfWorkFactory,
 )
 from domain.privacy import PrivacyFlows
+from domain.staff import StaffTools
 from domain.text import Say
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,10 @@ class Turn:
     slot_taken: bool = False
     erased: bool = False  # the citizen's data was erased: nothing is written back
     parsed: dict[str, Any] | None = None  # what the free text means, understood beforehand
+    tallies: list[tuple[str, str]] = field(default_factory=list)  # anonymous counts
+
+    def count(self, metric: str, key: str) -> None:
+        self.tallies.append((metric, key))
 
     @property
     def language(self) -> str:
@@ -103,7 +108,7 @@ class Turn:
         self.replies.append(Reply(text=text, buttons=buttons or [], **kw))
 
 
-class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows):
+class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
     """Handle inbound messages; every dependency is a port."""
 
     def __init__(
@@ -189,6 +194,8 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows):
                 if (conversation.version == 0 or conversation.state != before[1]
                         or conversation.data != before[2]):
                     await uow.conversations.save(conversation)
+                for metric, key in turn.tallies:
+                    await uow.tallies.add(now.strftime("%Y-%m"), metric, key)
             await uow.commit()
         return turn.replies
 
@@ -480,6 +487,10 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows):
 
     def _not_understood(self, turn: Turn, intent: str) -> None:
         data = turn.conversation.data
+        ranking = (turn.parsed or {}).get("intent_ranking") or []
+        guess = next((r["name"] for r in ranking if r.get("name") not in FALLBACK_INTENTS),
+                     intent)
+        turn.count("questions.unanswered", str(guess))  # the topic it was near, never text
         data["misunderstood"] = int(data.get("misunderstood", 0)) + 1
         say = turn.say
         if data["misunderstood"] >= 2:
@@ -590,6 +601,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows):
 
     def _answer(self, turn: Turn, topic: str) -> None:
         say = turn.say
+        turn.count("questions.topic", topic)
         if topic == "faq_teams_service":
             turn.reply(self._about_text(turn), self._answer_buttons(turn, topic))
             return

@@ -86,6 +86,12 @@ class StaffMember:
     name: str
     role: str
     languages: tuple[str, ...] = ()
+    professional_id: str | None = None  # the directory's professional this person is
+    feed_token: str | None = None
+
+    @property
+    def sees_everyone(self) -> bool:
+        return self.role in ("coordinator", "admin")
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -105,6 +105,19 @@ class StaffRepository(Protocol):
     async def add(self, member: StaffMember, now: datetime) -> None: ...
     async def remove(self, user_id: int) -> bool: ...
     async def all(self) -> Sequence[StaffMember]: ...
+    async def by_feed_token(self, token: str) -> StaffMember | None: ...
+    async def set_feed_token(self, user_id: int, token: str | None) -> None: ...
+
+
+class ClosureRepository(Protocol):
+    async def add(self, day: date, reason: str, by: int, now: datetime) -> None: ...
+    async def all(self) -> Sequence[tuple[date, str]]: ...
+
+
+class TallyRepository(Protocol):
+    async def add(self, month: str, metric: str, key: str, n: int = 1) -> None:
+        """Add to an anonymous monthly count (one upsert)."""
+        ...
 
 
 class HandoverRepository(Protocol):
@@ -154,6 +167,8 @@ class UnitOfWork(Protocol):
     handovers: HandoverRepository
     privacy: PrivacyRepository
     updates: UpdateLog
+    closures: ClosureRepository
+    tallies: TallyRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

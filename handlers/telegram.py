@@ -41,6 +41,7 @@ from domain.text import N_
 from handlers.flood import FloodGuard
 from handlers.handover import after_citizen_turn, on_edit, on_staff_message
 from handlers.metrics import ERRORS, FLOOD_DROPPED, HANDOVERS_WAITING, REPLY_LATENCY, UPDATES
+from handlers.staff import STAFF_COMMANDS, staff_button, staff_command
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class BotData:
     engine: Engine | None = None
     translations: Translations | None = None
     staff_chat_id: int | None = None
+    public_url: str | None = None  # where the HTTP app is reached (calendar feeds)
     flood: FloodGuard = field(default_factory=FloodGuard)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -213,6 +215,12 @@ async def on_message(update: Update, context: Context) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or user.is_bot:
         return
+    if message.text and message.text.split(" ", 1)[0].split("@", 1)[0].lower() in (
+            STAFF_COMMANDS) and await staff_command(
+                update, _engine(context), context.bot, context.bot_data.staff_chat_id,
+                context.bot_data.public_url):
+        await deliver_due_now(context)
+        return
     kind = content_type(message)
     inbound = Inbound(
         user_id=user.id,
@@ -240,6 +248,10 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer()
     except BadRequest:
         pass  # the query is too old to answer; the press is still handled
+    if (query.data or "").startswith("stf:"):
+        await staff_button(update, _engine(context), context.bot)
+        await deliver_due_now(context)
+        return
     chat = update.effective_chat
     if chat is not None and chat.type != ChatType.PRIVATE:
         return
@@ -258,8 +270,12 @@ async def on_button(update: Update, context: Context) -> None:
 
 
 async def on_staff(update: Update, context: Context) -> None:
-    """Route a staff-group message to the hand-over relay."""
+    """Route a staff-group message: staff tools, or the hand-over relay."""
     staff_chat = context.bot_data.staff_chat_id
+    if await staff_command(update, _engine(context), context.bot, staff_chat,
+                           context.bot_data.public_url):
+        await deliver_due_now(context)
+        return
     if staff_chat is not None:
         await on_staff_message(update, _engine(context), context.bot, staff_chat,
                                send_replies)
@@ -268,6 +284,31 @@ async def on_staff(update: Update, context: Context) -> None:
 async def on_edited(update: Update, context: Context) -> None:
     """Follow text edits across the relay."""
     await on_edit(update, _engine(context), context.bot, context.bot_data.staff_chat_id)
+
+
+async def deliver_due_now(context: Context) -> None:
+    """Send what staff actions put in the outbox (a cancellation notice) at once."""
+    engine = _engine(context)
+    for message in await engine.take_outbox(WORKER):
+        await _deliver(context, engine, message)
+
+
+async def _deliver(context: Context, engine: Engine, message: Any) -> None:
+    rows = [[InlineKeyboardButton(b["label"], callback_data=b["payload"]) for b in row]
+            for row in message.buttons]
+    try:
+        await context.bot.send_message(message.citizen_id, message.text,
+                                       reply_markup=InlineKeyboardMarkup(rows) if rows
+                                       else None)
+    except Forbidden:
+        log.info("a citizen blocked the bot; a scheduled message was dropped")
+        await engine.mark_blocked(message.citizen_id)
+    except TelegramError as exc:
+        log.warning("scheduled message not delivered (%s); retried later",
+                    type(exc).__name__)
+        return
+    assert message.id is not None
+    await engine.delivered(message.id)
 
 
 async def deliver_due(context: Context) -> None:
@@ -280,21 +321,7 @@ async def deliver_due(context: Context) -> None:
     await engine.run_due_work(WORKER)
     HANDOVERS_WAITING.set(await engine.waiting_handovers())
     for message in await engine.take_outbox(WORKER):
-        rows = [[InlineKeyboardButton(b["label"], callback_data=b["payload"]) for b in row]
-                for row in message.buttons]
-        try:
-            await context.bot.send_message(message.citizen_id, message.text,
-                                           reply_markup=InlineKeyboardMarkup(rows) if rows
-                                           else None)
-        except Forbidden:
-            log.info("a citizen blocked the bot; a scheduled message was dropped")
-            await engine.mark_blocked(message.citizen_id)
-        except TelegramError as exc:
-            log.warning("scheduled message not delivered (%s); retried later",
-                        type(exc).__name__)
-            continue
-        assert message.id is not None
-        await engine.delivered(message.id)
+        await _deliver(context, engine, message)
 
 
 async def on_member(update: Update, context: Context) -> None:

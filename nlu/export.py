@@ -20,10 +20,11 @@ pipeline:
   - name: CountVectorsFeaturizer
   - name: CountVectorsFeaturizer
     analyzer: char_wb
-    min_ngram: 1
+    min_ngram: 2
     max_ngram: 4
+    max_features: 20000
   - name: DIETClassifier
-    epochs: 100
+    epochs: 50
     entity_recognition: false
     constrain_similarities: true
   - name: FallbackClassifier

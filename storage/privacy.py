@@ -76,16 +76,9 @@ class SqlPrivacy:
         }
 
     async def _tally(self, month: str, metric: str, key: str | None, n: int = 1) -> None:
-        key = key or "-"
-        found = await self.session.execute(
-            select(TallyRow).where(TallyRow.month == month, TallyRow.metric == metric,
-                                   TallyRow.key == key))
-        row = found.scalar_one_or_none()
-        if row is None:
-            self.session.add(TallyRow(month=month, metric=metric, key=key, n=n))
-            await self.session.flush()
-        else:
-            row.n += n
+        from storage.repositories import SqlTallies
+
+        await SqlTallies(self.session).add(month, metric, key or "-", n)
 
     async def erase(self, citizen_id: int, now: datetime) -> list[dict[str, Any]]:
         """Delete the citizen and all linked data, keeping anonymous counts; returns the

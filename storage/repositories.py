@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -29,6 +29,7 @@ from storage.tables import (
     BookingRow,
     CitizenRow,
     CitizenTopicRow,
+    ClosureRow,
     ConversationRow,
     HandoverRow,
     MessageLinkRow,
@@ -36,6 +37,7 @@ from storage.tables import (
     ProcessedUpdateRow,
     ReminderRow,
     StaffRow,
+    TallyRow,
     TranscriptRow,
     WaitlistRow,
 )
@@ -349,18 +351,34 @@ class SqlStaff:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    @staticmethod
+    def _member(row: StaffRow) -> StaffMember:
+        return StaffMember(row.user_id, row.name, row.role, tuple(row.languages),
+                           row.professional_id, row.feed_token)
+
     async def get(self, user_id: int) -> StaffMember | None:
         row = await self.session.get(StaffRow, user_id)
-        return StaffMember(row.user_id, row.name, row.role, tuple(row.languages)) if row else None
+        return self._member(row) if row else None
+
+    async def by_feed_token(self, token: str) -> StaffMember | None:
+        result = await self.session.execute(select(StaffRow).where(StaffRow.feed_token == token))
+        row = result.scalar_one_or_none()
+        return self._member(row) if row else None
+
+    async def set_feed_token(self, user_id: int, token: str | None) -> None:
+        await self.session.execute(update(StaffRow).where(StaffRow.user_id == user_id)
+                                   .values(feed_token=token))
 
     async def add(self, member: StaffMember, now: datetime) -> None:
         row = await self.session.get(StaffRow, member.user_id)
         if row is None:
             self.session.add(StaffRow(user_id=member.user_id, name=member.name,
                                       role=member.role, languages=list(member.languages),
+                                      professional_id=member.professional_id,
                                       created_at=now))
         else:
             row.name, row.role, row.languages = member.name, member.role, list(member.languages)
+            row.professional_id = member.professional_id
 
     async def remove(self, user_id: int) -> bool:
         result = await self.session.execute(delete(StaffRow).where(StaffRow.user_id == user_id))
@@ -369,8 +387,7 @@ class SqlStaff:
     async def all(self) -> Sequence[StaffMember]:
         result = await self.session.execute(select(StaffRow).order_by(StaffRow.role,
                                                                       StaffRow.name))
-        return [StaffMember(r.user_id, r.name, r.role, tuple(r.languages))
-                for r in result.scalars()]
+        return [self._member(r) for r in result.scalars()]
 
 
 def _handover(row: HandoverRow) -> Handover:
@@ -475,6 +492,37 @@ class SqlUpdateLog:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+class SqlClosures:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, day: date, reason: str, by: int, now: datetime) -> None:
+        found = await self.session.execute(
+            select(ClosureRow).where(ClosureRow.day == day.isoformat()))
+        if found.scalar_one_or_none() is None:
+            self.session.add(ClosureRow(day=day.isoformat(), reason=reason, created_by=by,
+                                        created_at=now))
+
+    async def all(self) -> Sequence[tuple[date, str]]:
+        result = await self.session.execute(select(ClosureRow.day, ClosureRow.reason))
+        return [(date.fromisoformat(d), r) for d, r in result.all()]
+
+
+class SqlTallies:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, month: str, metric: str, key: str, n: int = 1) -> None:
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore
+        statement = dialect_insert(TallyRow).values(month=month, metric=metric, key=key, n=n)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["month", "metric", "key"], set_={"n": TallyRow.n + n}))
+
+
 class SqlUnitOfWork:
     """One session, one transaction; rolls back unless :meth:`commit` was called."""
 
@@ -494,6 +542,8 @@ class SqlUnitOfWork:
         self.handovers = SqlHandovers(self.session)
         self.privacy = SqlPrivacy(self.session)
         self.updates = SqlUpdateLog(self.session)
+        self.closures = SqlClosures(self.session)
+        self.tallies = SqlTallies(self.session)
         return self
 
     async def __aexit__(

@@ -160,6 +160,8 @@ class StaffRow(Base):
     role: Mapped[str] = mapped_column(String(32))
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    professional_id: Mapped[str | None] = mapped_column(String(32))
+    feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class CitizenTopicRow(Base):
@@ -228,3 +230,15 @@ class ProcessedUpdateRow(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ClosureRow(Base):
+    """A closure added by staff (``/closed``), on top of those in the service directory."""
+
+    __tablename__ = "closures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10), unique=True)  # YYYY-MM-DD, local
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -34,6 +34,8 @@ class FakeStore:
         self.outbox: list[dict[str, Any]] = []
         self.blocked: dict[int, datetime | None] = {}
         self.updates: set[int] = set()
+        self.closures: list[tuple[Any, str]] = []
+        self.tallies: dict[tuple[str, str, str], int] = {}
 
 
 class FakeUpdateLog:
@@ -248,6 +250,26 @@ class FakeHandovers:
         return None
 
 
+class FakeClosures:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, day: Any, reason: str, by: int, now: datetime) -> None:
+        self.store.closures.append((day, reason))
+
+    async def all(self) -> list[tuple[Any, str]]:
+        return list(self.store.closures)
+
+
+class FakeTallies:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, month: str, metric: str, key: str, n: int = 1) -> None:
+        self.store.tallies[(month, metric, key)] = self.store.tallies.get(
+            (month, metric, key), 0) + n
+
+
 class FakeUnitOfWork:
     """Changes become visible in the store only on commit, like a transaction."""
 
@@ -268,6 +290,8 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self.store)
         self.privacy = FakePrivacy(self.store)
         self.updates = FakeUpdateLog(self.store)
+        self.closures = FakeClosures(self.store)
+        self.tallies = FakeTallies(self.store)
         self.handovers = FakeHandovers()
         return self
 

@@ -1,0 +1,174 @@
+"""Staff tools: role checks, the agenda and its buttons, closures, calendar feeds, report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from icalendar import Calendar
+
+from bot.report import FEWER, build, to_csv, to_html
+from bot.web import build_web_app
+from domain.booking import Booking
+from domain.model import Citizen, Handover, StaffMember
+from storage.database import upgrade_async
+from tests.fakes import FakeBotAPI, KeywordUnderstanding
+from tests.telegram.helpers import TOKEN, button_update, feed, make_engine, message_update
+
+STAFF_CHAT = -1001234567890
+LE1, COORD, CITIZEN, STRANGER = 880001, 880002, 880100, 880999
+ROME = ZoneInfo("Europe/Rome")
+
+
+async def make_app(engine, api):
+    from handlers.telegram import build_application
+
+    app = build_application(TOKEN, "https://bot.api.test/bot", "https://bot.api.test/file/bot",
+                            request=api, rate_limiter=False, staff_chat_id=STAFF_CHAT)
+    app.bot_data.engine = engine
+    app.bot_data.public_url = "https://teams.example.invalid"
+    await app.initialize()
+    return app
+
+
+@pytest.fixture
+async def world(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'staff.db'}"
+    await upgrade_async(url)
+    engine, db = make_engine(url, KeywordUnderstanding({}))
+    now = engine.clock.now()
+    start = datetime(2026, 11, 30, 9, 0, tzinfo=ROME).astimezone(UTC)  # Monday
+    async with engine.uow_factory() as uow:
+        await uow.staff.add(StaffMember(LE1, "Bruno", "labour_expert", ("it",), "le1"), now)
+        await uow.staff.add(StaffMember(COORD, "Carla", "coordinator", ("it",)), now)
+        await uow.citizens.add(Citizen(CITIZEN, now, now, language="fr"))
+        await uow.citizens.add(Citizen(CITIZEN + 1, now, now, language="ar"))
+        await uow.bookings.add(Booking(CITIZEN, "le1", "labour_expert", start,
+                                       start + timedelta(minutes=30), now, needs=["work"],
+                                       meeting_language="fr", urgency="week"))
+        await uow.bookings.add(Booking(CITIZEN + 1, "sw1", "social_worker", start,
+                                       start + timedelta(minutes=30), now, needs=["housing"],
+                                       meeting_language="ar"))
+        await uow.commit()
+    api = FakeBotAPI()
+    app = await make_app(engine, api)
+    yield {"app": app, "api": api, "engine": engine, "db": db, "start": start}
+    await app.shutdown()
+    await db.dispose()
+
+
+def buttons(message: dict) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [b.get("callback_data") or b.get("url") for row in rows for b in row]
+
+
+async def test_a_citizen_and_a_stranger_get_nothing_about_anyone(world):
+    app, api = world["app"], world["api"]
+    await feed(app, message_update(CITIZEN, "/agenda week"))
+    texts = " ".join(m["text"] for m in api.sent())
+    assert "T-" not in texts and "/agenda" in texts  # the citizen's unknown-command answer
+    api.clear()
+    group = message_update(STRANGER, "/agenda week", chat_type="supergroup")
+    group["message"]["chat"]["id"] = STAFF_CHAT
+    await feed(app, group)
+    await feed(app, button_update(STRANGER, "stf:cxl.1"))
+    assert api.sent() == []
+
+
+async def test_the_agenda_shows_a_professionals_appointments_with_their_intake(world):
+    app, api = world["app"], world["api"]
+    await feed(app, message_update(LE1, "/agenda 2026-11-30"))
+    (item,) = api.sent()
+    assert "labour" in item["text"] or "le1" in item["text"]
+    assert "fr" in item["text"] and "T-" in item["text"]
+    assert [b for b in buttons(item) if b.startswith("stf:")] == [
+        "stf:att.1", "stf:nos.1", "stf:cxl.1"]
+    api.clear()
+    await feed(app, message_update(COORD, "/agenda 2026-11-30"))
+    assert len(api.sent()) == 2  # the coordinator sees everyone's
+
+
+async def test_marking_and_cancelling_from_the_agenda(world):
+    app, api, engine = world["app"], world["api"], world["engine"]
+    await feed(app, button_update(LE1, "stf:nos.1"))
+    async with engine.uow_factory() as uow:
+        assert (await uow.bookings.get(1)).status == "no_show"
+    await feed(app, button_update(LE1, "stf:cxl.2"))  # not Bruno's appointment
+    async with engine.uow_factory() as uow:
+        assert (await uow.bookings.get(2)).status == "active"
+    api.clear()
+    await feed(app, button_update(COORD, "stf:cxl.2"))
+    told = [m for m in api.sent() if m["chat_id"] == CITIZEN + 1]
+    assert told and told[0]["text"].startswith("❗")  # in Arabic, with a way to rebook
+    assert "book" in buttons(told[0])
+
+
+async def test_a_closure_lists_stranded_citizens_and_can_cancel_them(world):
+    app, api, engine = world["app"], world["api"], world["engine"]
+    await feed(app, message_update(COORD, "/closed 2026-11-30 EXAMPLE strike"))
+    (notice,) = api.sent()
+    assert notice["text"].count("T-") == 2
+    assert buttons(notice) == ["stf:keep.20261130", "stf:drop.20261130"]
+    api.clear()
+    await feed(app, button_update(COORD, "stf:drop.20261130"))
+    assert {m["chat_id"] for m in api.sent()} >= {CITIZEN, CITIZEN + 1}
+    async with engine.uow_factory() as uow:
+        directory = await engine.live_directory(uow)
+    assert any(c.date.isoformat() == "2026-11-30" for c in directory.closures)
+
+
+async def test_the_calendar_feed_is_private_revocable_and_parses(world):
+    engine, app = world["engine"], world["app"]
+    token = await engine.feed_token(LE1)
+    web = build_web_app(app, "secret", "/telegram", world["db"])
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.get(f"/calendar/{token}.ics")
+        assert response.status_code == 200
+        calendar = Calendar.from_ical(response.content)
+        events = list(calendar.walk("VEVENT"))
+        assert len(events) == 1 and str(events[0]["summary"]).startswith("TEAMS T-")
+        assert str(CITIZEN) not in response.text
+        new = await engine.feed_token(LE1, renew=True)
+        assert (await http.get(f"/calendar/{token}.ics")).status_code == 404
+        assert (await http.get(f"/calendar/{new}.ics")).status_code == 200
+    assert await engine.feed_token(STRANGER) is None
+
+
+async def test_the_monthly_report_figures_match_the_database(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'report.db'}"
+    await upgrade_async(url)
+    engine, db = make_engine(url, KeywordUnderstanding({}))
+    base = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    async with engine.uow_factory() as uow:
+        for i in range(9):  # 6 from the job centre, 3 from social services
+            referral = "centro_impiego" if i < 6 else "servizi_sociali"
+            await uow.citizens.add(Citizen(700 + i, base, base, language="ur",
+                                           referral=referral))
+        for i in range(6):
+            status = "attended" if i < 5 else "no_show"
+            start = base + timedelta(days=i, hours=1)
+            await uow.bookings.add(Booking(700 + i, "le1", "labour_expert", start,
+                                           start + timedelta(minutes=30), base,
+                                           needs=["work"], status=status))
+        for i in range(5):
+            await uow.handovers.add(Handover(700 + i, "asked", base,
+                                             first_human_at=base + timedelta(minutes=10),
+                                             status="closed"))
+        await uow.tallies.add("2026-11", "questions.topic", "faq_tax_code", 12)
+        await uow.commit()
+    report = await build(db, "2026-11", ROME)
+    await db.dispose()
+    referral = report.sections["new citizens by referral"]
+    assert referral["centro_impiego"] == 6 and referral["servizi_sociali"] == 3
+    assert report.sections["appointments by role and outcome"][
+        "labour_expert: attended"] == 5
+    assert report.figures["no-show rate, labour_expert"] == "17%"
+    assert report.figures["time to first human answer, median"] == "10 min"
+    assert report.sections["questions by topic"]["faq_tax_code"] == 12
+    csv_text = to_csv(report)
+    assert "servizi_sociali," + FEWER in csv_text  # 3 is too few to show
+    page = to_html(report, "TEAMS (EXAMPLE)")
+    assert page.count("data:image/png;base64,") >= 4
