@@ -9,7 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from domain.ports import UnitOfWorkFactory
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -98,7 +101,7 @@ async def build_services(
     content = load_content(locales_dir / "faq")
     parser = parser if parser is not None else build_parser(settings)
     engine = Engine(
-        SqlUnitOfWorkFactory(session_factory(db)),
+        cast("UnitOfWorkFactory", SqlUnitOfWorkFactory(session_factory(db))),
         Catalogs(locales_dir),
         AsyncUnderstanding(parser),
         SystemClock(),

@@ -120,8 +120,9 @@ def triage(directory: Directory, needs: list[str], meeting_language: str | None,
     The role matching most needs wins (ties: the order of the rules). A meeting in a language
     no professional of that role speaks adds the mediator.
     """
+    reasons: tuple[str, ...] = ()
     if preferred_role:
-        role, reasons = preferred_role, ()
+        role = preferred_role
     else:
         votes: dict[str, list[str]] = {}
         for rule in directory.triage:

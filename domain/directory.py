@@ -6,8 +6,9 @@ answers, so a zone edits one file when something changes.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from datetime import date, time
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -83,8 +84,8 @@ class Booking(_Strict):
 
 
 class Closure(_Strict):
-    date: date
-    until: date | None = None
+    date: dt.date
+    until: dt.date | None = None
     reason: str = ""
 
 

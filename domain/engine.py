@@ -240,7 +240,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
     def _resolve_language(self, citizen: Citizen, inbound: Inbound) -> str:
         """Explicit choice, else remembered, else the client's language, else the default."""
         if citizen.language in LANGUAGES:
-            return citizen.language  # type: ignore[return-value]
+            return str(citizen.language)
         return normalise_language(inbound.language_hint) or self.config.default_language
 
     def _set_language(self, turn: Turn, language: str) -> None:

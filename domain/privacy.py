@@ -4,6 +4,7 @@ retention rules. A mixin of :class:`domain.engine.Engine`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,7 @@ class PrivacyFlows:
     uow_factory: UnitOfWorkFactory
     clock: Clock
 
-    def _home(self, turn: Turn) -> list[Button]: ...
+    _home: Callable[[Turn], list[Button]]
 
     def _privacy(self, turn: Turn) -> None:
         service = self.directory.service

@@ -29,7 +29,8 @@ class KeywordNet:
     """Curated emergency keywords of every language, matched at word starts."""
 
     def __init__(self, keywords: dict[str, list[str]]) -> None:
-        spaced, unspaced = set(), set()
+        spaced: set[str] = set()
+        unspaced: set[str] = set()
         for words in keywords.values():
             for word in words:
                 folded = fold(word)

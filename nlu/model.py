@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import yaml
@@ -82,7 +82,7 @@ def _fit(features: Any, labels: list[str], config: NluConfig, dim: int) -> Head:
 
     clf = LogisticRegression(C=config.regularisation_c, max_iter=5000)
     clf.fit(features, labels)
-    weights = clf.coef_.T.astype(np.float32)
+    weights: np.ndarray = np.asarray(clf.coef_, dtype=np.float32).T
     dense_w = weights[:dim] * config.embedding_scale if dim else None
     char_w = weights[dim:] * config.char_weight
     return Head([str(x) for x in clf.classes_], dense_w, np.ascontiguousarray(char_w),
@@ -106,7 +106,7 @@ def train(
         embeddings = EmbeddingCache(cache_dir, encoder.name).encode(encoder, texts, progress)
         dim = embeddings.shape[1]
         parts.append(csr_matrix(embeddings * config.embedding_scale))
-    parts.append(char_matrix * config.char_weight)
+    parts.append(cast(Any, char_matrix) * config.char_weight)
     features = hstack(parts).tocsr()
     intents = _fit(features, [e.intent for e in examples], config, dim)
     rows = [i for i, e in enumerate(examples) if e.language]
@@ -127,10 +127,11 @@ def save(model: Model, path: Path) -> None:
     meta = {"encoder": model.encoder_name, "intents": model.intents.labels,
             "languages": model.languages.labels, "vocabulary": vocabulary}
     tmp = path.with_suffix(".tmp")
+    arrays: dict[str, Any] = {"meta": np.array(json.dumps(meta, ensure_ascii=False)),
+                              "idf": model.chars.idf, **_head_arrays("intent", model.intents),
+                              **_head_arrays("lang", model.languages)}
     with tmp.open("wb") as fh:
-        np.savez(fh, meta=np.array(json.dumps(meta, ensure_ascii=False)),
-                 idf=model.chars.idf, **_head_arrays("intent", model.intents),
-                 **_head_arrays("lang", model.languages))
+        np.savez(fh, **arrays)
     tmp.replace(path)
 
 
