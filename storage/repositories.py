@@ -43,6 +43,18 @@ from storage.tables import (
 )
 
 
+def upsert_for(session: AsyncSession) -> Any:
+    """The dialect's ``insert`` that knows ON CONFLICT (PostgreSQL and SQLite both do)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 class SqlCitizens:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -481,13 +493,9 @@ class SqlUpdateLog:
 
     async def first_time(self, update_id: int, now: datetime) -> bool:
         """One statement: insert the id unless it is there (ON CONFLICT DO NOTHING)."""
-        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore
         result = await self.session.execute(
-            dialect_insert(ProcessedUpdateRow).values(update_id=update_id, processed_at=now)
+            upsert_for(self.session)(ProcessedUpdateRow)
+            .values(update_id=update_id, processed_at=now)
             .on_conflict_do_nothing(index_elements=["update_id"]))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -513,12 +521,8 @@ class SqlTallies:
         self.session = session
 
     async def add(self, month: str, metric: str, key: str, n: int = 1) -> None:
-        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore
-        statement = dialect_insert(TallyRow).values(month=month, metric=metric, key=key, n=n)
+        statement = upsert_for(self.session)(TallyRow).values(month=month, metric=metric,
+                                                              key=key, n=n)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["month", "metric", "key"], set_={"n": TallyRow.n + n}))
 

@@ -50,7 +50,7 @@ def test_every_string_is_translated_with_the_same_placeholders(language):
         assert "fuzzy" not in message.flags, f"{language}: fuzzy: {msgid!r}"
         for form in forms:
             assert set(PLACEHOLDER.findall(source)) == set(PLACEHOLDER.findall(form)), (
-                f"{language}: placeholders: {msgid!r}")
+                f"{language}: the {{braces}} differ: {msgid!r}")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
