@@ -164,7 +164,10 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         async with self.uow_factory() as uow:
             if inbound.update_id is not None and not await uow.updates.first_time(
                     inbound.update_id, now):
-                return []  # redelivered: it was handled, and answered, before
+                # Redelivered: handled before. Its replies are sent again only if they were
+                # never confirmed sent (the process died between the commit and the sending).
+                kept = await uow.updates.unsent_replies(inbound.update_id)
+                return [Reply.from_record(r) for r in kept or []]
             citizen = await uow.citizens.get(inbound.user_id)
             if citizen is None:
                 citizen = Citizen(id=inbound.user_id, first_seen=now, last_seen=now)
@@ -196,6 +199,9 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
                     await uow.conversations.save(conversation)
                 for metric, key in turn.tallies:
                     await uow.tallies.add(now.strftime("%Y-%m"), metric, key)
+            if inbound.update_id is not None:
+                await uow.updates.keep_replies(inbound.update_id,
+                                               [r.to_record() for r in turn.replies])
             await uow.commit()
         return turn.replies
 
@@ -221,6 +227,12 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
                     message.citizen_id, "out", "text", message.text, None, self.clock.now()))
             await uow.commit()
         return messages
+
+    async def replies_sent(self, update_id: int) -> None:
+        """The channel delivered every reply of an update: they need not be kept."""
+        async with self.uow_factory() as uow:
+            await uow.updates.sent(update_id, self.clock.now())
+            await uow.commit()
 
     async def waiting_handovers(self) -> int:
         async with self.uow_factory() as uow:

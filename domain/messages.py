@@ -62,6 +62,31 @@ class Reply:
     edit: bool = False  # replace the message whose button was pressed (a toggled keyboard)
     meta: dict[str, Any] = field(default_factory=dict)  # data for the event
 
+    def to_record(self) -> dict[str, Any]:
+        """Everything needed to send this reply again (kept until it is confirmed sent)."""
+        import base64
+
+        return {
+            "text": self.text, "edit": self.edit, "event": self.event, "meta": self.meta,
+            "buttons": [[[b.label, b.payload] for b in row] for row in self.buttons],
+            "file": None if self.file is None else [
+                self.file.filename, self.file.mime_type,
+                base64.b64encode(self.file.content).decode()],
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Reply:
+        import base64
+
+        file = record.get("file")
+        return cls(
+            text=record["text"], edit=bool(record.get("edit")), event=record.get("event"),
+            meta=dict(record.get("meta") or {}),
+            buttons=[[Button(label, payload) for label, payload in row]
+                     for row in record.get("buttons") or []],
+            file=None if not file else OutFile(file[0], base64.b64decode(file[2]), file[1]),
+        )
+
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of the terminal channel: text, buttons, file."""
         return {

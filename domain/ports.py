@@ -154,6 +154,14 @@ class UpdateLog(Protocol):
         """Remember an update id; False when it was handled before."""
         ...
 
+    async def keep_replies(self, update_id: int, replies: list[dict[str, Any]]) -> None: ...
+
+    async def unsent_replies(self, update_id: int) -> list[dict[str, Any]] | None:
+        """The replies of a handled update that were never confirmed sent, else None."""
+        ...
+
+    async def sent(self, update_id: int, now: datetime) -> None: ...
+
 
 class UnitOfWork(Protocol):
     citizens: CitizenRepository

@@ -18,7 +18,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -210,6 +217,24 @@ async def _handle(context: Context, update: Update, inbound: Inbound, chat_id: i
     return replies
 
 
+async def _deliver_replies(context: Context, update: Update, chat_id: int,
+                           replies: list[Reply], message: Message | None,
+                           pressed: Message | None) -> None:
+    """Send the replies (and relay), then confirm; on a network failure they stay kept with
+    the update and the webhook asks Telegram to deliver it again (503)."""
+    engine = _engine(context)
+    try:
+        await send_replies(context.bot, chat_id, replies, pressed, blocked=engine.mark_blocked)
+        await after_citizen_turn(context.bot, engine, context.bot_data.staff_chat_id, message,
+                                 chat_id, replies)
+    except (NetworkError, TimedOut, RetryAfter) as exc:
+        ERRORS.labels("send").inc()
+        log.warning("replies not delivered (%s); kept for the redelivery", type(exc).__name__)
+        context.bot_data.extra["failed_update"] = update.update_id
+        return
+    await engine.replies_sent(update.update_id)
+
+
 async def on_message(update: Update, context: Context) -> None:
     """Hand a private message (text, command or media) to the engine and send its replies."""
     message, user = update.effective_message, update.effective_user
@@ -233,10 +258,7 @@ async def on_message(update: Update, context: Context) -> None:
     replies = await _handle(context, update, inbound, message.chat_id, "message")
     if replies is None:
         return
-    engine = _engine(context)
-    await send_replies(context.bot, message.chat_id, replies, blocked=engine.mark_blocked)
-    await after_citizen_turn(context.bot, engine, context.bot_data.staff_chat_id, message,
-                             user.id, replies)
+    await _deliver_replies(context, update, message.chat_id, replies, message, None)
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -262,11 +284,8 @@ async def on_button(update: Update, context: Context) -> None:
     replies = await _handle(context, update, inbound, user.id, "button")
     if replies is None:
         return
-    engine = _engine(context)
     pressed = query.message if isinstance(query.message, Message) else None
-    await send_replies(context.bot, user.id, replies, pressed, blocked=engine.mark_blocked)
-    await after_citizen_turn(context.bot, engine, context.bot_data.staff_chat_id, None,
-                             user.id, replies)
+    await _deliver_replies(context, update, user.id, replies, None, pressed)
 
 
 async def on_staff(update: Update, context: Context) -> None:

@@ -499,6 +499,20 @@ class SqlUpdateLog:
             .on_conflict_do_nothing(index_elements=["update_id"]))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def keep_replies(self, update_id: int, replies: list[dict[str, Any]]) -> None:
+        await self.session.execute(update(ProcessedUpdateRow).where(
+            ProcessedUpdateRow.update_id == update_id).values(replies=replies))
+
+    async def unsent_replies(self, update_id: int) -> list[dict[str, Any]] | None:
+        row = await self.session.get(ProcessedUpdateRow, update_id)
+        if row is None or row.sent_at is not None:
+            return None
+        return list(row.replies or [])
+
+    async def sent(self, update_id: int, now: datetime) -> None:
+        await self.session.execute(update(ProcessedUpdateRow).where(
+            ProcessedUpdateRow.update_id == update_id).values(sent_at=now, replies=None))
+
 
 class SqlClosures:
     def __init__(self, session: AsyncSession) -> None:

@@ -230,6 +230,8 @@ class ProcessedUpdateRow(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    replies: Mapped[list[Any] | None] = mapped_column(JSON)  # kept until they are sent
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ClosureRow(Base):

@@ -34,6 +34,7 @@ class FakeStore:
         self.outbox: list[dict[str, Any]] = []
         self.blocked: dict[int, datetime | None] = {}
         self.updates: set[int] = set()
+        self.kept: dict[int, list[dict[str, Any]]] = {}
         self.closures: list[tuple[Any, str]] = []
         self.tallies: dict[tuple[str, str, str], int] = {}
 
@@ -47,6 +48,15 @@ class FakeUpdateLog:
             return False
         self.store.updates.add(update_id)
         return True
+
+    async def keep_replies(self, update_id: int, replies: list[dict[str, Any]]) -> None:
+        self.store.kept[update_id] = replies
+
+    async def unsent_replies(self, update_id: int) -> list[dict[str, Any]] | None:
+        return self.store.kept.get(update_id)
+
+    async def sent(self, update_id: int, now: datetime) -> None:
+        self.store.kept.pop(update_id, None)
 
 
 class FakeBookings:
@@ -373,6 +383,7 @@ class FakeBotAPI(BaseRequest):
         self.blocked: set[int] = set()
         self.thread_id = 500
         self.deleted_threads: set[int] = set()
+        self.failing = 0  # the next N sends fail like a broken network
 
     @property
     def read_timeout(self) -> float | None:
@@ -404,6 +415,9 @@ class FakeBotAPI(BaseRequest):
                         params[key] = json.loads(value)
                     except ValueError:
                         pass
+        if self.failing and name.startswith("send"):
+            self.failing -= 1
+            return 502, b'{"ok": false, "error_code": 502, "description": "Bad Gateway"}'
         self.calls.append((name, params))
         chat_id = params.get("chat_id")
         if chat_id is not None and int(chat_id) in self.blocked:

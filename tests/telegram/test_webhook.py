@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from bot.web import build_web_app
+from domain.messages import ContentType, Inbound
 from storage.database import create_engine, upgrade_async
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
 from tests.telegram.helpers import make_app, make_engine, message_update
@@ -96,3 +97,65 @@ async def test_flooding_is_slowed_politely_without_affecting_others(client):
     assert sum("very fast" in t for t in to_flooder) == 1
     assert len(to_flooder) < 40
     assert [m for m in api.sent() if m["chat_id"] == 6]
+
+
+async def test_a_reply_lost_to_the_network_is_sent_on_redelivery_and_once(client):
+    http, api = client
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    update = message_update(7, "codice fiscale")
+    api.failing = 1  # the reply cannot be sent: the network is down
+    first = await http.post("/telegram", json=update, headers=headers)
+    assert first.status_code == 503 and api.sent() == []  # Telegram will deliver it again
+    again = await http.post("/telegram", json=update, headers=headers)
+    assert again.status_code == 200
+    (reply,) = api.sent()
+    assert "agenziaentrate" in reply["text"]
+    await http.post("/telegram", json=update, headers=headers)
+    assert len(api.sent()) == 1  # and never twice
+
+
+async def test_a_crash_after_the_commit_loses_no_reply_and_makes_no_second_booking(tmp_path):
+    """The process dies after a booking's transaction committed, before its replies left:
+    a new process gets the redelivered update and sends the kept confirmation."""
+    from sqlalchemy import func, select
+
+    from storage.tables import BookingRow
+    from tests.telegram.helpers import button_update
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
+    await upgrade_async(url)
+    engine, db = make_engine(url, KeywordUnderstanding({}))
+    steps = ["consent:yes", "need:work", "needs_done", "urg:week", "mlang:it", "skip", "days"]
+    replies = await engine.handle(Inbound(9, text="/book", language_hint="it"))
+    for step in steps:
+        replies = await engine.handle(Inbound(9, payload=step, language_hint="it",
+                                              content_type=ContentType.BUTTON))
+    day = next(b.payload for r in replies for row in r.buttons for b in row
+               if b.payload.startswith("day:"))
+    replies = await engine.handle(Inbound(9, payload=day, language_hint="it",
+                                          content_type=ContentType.BUTTON))
+    slot = next(b.payload for r in replies for row in r.buttons for b in row
+                if b.payload.startswith("slot:"))
+    update = button_update(9, slot, language="it")
+    # the "crashed" process: the engine commits, nothing is sent, nothing confirmed
+    await engine.handle(Inbound(9, payload=slot, language_hint="it",
+                                content_type=ContentType.BUTTON,
+                                update_id=update["update_id"]))
+    await db.dispose()
+    engine, db = make_engine(url, KeywordUnderstanding({}))
+    api = FakeBotAPI()
+    app = await make_app(engine, api)
+    web = build_web_app(app, SECRET, "/telegram", db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
+                                 base_url="http://test") as http:
+        for _ in range(2):
+            response = await http.post("/telegram", json=update,
+                                       headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+            assert response.status_code == 200
+    await app.shutdown()
+    async with db.connect() as conn:
+        bookings = (await conn.execute(select(func.count()).select_from(BookingRow))).scalar()
+    await db.dispose()
+    assert bookings == 1
+    (confirmation,) = api.sent("sendDocument")  # the .ics, sent once, after the "crash"
+    assert confirmation["chat_id"] == 9
