@@ -264,3 +264,16 @@ async def test_citizen_edits_follow_into_the_thread(world):
     await feed(app, {"update_id": next(_ids), "edited_message": edited})
     (edit,) = api.sent("editMessageText")
     assert edit["chat_id"] == STAFF_CHAT and int(edit["message_id"]) == copy_id
+
+
+async def test_outside_opening_hours_the_citizen_is_told_when_a_person_answers(world):
+    app, api, engine = world["app"], world["api"], world["engine"]
+    engine.clock.current = datetime(2026, 11, 26, 21, 0, tzinfo=UTC)  # Thursday night
+    await feed(app, button_update(98, "lang:en"))
+    api.clear()
+    await feed(app, message_update(98, "/human"))
+    told = next(m for m in api.sent() if m["chat_id"] == 98)["text"]
+    assert "The office is closed now" in told and "Friday" in told  # opens Friday 9:00
+    api.clear()
+    await feed(app, message_update(98, "are you there?"))
+    assert api.sent("copyMessage") and not [m for m in api.sent() if m["chat_id"] == 98]
