@@ -73,8 +73,26 @@ def run_polling(settings: Settings) -> int:
 
     async def post_init(app: Any) -> None:
         await _wire(app, settings, state)
+        # The small HTTP app (health, metrics, staff calendar feeds) runs beside polling.
+        import asyncio
+        import contextlib
+
+        import uvicorn
+
+        from bot.web import build_web_app
+
+        web = build_web_app(app, "", settings.webhook_path, state["services"].db)
+        server = uvicorn.Server(uvicorn.Config(web, host=settings.listen_host,
+                                               port=settings.listen_port, log_level="warning"))
+        # PTB owns the signals in polling mode; uvicorn must not take them over.
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        state["http"] = server
+        state["http_task"] = asyncio.create_task(server.serve())
 
     async def post_shutdown(app: Any) -> None:
+        if "http" in state:
+            state["http"].should_exit = True
+            await state["http_task"]
         if "services" in state:
             await state["services"].close()
 

@@ -60,8 +60,9 @@ def build_web_app(application: Any, secret: str, path: str, db: Any,
         return Response(body, media_type="text/calendar; charset=utf-8",
                         headers={"Cache-Control": "private, max-age=300"})
 
+    routes = [Route(path, webhook, methods=["POST"])] if secret else []  # never unguarded
     return Starlette(routes=[
-        Route(path, webhook, methods=["POST"]),
+        *routes,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/calendar/{token}.ics", calendar, methods=["GET"]),

@@ -434,6 +434,8 @@ class FakeBotAPI(BaseRequest):
     def _result(self, name: str, params: dict[str, Any]) -> Any:
         if name == "getMe":
             return self.BOT
+        if name == "getUpdates":
+            return []
         if name == "createForumTopic":
             self.thread_id += 1
             return {"message_thread_id": self.thread_id, "name": params["name"],

@@ -159,3 +159,11 @@ async def test_a_crash_after_the_commit_loses_no_reply_and_makes_no_second_booki
     assert bookings == 1
     (confirmation,) = api.sent("sendDocument")  # the .ics, sent once, after the "crash"
     assert confirmation["chat_id"] == 9
+
+
+async def test_without_a_secret_there_is_no_webhook_route():
+    web = build_web_app(None, "", "/telegram", None)
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.post("/telegram", json=message_update(8, "/menu"))
+    assert response.status_code in (404, 405)
