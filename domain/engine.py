@@ -44,7 +44,9 @@ from domain.text import Say
 log = logging.getLogger(__name__)
 
 PURGE_EVERY = timedelta(hours=1)
-LAST_SEEN_STEP = timedelta(minutes=10)  # last contact is kept to the nearest ten minutes
+LAST_SEEN_STEP = timedelta(minutes=10)
+SENT_BATCH = 50
+SENT_EVERY = timedelta(seconds=2)  # last contact is kept to the nearest ten minutes
 MAX_TEXT = 1000  # longer texts are cut before understanding (latency); the transcript keeps all
 SWITCH_CONFIDENCE = 0.9  # language identification needed before offering to switch language
 SWITCH_MIN_WORDS = 3
@@ -130,6 +132,8 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         self.config = config or EngineConfig()
         self.zone = ZoneInfo(self.config.timezone)
         self._last_purge: datetime | None = None
+        self._sent: list[int] = []
+        self._sent_flushed = datetime.min.replace(tzinfo=self.zone)
 
     # -- the transaction --------------------------------------------------------------------
 
@@ -166,6 +170,8 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
                     inbound.update_id, now):
                 # Redelivered: handled before. Its replies are sent again only if they were
                 # never confirmed sent (the process died between the commit and the sending).
+                if inbound.update_id in self._sent:
+                    return []  # answered by this process; the confirmation is on its way
                 kept = await uow.updates.unsent_replies(inbound.update_id)
                 return [Reply.from_record(r) for r in kept or []]
             citizen = await uow.citizens.get(inbound.user_id)
@@ -229,9 +235,24 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         return messages
 
     async def replies_sent(self, update_id: int) -> None:
-        """The channel delivered every reply of an update: they need not be kept."""
+        """The channel delivered every reply of an update: they need not be kept.
+
+        Confirmations are written in batches (one statement for many updates): a kept reply
+        is only ever needed when the process died before answering Telegram, and a
+        redelivery to this process is recognised from memory meanwhile.
+        """
+        self._sent.append(update_id)
+        now = self.clock.now()
+        if len(self._sent) >= SENT_BATCH or now - self._sent_flushed >= SENT_EVERY:
+            await self.flush_sent()
+
+    async def flush_sent(self) -> None:
+        if not self._sent:
+            return
+        batch, self._sent = self._sent, []
+        self._sent_flushed = self.clock.now()
         async with self.uow_factory() as uow:
-            await uow.updates.sent(update_id, self.clock.now())
+            await uow.updates.sent_many(batch, self._sent_flushed)
             await uow.commit()
 
     async def waiting_handovers(self) -> int:

@@ -509,9 +509,10 @@ class SqlUpdateLog:
             return None
         return list(row.replies or [])
 
-    async def sent(self, update_id: int, now: datetime) -> None:
+    async def sent_many(self, update_ids: Sequence[int], now: datetime) -> None:
         await self.session.execute(update(ProcessedUpdateRow).where(
-            ProcessedUpdateRow.update_id == update_id).values(sent_at=now, replies=None))
+            ProcessedUpdateRow.update_id.in_(list(update_ids))).values(sent_at=now,
+                                                                      replies=None))
 
 
 class SqlClosures:

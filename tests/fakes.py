@@ -55,8 +55,9 @@ class FakeUpdateLog:
     async def unsent_replies(self, update_id: int) -> list[dict[str, Any]] | None:
         return self.store.kept.get(update_id)
 
-    async def sent(self, update_id: int, now: datetime) -> None:
-        self.store.kept.pop(update_id, None)
+    async def sent_many(self, update_ids: Sequence[int], now: datetime) -> None:
+        for update_id in update_ids:
+            self.store.kept.pop(update_id, None)
 
 
 class FakeBookings:
