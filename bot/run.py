@@ -51,7 +51,6 @@ def run_webhook(settings: Settings) -> int:
                 allowed_updates=Update.ALL_TYPES)
         await application.start()
         yield
-        await state["services"].engine.flush_sent()
         await application.stop()
         await application.shutdown()
         await state["services"].close()
@@ -95,7 +94,6 @@ def run_polling(settings: Settings) -> int:
             state["http"].should_exit = True
             await state["http_task"]
         if "services" in state:
-            await state["services"].engine.flush_sent()
             await state["services"].close()
 
     application.post_init = post_init

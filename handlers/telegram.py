@@ -337,7 +337,6 @@ async def deliver_due(context: Context) -> None:
     sender died is claimed again after a while.
     """
     engine = _engine(context)
-    await engine.flush_sent()
     await engine.run_due_work(WORKER)
     HANDOVERS_WAITING.set(await engine.waiting_handovers())
     for message in await engine.take_outbox(WORKER):

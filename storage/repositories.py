@@ -136,16 +136,24 @@ class SqlConversations:
 
 
 class SqlTranscript:
+    """Entries are written in one multi-row INSERT when the unit of work commits."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.pending: list[dict[str, Any]] = []
 
     async def add(self, entry: TranscriptEntry) -> None:
-        self.session.add(TranscriptRow(
-            citizen_id=entry.citizen_id, direction=entry.direction, kind=entry.kind,
-            text=entry.text, payload=entry.payload, created_at=entry.at,
-        ))
+        self.pending.append({"citizen_id": entry.citizen_id, "direction": entry.direction,
+                             "kind": entry.kind, "text": entry.text, "payload": entry.payload,
+                             "created_at": entry.at})
+
+    async def flush(self) -> None:
+        if self.pending:
+            rows, self.pending = self.pending, []
+            await self.session.execute(insert(TranscriptRow), rows)
 
     async def recent(self, citizen_id: int, limit: int) -> Sequence[TranscriptEntry]:
+        await self.flush()
         result = await self.session.execute(
             select(TranscriptRow).where(TranscriptRow.citizen_id == citizen_id)
             .order_by(TranscriptRow.id.desc()).limit(limit)
@@ -577,6 +585,7 @@ class SqlUnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
+        await self.transcript.flush()
         await self.session.commit()
 
     async def rollback(self) -> None:
