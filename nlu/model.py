@@ -155,8 +155,13 @@ def load_or_train(
     files: list[Path] | None = None,
     progress_factory: Callable[[int], Callable[[int], None]] | None = None,
     force: bool = False,
+    isolated: bool = True,
 ) -> Model:
-    """The trained model for the current data and encoder, from the cache when it matches."""
+    """The trained model for the current data and encoder, from the cache when it matches.
+
+    Training runs in a child process (``isolated``): its memory peak (about 500 MB with the
+    encoder) is returned to the system when it ends, and the assistant only loads the result.
+    """
     files = files or training_files()
     name = encoder.name if encoder else None
     path = cache_dir / f"model-{data_hash(files, name, config)}.npz"
@@ -165,6 +170,18 @@ def load_or_train(
             return load(path)
         except (OSError, ValueError, KeyError):
             log.warning("NLU cache %s unreadable; training again", path)
+    if isolated and not force and config == NluConfig.load():
+        import subprocess
+        import sys
+
+        command = [sys.executable, "-m", "nlu", "train", str(cache_dir),
+                   *(str(f) for f in files)]
+        if encoder is None:
+            command.append("--no-encoder")
+        if progress_factory is not None:
+            command.append("--progress")
+        subprocess.run(command, check=True)
+        return load(path)
     examples = read_all(files)
     log.info("training the NLU on %d examples (first start; cached afterwards)", len(examples))
     progress = progress_factory(len(examples)) if progress_factory and encoder else None
