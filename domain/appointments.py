@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from domain import payloads
 from domain.booking import (
@@ -29,12 +28,12 @@ from domain.formatting import clock_time, day_label, long_day
 from domain.languages import LANGUAGES, NATIVE_NAMES
 from domain.messages import Button, OutFile, Reply
 from domain.model import OutboundMessage, WaitEntry
+from domain.parts import EngineParts
 from domain.text import Say
 
 if TYPE_CHECKING:
-    from domain.directory import Directory
     from domain.engine import Turn
-    from domain.ports import Translations, UnitOfWork
+    from domain.ports import UnitOfWork
 
 MAX_DESCRIPTION = 500
 OFFER_HOURS = 4
@@ -43,12 +42,8 @@ TIMES_SHOWN = 12
 REMINDER_BATCH = 50
 
 
-class AppointmentFlows:
+class AppointmentFlows(EngineParts):
     """Booking flows; relies on the engine's directory, translations and helpers."""
-
-    directory: Directory
-    translations: Translations
-    zone: ZoneInfo
 
     # helpers the engine provides
     def _main_menu(self, turn: Turn, text: str | None = None,

@@ -19,12 +19,13 @@ from domain.formatting import clock_time, long_day
 from domain.languages import NATIVE_NAMES
 from domain.messages import Button, Reply
 from domain.model import Handover, StaffMember, Topic, TranscriptEntry
+from domain.parts import EngineParts
 from domain.text import N_, Say
 
 if TYPE_CHECKING:
     from domain.directory import Directory
-    from domain.engine import EngineConfig, Turn
-    from domain.ports import Clock, Translations, UnitOfWork, UnitOfWorkFactory
+    from domain.engine import Turn
+    from domain.ports import UnitOfWork
 
 EMERGENCY_PRIORITY = 2
 SUMMARY_MESSAGES = 8
@@ -90,13 +91,7 @@ def next_opening(directory: Directory, when: datetime, zone: ZoneInfo) -> dateti
     return None
 
 
-class HandoverFlows:
-    directory: Directory
-    translations: Translations
-    zone: ZoneInfo
-    config: EngineConfig
-    uow_factory: UnitOfWorkFactory
-    clock: Clock
+class HandoverFlows(EngineParts):
 
     def _main_menu(self, turn: Turn, text: str | None = None,
                    language_button: bool = False) -> None: ...

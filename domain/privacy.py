@@ -12,27 +12,20 @@ from domain import payloads
 from domain.booking import ROLE_NAMES
 from domain.formatting import clock_time, long_day
 from domain.messages import Button, OutFile, Reply
+from domain.parts import EngineParts
 from domain.text import N_, Say
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
 
-    from domain.directory import Directory
-    from domain.engine import EngineConfig, Turn
-    from domain.ports import Clock, Translations, UnitOfWork, UnitOfWorkFactory
+    from domain.engine import Turn
+    from domain.ports import UnitOfWork
 
 ANONYMISE_AFTER_DAYS = 365
 STAFF_ERASED = N_("Case {code}: the citizen erased their data. Cancelled appointments: "
                   "{appointments}")
 
 
-class PrivacyFlows:
-    directory: Directory
-    translations: Translations
-    zone: ZoneInfo
-    config: EngineConfig
-    uow_factory: UnitOfWorkFactory
-    clock: Clock
+class PrivacyFlows(EngineParts):
 
     _home: Callable[[Turn], list[Button]]
 

@@ -15,14 +15,13 @@ from domain.booking import ACTIVE, NEEDS, ROLE_NAMES, URGENCY, Booking, Slot
 from domain.formatting import clock_time, long_day
 from domain.messages import Button
 from domain.model import OutboundMessage, StaffMember
+from domain.parts import EngineParts
 from domain.text import Say
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
 
     from domain.directory import Directory
-    from domain.engine import EngineConfig
-    from domain.ports import Clock, Translations, UnitOfWork, UnitOfWorkFactory
+    from domain.ports import UnitOfWork
 
 STATUS_ACTIONS = {"att": "attended", "nos": "no_show", "cxl": "cancelled"}
 
@@ -37,13 +36,7 @@ class StaffView:
         self.messages.append((text, buttons or []))
 
 
-class StaffTools:
-    directory: Directory
-    translations: Translations
-    zone: ZoneInfo
-    config: EngineConfig
-    uow_factory: UnitOfWorkFactory
-    clock: Clock
+class StaffTools(EngineParts):
 
     async def _offer_to_next(self, uow: UnitOfWork, role: str, slot: Slot,
                              now: datetime) -> None: ...

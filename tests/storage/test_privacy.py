@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from domain.booking import Booking
 from domain.model import Citizen, Conversation, Handover, TranscriptEntry
-from storage.database import create_engine, session_factory
-from storage.repositories import SqlUnitOfWorkFactory
+from storage.database import create_engine
 from storage.tables import BookingRow, HandoverRow, TallyRow, TranscriptRow
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def uow_factory(database_url):
-    engine = create_engine(database_url)
-    yield SqlUnitOfWorkFactory(session_factory(engine))
-    await engine.dispose()
 
 
 async def seed(uow_factory, citizen_id: int, last_seen: datetime) -> None:

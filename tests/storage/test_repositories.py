@@ -9,17 +9,8 @@ import pytest
 
 from domain.model import Citizen, Conversation, TranscriptEntry
 from domain.ports import ConcurrentUpdate
-from storage.database import create_engine, session_factory
-from storage.repositories import SqlUnitOfWorkFactory
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def uow_factory(database_url):
-    engine = create_engine(database_url)
-    yield SqlUnitOfWorkFactory(session_factory(engine))
-    await engine.dispose()
 
 
 async def test_a_citizen_and_conversation_round_trip(uow_factory):

@@ -1,0 +1,21 @@
+"""What every part of the engine (the flow mixins) can rely on the engine to hold."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from domain.directory import Directory
+    from domain.engine import EngineConfig
+    from domain.ports import Clock, Translations, UnitOfWorkFactory
+
+
+class EngineParts:
+    directory: Directory
+    translations: Translations
+    zone: ZoneInfo
+    config: EngineConfig
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
