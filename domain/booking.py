@@ -123,6 +123,7 @@ def triage(directory: Directory, needs: list[str], meeting_language: str | None,
     reasons: tuple[str, ...] = ()
     if preferred_role:
         role = preferred_role
+        reasons = tuple(r.need for r in directory.triage if r.need in needs and r.role == role)
     else:
         votes: dict[str, list[str]] = {}
         for rule in directory.triage:
