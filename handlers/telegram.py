@@ -130,6 +130,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
+BOT_API_CONNECTIONS = 32
 
 
 async def send_replies(bot: Any, chat_id: int, replies: list[Reply],
@@ -401,6 +402,10 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        # PTB's default is one connection: with concurrent updates, replies would queue for
+        # it and time out under load.
+        builder = builder.connection_pool_size(BOT_API_CONNECTIONS).pool_timeout(10.0)
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     if not updater:  # webhook served by our own HTTP app
