@@ -160,7 +160,6 @@ class UpdateLog(Protocol):
         """The replies of a handled update that were never confirmed sent, else None."""
         ...
 
-    async def sent_many(self, update_ids: Sequence[int], now: datetime) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -193,6 +192,10 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+    async def mark_sent(self, update_ids: Sequence[int], now: datetime) -> None:
+        """Confirm the replies of updates sent, in one statement outside any unit of work."""
+        ...
 
 
 class Translations(Protocol):

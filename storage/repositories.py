@@ -517,10 +517,6 @@ class SqlUpdateLog:
             return None
         return list(row.replies or [])
 
-    async def sent_many(self, update_ids: Sequence[int], now: datetime) -> None:
-        await self.session.execute(update(ProcessedUpdateRow).where(
-            ProcessedUpdateRow.update_id.in_(list(update_ids))).values(sent_at=now,
-                                                                      replies=None))
 
 
 class SqlClosures:
@@ -598,3 +594,19 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions)
+
+    async def mark_sent(self, update_ids: Sequence[int], now: datetime) -> None:
+        """One autocommitted UPDATE on PostgreSQL (no BEGIN/COMMIT round trips); a normal
+        short transaction on SQLite, whose transactions begin IMMEDIATE."""
+        statement = (update(ProcessedUpdateRow)
+                     .where(ProcessedUpdateRow.update_id.in_(list(update_ids)))
+                     .values(sent_at=now, replies=None))
+        engine = self.sessions.kw.get("bind")
+        if engine is not None and engine.dialect.name == "postgresql":
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(statement)
+            return
+        async with self.sessions() as session:
+            await session.execute(statement)
+            await session.commit()

@@ -55,9 +55,6 @@ class FakeUpdateLog:
     async def unsent_replies(self, update_id: int) -> list[dict[str, Any]] | None:
         return self.store.kept.get(update_id)
 
-    async def sent_many(self, update_ids: Sequence[int], now: datetime) -> None:
-        for update_id in update_ids:
-            self.store.kept.pop(update_id, None)
 
 
 class FakeBookings:
@@ -326,6 +323,10 @@ class FakeUowFactory:
 
     def __call__(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store)
+
+    async def mark_sent(self, update_ids: Sequence[int], now: datetime) -> None:
+        for update_id in update_ids:
+            self.store.kept.pop(update_id, None)
 
 
 class EchoTranslations:
