@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.fakes import FakeBotAPI
+from tests.fakes import FakeBotAPI, decode_params
 
 
 class FakeBotApiServer:
@@ -30,12 +30,7 @@ class FakeBotApiServer:
                     params = json.loads(body or "{}")
                 elif "urlencoded" in ctype:
                     params = dict(parse_qsl(body))
-                for key, value in list(params.items()):
-                    if isinstance(value, str) and value[:1] in "[{":
-                        try:
-                            params[key] = json.loads(value)
-                        except ValueError:
-                            pass
+                params = decode_params(params)
                 method = self.path.rsplit("/", 1)[-1]
                 with outer.lock:
                     outer.api.calls.append((method, params))

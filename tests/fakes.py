@@ -370,6 +370,17 @@ class FixedClock:
         self.current += timedelta(**kw)
 
 
+def decode_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Bot API parameters arrive as strings; JSON-encoded ones (keyboards) are decoded."""
+    for key, value in list(params.items()):
+        if isinstance(value, str) and value[:1] in "[{":
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                pass
+    return params
+
+
 class FakeBotAPI(BaseRequest):
     """Answers like the Bot API and records every call, so no test touches the network."""
 
@@ -408,15 +419,7 @@ class FakeBotAPI(BaseRequest):
                          connect_timeout: Any = None, pool_timeout: Any = None
                          ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
-        params: dict[str, Any] = {}
-        if request_data is not None:
-            params = dict(request_data.parameters)
-            for key, value in list(params.items()):
-                if isinstance(value, str) and value[:1] in "[{":
-                    try:
-                        params[key] = json.loads(value)
-                    except ValueError:
-                        pass
+        params = decode_params(dict(request_data.parameters) if request_data else {})
         if self.failing and name.startswith("send"):
             self.failing -= 1
             return 502, b'{"ok": false, "error_code": 502, "description": "Bad Gateway"}'

@@ -14,7 +14,7 @@ from domain.languages import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "locales"
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
+BRACES = re.compile(r"\{(\w+)\}")
 
 
 def _catalog(path: Path, locale: str | None = None):
@@ -49,7 +49,7 @@ def test_every_string_is_translated_with_the_same_placeholders(language):
         assert forms and all(forms), f"{language}: untranslated: {msgid!r}"
         assert "fuzzy" not in message.flags, f"{language}: fuzzy: {msgid!r}"
         for form in forms:
-            assert set(PLACEHOLDER.findall(source)) == set(PLACEHOLDER.findall(form)), (
+            assert set(BRACES.findall(source)) == set(BRACES.findall(form)), (
                 f"{language}: the {{braces}} differ: {msgid!r}")
 
 
