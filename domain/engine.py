@@ -32,6 +32,7 @@ from domain.model import (
 from domain.ports import (
     Clock,
     ConcurrentUpdate,
+    HandledElsewhere,
     Translations,
     Understanding,
     UnitOfWork,
@@ -158,23 +159,28 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         except SlotTaken:
             # The booking lost a race: nothing of that transaction was kept; answer kindly.
             return await self._transaction(inbound, True, parsed)
+        except HandledElsewhere:
+            # The same update, delivered twice at once, was handled by the other run: this
+            # one was rolled back; send what the other kept, if it was not sent yet.
+            assert inbound.update_id is not None
+            async with self.uow_factory() as uow:
+                kept = await uow.updates.unsent_replies(inbound.update_id)
+            return [Reply.from_record(r) for r in kept or []]
 
     async def _transaction(self, inbound: Inbound, slot_taken: bool,
                            parsed: dict[str, Any] | None) -> list[Reply]:
         now = self.clock.now()
         async with self.uow_factory() as uow:
-            if inbound.update_id is not None and not await uow.updates.first_time(
-                    inbound.update_id, now):
+            start = await uow.citizens.start_turn(inbound.user_id, inbound.update_id)
+            if start.handled_before:
                 # Redelivered: handled before. Its replies are sent again only if they were
                 # never confirmed sent (the process died between the commit and the sending).
-                kept = await uow.updates.unsent_replies(inbound.update_id)
-                return [Reply.from_record(r) for r in kept or []]
-            citizen = await uow.citizens.get(inbound.user_id)
+                return [Reply.from_record(r) for r in start.unsent or []]
+            citizen = start.citizen
             if citizen is None:
                 citizen = Citizen(id=inbound.user_id, first_seen=now, last_seen=now)
                 await uow.citizens.add(citizen)
-            conversation = (await uow.conversations.get(citizen.id, lock=True)
-                            or Conversation(citizen.id))
+            conversation = start.conversation or Conversation(citizen.id)
             before = (replace(citizen), conversation.state, copy.deepcopy(conversation.data))
             language = self._resolve_language(citizen, inbound)
             citizen.language = language
@@ -200,9 +206,9 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
                     await uow.conversations.save(conversation)
                 for metric, key in turn.tallies:
                     await uow.tallies.add(now.strftime("%Y-%m"), metric, key)
-            if inbound.update_id is not None:
-                await uow.updates.keep_replies(inbound.update_id,
-                                               [r.to_record() for r in turn.replies])
+            if inbound.update_id is not None and not await uow.updates.remember(
+                    inbound.update_id, now, [r.to_record() for r in turn.replies]):
+                raise HandledElsewhere(str(inbound.update_id))
             await uow.commit()
         return turn.replies
 

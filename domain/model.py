@@ -130,3 +130,15 @@ class TranscriptEntry:
     text: str | None
     payload: str | None
     at: datetime
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    """What one read gives at the start of an inbound message's transaction: the citizen
+    and their conversation (held against other workers until commit), and whether this
+    update was handled before, with its replies if they were never confirmed sent."""
+
+    citizen: Citizen | None
+    conversation: Conversation | None
+    handled_before: bool = False
+    unsent: list[dict[str, Any]] | None = None

@@ -17,6 +17,7 @@ from domain.model import (
     StaffMember,
     Topic,
     TranscriptEntry,
+    TurnStart,
     WaitEntry,
 )
 
@@ -25,8 +26,18 @@ class ConcurrentUpdate(Exception):
     """Another handler changed the conversation since it was read; the caller retries."""
 
 
+class HandledElsewhere(Exception):
+    """The same update was handled by a concurrent run that committed first."""
+
+
 class CitizenRepository(Protocol):
     async def get(self, citizen_id: int) -> Citizen | None: ...
+
+    async def start_turn(self, citizen_id: int, update_id: int | None) -> TurnStart:
+        """One read: the citizen and conversation, locked until commit, and whether the
+        update was handled before (``update_id`` None: no update log)."""
+        ...
+
     async def set_blocked(self, citizen_id: int, when: datetime | None) -> None: ...
     async def add(self, citizen: Citizen) -> None: ...
     async def save(self, citizen: Citizen) -> None: ...
@@ -150,11 +161,11 @@ class PrivacyRepository(Protocol):
 
 
 class UpdateLog(Protocol):
-    async def first_time(self, update_id: int, now: datetime) -> bool:
-        """Remember an update id; False when it was handled before."""
+    async def remember(self, update_id: int, now: datetime,
+                       replies: list[dict[str, Any]]) -> bool:
+        """Record the update as handled, keeping its replies until they are confirmed sent;
+        False when another run recorded it first (this one must not commit)."""
         ...
-
-    async def keep_replies(self, update_id: int, replies: list[dict[str, Any]]) -> None: ...
 
     async def unsent_replies(self, update_id: int) -> list[dict[str, Any]] | None:
         """The replies of a handled update that were never confirmed sent, else None."""

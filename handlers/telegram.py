@@ -191,6 +191,24 @@ def _storage_errors() -> tuple[type[BaseException], ...]:
     return (*STORAGE_ERRORS, OperationalError, DBAPIError, PoolTimeout)
 
 
+def is_stale_connection(error: BaseException) -> bool:
+    """A pooled connection the database had dropped (a restart, an idle timeout)."""
+    return bool(getattr(error, "connection_invalidated", False))
+
+
+async def _handle_once_more_if_stale(engine: Engine, inbound: Inbound) -> list[Reply]:
+    """Run the engine; once more if the first try met a dropped connection. Safe: the
+    failed transaction was rolled back, or it committed and the update log makes the second
+    run return the kept replies instead of acting twice."""
+    try:
+        return await engine.handle(inbound)
+    except _storage_errors() as exc:
+        if not is_stale_connection(exc):
+            raise
+        log.warning("a database connection had been dropped; trying again")
+        return await engine.handle(inbound)
+
+
 async def _handle(context: Context, update: Update, inbound: Inbound, chat_id: int,
                   kind: str) -> list[Reply] | None:
     """Run the engine with flood control and a kind answer when the database is away."""
@@ -206,7 +224,7 @@ async def _handle(context: Context, update: Update, inbound: Inbound, chat_id: i
             await context.bot.send_message(chat_id, text)
         return None
     try:
-        replies = await _engine(context).handle(inbound)
+        replies = await _handle_once_more_if_stale(_engine(context), inbound)
     except _storage_errors() as exc:
         ERRORS.labels(kind).inc()
         log.error("storage unavailable (%s): apologised", type(exc).__name__)

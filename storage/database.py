@@ -43,7 +43,19 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No ping before each checkout (it was a round trip per transaction, two per message):
+    # a connection the server dropped fails its first statement with
+    # ``connection_invalidated`` set, SQLAlchemy discards the whole stale pool, and the
+    # caller runs the transaction again once (handlers/telegram.py, mark_sent).
+    return create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=False,
+        skip_autocommit_rollback=True,
+        connect_args={"server_settings": {"application_name": APPLICATION_NAME}},
+    )
+
+
+APPLICATION_NAME = "teams-bot"
+
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:

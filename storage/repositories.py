@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.booking import Booking, SlotTaken
@@ -21,23 +21,22 @@ from domain.model import (
     StaffMember,
     Topic,
     TranscriptEntry,
+    TurnStart,
     WaitEntry,
 )
 from domain.ports import ConcurrentUpdate
+from storage import statements as hot
 from storage.privacy import SqlPrivacy
 from storage.tables import (
     BookingRow,
     CitizenRow,
     CitizenTopicRow,
     ClosureRow,
-    ConversationRow,
     HandoverRow,
     MessageLinkRow,
     OutboxRow,
-    ProcessedUpdateRow,
     ReminderRow,
     StaffRow,
-    TallyRow,
     TranscriptRow,
     WaitlistRow,
 )
@@ -60,7 +59,8 @@ class SqlCitizens:
         self.session = session
 
     async def get(self, citizen_id: int) -> Citizen | None:
-        row = await self.session.get(CitizenRow, citizen_id)
+        conn = await self.session.connection()
+        row = (await conn.execute(hot.SELECT_CITIZEN, {"citizen_id": citizen_id})).first()
         if row is None:
             return None
         return Citizen(
@@ -69,13 +69,34 @@ class SqlCitizens:
             consent_at=row.consent_at,
         )
 
+    async def start_turn(self, citizen_id: int, update_id: int | None) -> TurnStart:
+        conn = await self.session.connection()
+        row = (await conn.execute(hot.START_TURN, {"citizen_id": citizen_id,
+                                                   "update_id": update_id})).first()
+        if row is None:  # a new citizen (or one who erased everything)
+            if update_id is None:
+                return TurnStart(None, None)
+            handled = (await conn.execute(hot.SELECT_UPDATE, {"key": update_id})).first()
+            return TurnStart(None, None, handled is not None,
+                             _unsent(handled) if handled is not None else None)
+        citizen = Citizen(
+            id=row.id, first_seen=row.first_seen, last_seen=row.last_seen,
+            language=row.language, language_chosen=row.language_chosen, referral=row.referral,
+            consent_at=row.consent_at,
+        )
+        conversation = (Conversation(citizen_id, row.state, dict(row.data or {}), row.version)
+                        if row.version is not None else None)
+        if row.update_id is not None:
+            return TurnStart(citizen, conversation, True, _unsent(row))
+        return TurnStart(citizen, conversation)
+
     async def add(self, citizen: Citizen) -> None:
-        self.session.add(CitizenRow(
-            id=citizen.id, language=citizen.language, language_chosen=citizen.language_chosen,
-            referral=citizen.referral, first_seen=citizen.first_seen, last_seen=citizen.last_seen,
-        ))
+        conn = await self.session.connection()
         try:
-            await self.session.flush()
+            await conn.execute(hot.INSERT_CITIZEN, {
+                "id": citizen.id, "language": citizen.language,
+                "language_chosen": citizen.language_chosen, "referral": citizen.referral,
+                "first_seen": citizen.first_seen, "last_seen": citizen.last_seen})
         except IntegrityError:  # the same citizen's first message, handled concurrently
             raise ConcurrentUpdate(str(citizen.id)) from None
 
@@ -84,13 +105,11 @@ class SqlCitizens:
                                    .values(blocked_at=when))
 
     async def save(self, citizen: Citizen) -> None:
-        await self.session.execute(
-            update(CitizenRow).where(CitizenRow.id == citizen.id).values(
-                language=citizen.language, language_chosen=citizen.language_chosen,
-                referral=citizen.referral, last_seen=citizen.last_seen,
-                consent_at=citizen.consent_at,
-            )
-        )
+        conn = await self.session.connection()
+        await conn.execute(hot.UPDATE_CITIZEN, {
+            "key": citizen.id, "language": citizen.language,
+            "language_chosen": citizen.language_chosen, "referral": citizen.referral,
+            "last_seen": citizen.last_seen, "consent_at": citizen.consent_at})
 
 
 class SqlConversations:
@@ -98,39 +117,30 @@ class SqlConversations:
         self.session = session
 
     async def get(self, citizen_id: int, lock: bool = False) -> Conversation | None:
-        query = (select(ConversationRow.state, ConversationRow.data, ConversationRow.version)
-                 .where(ConversationRow.citizen_id == citizen_id))
-        if lock:  # PostgreSQL: SELECT ... FOR UPDATE; SQLite's write lock is already held
-            query = query.with_for_update()
-        result = await self.session.execute(query)
-        row = result.first()
+        conn = await self.session.connection()
+        statement = hot.LOCK_CONVERSATION if lock else hot.SELECT_CONVERSATION
+        row = (await conn.execute(statement, {"citizen_id": citizen_id})).first()
         if row is None:
             return None
         return Conversation(citizen_id, row.state, dict(row.data or {}), row.version)
 
     async def save(self, conversation: Conversation) -> None:
         """Write with a version check: a concurrent writer makes this raise."""
-        values: dict[str, Any] = {"state": conversation.state, "data": conversation.data}
+        conn = await self.session.connection()
         if conversation.version == 0:
-            exists = await self.session.get(ConversationRow, conversation.citizen_id)
-            if exists is not None:
-                raise ConcurrentUpdate(str(conversation.citizen_id))
             try:
-                await self.session.execute(
-                    insert(ConversationRow).values(citizen_id=conversation.citizen_id,
-                                                   version=1, **values)
-                )
+                await conn.execute(hot.INSERT_CONVERSATION, {
+                    "citizen_id": conversation.citizen_id, "state": conversation.state,
+                    "data": conversation.data, "version": 1})
             except IntegrityError:
                 raise ConcurrentUpdate(str(conversation.citizen_id)) from None
             conversation.version = 1
             return
-        result = await self.session.execute(
-            update(ConversationRow)
-            .where(ConversationRow.citizen_id == conversation.citizen_id,
-                   ConversationRow.version == conversation.version)
-            .values(version=conversation.version + 1, **values)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        result = await conn.execute(hot.UPDATE_CONVERSATION, {
+            "key": conversation.citizen_id, "old_version": conversation.version,
+            "version": conversation.version + 1, "state": conversation.state,
+            "data": conversation.data})
+        if result.rowcount != 1:
             raise ConcurrentUpdate(str(conversation.citizen_id))
         conversation.version += 1
 
@@ -150,7 +160,8 @@ class SqlTranscript:
     async def flush(self) -> None:
         if self.pending:
             rows, self.pending = self.pending, []
-            await self.session.execute(insert(TranscriptRow), rows)
+            conn = await self.session.connection()
+            await conn.execute(hot.INSERT_TRANSCRIPT, rows)
 
     async def recent(self, citizen_id: int, limit: int) -> Sequence[TranscriptEntry]:
         await self.flush()
@@ -495,28 +506,27 @@ class SqlHandovers:
         return (row[0], row[1]) if row else None
 
 
+def _unsent(row: Any) -> list[dict[str, Any]] | None:
+    return None if row.sent_at is not None else list(row.replies or [])
+
+
 class SqlUpdateLog:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def first_time(self, update_id: int, now: datetime) -> bool:
-        """One statement: insert the id unless it is there (ON CONFLICT DO NOTHING)."""
-        result = await self.session.execute(
-            upsert_for(self.session)(ProcessedUpdateRow)
-            .values(update_id=update_id, processed_at=now)
-            .on_conflict_do_nothing(index_elements=["update_id"]))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def keep_replies(self, update_id: int, replies: list[dict[str, Any]]) -> None:
-        await self.session.execute(update(ProcessedUpdateRow).where(
-            ProcessedUpdateRow.update_id == update_id).values(replies=replies))
+    async def remember(self, update_id: int, now: datetime,
+                       replies: list[dict[str, Any]]) -> bool:
+        """One statement (INSERT ... ON CONFLICT DO NOTHING): False when a concurrent run
+        of the same update committed it first."""
+        conn = await self.session.connection()
+        result = await conn.execute(hot.REMEMBER[conn.dialect.name], {
+            "update_id": update_id, "processed_at": now, "replies": replies})
+        return bool(result.rowcount)
 
     async def unsent_replies(self, update_id: int) -> list[dict[str, Any]] | None:
-        row = await self.session.get(ProcessedUpdateRow, update_id)
-        if row is None or row.sent_at is not None:
-            return None
-        return list(row.replies or [])
-
+        conn = await self.session.connection()
+        row = (await conn.execute(hot.SELECT_UPDATE, {"key": update_id})).first()
+        return None if row is None else _unsent(row)
 
 
 class SqlClosures:
@@ -540,10 +550,9 @@ class SqlTallies:
         self.session = session
 
     async def add(self, month: str, metric: str, key: str, n: int = 1) -> None:
-        statement = upsert_for(self.session)(TallyRow).values(month=month, metric=metric,
-                                                              key=key, n=n)
-        await self.session.execute(statement.on_conflict_do_update(
-            index_elements=["month", "metric", "key"], set_={"n": TallyRow.n + n}))
+        conn = await self.session.connection()
+        await conn.execute(hot.ADD_TALLY[conn.dialect.name],
+                           {"month": month, "metric": metric, "key": key, "n": n})
 
 
 class SqlUnitOfWork:
@@ -598,15 +607,20 @@ class SqlUnitOfWorkFactory:
     async def mark_sent(self, update_ids: Sequence[int], now: datetime) -> None:
         """One autocommitted UPDATE on PostgreSQL (no BEGIN/COMMIT round trips); a normal
         short transaction on SQLite, whose transactions begin IMMEDIATE."""
-        statement = (update(ProcessedUpdateRow)
-                     .where(ProcessedUpdateRow.update_id.in_(list(update_ids)))
-                     .values(sent_at=now, replies=None))
+        params = {"keys": list(update_ids), "sent_at": now}
         engine = self.sessions.kw.get("bind")
-        if engine is not None and engine.dialect.name == "postgresql":
-            async with engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(statement)
-            return
-        async with self.sessions() as session:
-            await session.execute(statement)
-            await session.commit()
+        for attempt in (1, 2):  # once more on a connection the server had dropped
+            try:
+                if engine is not None and engine.dialect.name == "postgresql":
+                    async with engine.connect() as conn:
+                        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                        await conn.execute(hot.MARK_SENT, params)
+                    return
+                async with self.sessions() as session:
+                    conn = await session.connection()
+                    await conn.execute(hot.MARK_SENT, params)
+                    await session.commit()
+                return
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise

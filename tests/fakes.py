@@ -18,6 +18,7 @@ from domain.model import (
     DueReminder,
     OutboundMessage,
     TranscriptEntry,
+    TurnStart,
     WaitEntry,
 )
 from domain.ports import ConcurrentUpdate
@@ -43,14 +44,13 @@ class FakeUpdateLog:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    async def first_time(self, update_id: int, now: datetime) -> bool:
+    async def remember(self, update_id: int, now: datetime,
+                       replies: list[dict[str, Any]]) -> bool:
         if update_id in self.store.updates:
             return False
         self.store.updates.add(update_id)
-        return True
-
-    async def keep_replies(self, update_id: int, replies: list[dict[str, Any]]) -> None:
         self.store.kept[update_id] = replies
+        return True
 
     async def unsent_replies(self, update_id: int) -> list[dict[str, Any]] | None:
         return self.store.kept.get(update_id)
@@ -182,6 +182,12 @@ class FakeCitizens:
     async def get(self, citizen_id: int) -> Citizen | None:
         found = self.store.citizens.get(citizen_id)
         return copy.deepcopy(found) if found else None
+
+    async def start_turn(self, citizen_id: int, update_id: int | None) -> TurnStart:
+        conversation = self.store.conversations.get(citizen_id)
+        return TurnStart(await self.get(citizen_id),
+                         copy.deepcopy(conversation) if conversation else None,
+                         update_id in self.store.updates, self.store.kept.get(update_id or 0))
 
     async def add(self, citizen: Citizen) -> None:
         self.pending[citizen.id] = citizen

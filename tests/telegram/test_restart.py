@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from storage.database import upgrade_async
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
 from tests.telegram.helpers import button_update, feed, make_app, make_engine, message_update
@@ -44,3 +46,34 @@ async def test_a_new_engine_and_application_carry_a_conversation_on(tmp_path):
     assert (citizen.language, citizen.referral) == ("ur", "sportello_immigrazione")
     ins = [t for d, t in transcript if d == "in"]
     assert ins == ["/start sportello_immigrazione", None, "qwerty", "asdf"]
+
+
+async def test_connections_the_database_dropped_cost_no_apology(database_url):
+    """PostgreSQL restarted (or a proxy cut idle connections): the pool holds dead
+    connections. The next messages are answered normally, not with the apology."""
+    if not database_url.startswith("postgresql"):
+        return  # SQLite has no server to drop a connection
+    import asyncpg
+
+    from storage.database import APPLICATION_NAME
+
+    engine, db = make_engine(database_url, KeywordUnderstanding({}))
+    api = FakeBotAPI()
+    app = await make_app(engine, api)
+    await asyncio.gather(*(feed(app, message_update(700 + i, "/menu")) for i in range(4)))
+    assert db.pool.checkedin() >= 2  # the pool holds several idle connections
+
+    admin = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    killed = await admin.fetchval(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = $1 AND datname = current_database()", APPLICATION_NAME)
+    await admin.close()
+    assert killed >= 2
+    api.clear()
+
+    await asyncio.gather(*(feed(app, message_update(700 + i, "/menu")) for i in range(4)))
+    texts = [m["text"] for m in api.sent()]
+    assert len(texts) == 4
+    assert not any("technical problem" in t for t in texts)
+    await app.shutdown()
+    await db.dispose()
