@@ -130,8 +130,39 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
             "bot_api_calls": dict(collections.Counter(name for name, _ in api.calls))}
 
 
-def _child(url: str, citizens: list[int], concurrency: int, queue: Any) -> None:
-    queue.put(asyncio.run(run(url, citizens, concurrency, migrate=False)))
+LOOP: dict[str, Any] = {"factory": None}
+
+
+def arun(coroutine: Any) -> Any:
+    """asyncio.run on the event loop the assistant runs on (uvloop where installed)."""
+    with asyncio.Runner(loop_factory=LOOP["factory"]) as runner:
+        return runner.run(coroutine)
+
+
+def pick_loop(plain: bool) -> str:
+    if not plain:
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            LOOP["factory"] = uvloop.new_event_loop
+            return "uvloop"
+    return "asyncio"
+
+
+def calibration() -> float:
+    """Seconds a plain Python loop of 10 million additions takes: machines of one kind
+    differ (and vary over a session), so figures from two runs compare through this."""
+    start, total = time.perf_counter(), 0
+    for i in range(10_000_000):
+        total += i
+    return round(time.perf_counter() - start, 2)
+
+
+def _child(url: str, citizens: list[int], concurrency: int, queue: Any, loop: str) -> None:
+    pick_loop(loop != "uvloop")
+    queue.put(arun(run(url, citizens, concurrency, migrate=False)))
 
 
 def run_workers(url: str, citizens: list[int], concurrency: int, workers: int
@@ -141,8 +172,9 @@ def run_workers(url: str, citizens: list[int], concurrency: int, workers: int
     upgrade(url)
     queue: Any = multiprocessing.get_context("spawn").Queue()
     shares = [citizens[i::workers] for i in range(workers)]
+    loop = "uvloop" if LOOP["factory"] else "asyncio"
     processes = [multiprocessing.get_context("spawn").Process(
-        target=_child, args=(url, share, concurrency, queue)) for share in shares]
+        target=_child, args=(url, share, concurrency, queue, loop)) for share in shares]
     for process in processes:
         process.start()
     results = [queue.get() for _ in processes]
@@ -164,20 +196,23 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rate", type=float, default=200.0,
                         help="offered updates per second in the paced runs")
+    parser.add_argument("--asyncio", action="store_true",
+                        help="the standard event loop instead of uvloop")
     args = parser.parse_args()
-    report: dict[str, Any] = {}
+    report: dict[str, Any] = {"event_loop": pick_loop(args.asyncio),
+                              "python_loop_10M_seconds": calibration()}
     with tempfile.TemporaryDirectory() as tmp:
         citizens = list(range(100_000, 100_000 + args.citizens))
-        report["sqlite_one_worker"] = asyncio.run(run(f"sqlite+aiosqlite:///{tmp}/load.db",
+        report["sqlite_one_worker"] = arun(run(f"sqlite+aiosqlite:///{tmp}/load.db",
                                                       citizens, args.concurrency, True))
-        report["sqlite_one_worker_paced"] = asyncio.run(run(
+        report["sqlite_one_worker_paced"] = arun(run(
             f"sqlite+aiosqlite:///{tmp}/load.db", [c + 10_000 for c in citizens],
             len(citizens), False, rate=args.rate))
     if args.postgres:
-        report["postgresql_one_worker"] = asyncio.run(
+        report["postgresql_one_worker"] = arun(
             run(args.postgres, list(range(200_000, 200_000 + args.citizens)),
                 args.concurrency, True))
-        report["postgresql_one_worker_paced"] = asyncio.run(
+        report["postgresql_one_worker_paced"] = arun(
             run(args.postgres, list(range(400_000, 400_000 + args.citizens)),
                 args.citizens, False, rate=args.rate))
         if args.workers > 1:
