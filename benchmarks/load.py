@@ -48,7 +48,7 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
               rate: float | None = None) -> dict[str, Any]:
     """Saturation (``concurrency`` citizens at once, no pause) or, with ``rate``, every
     citizen pausing between messages so that about ``rate`` updates a second arrive."""
-    from bot.services import AsyncUnderstanding
+    from bot.services import AsyncUnderstanding, settle_heap
     from handlers.flood import FloodGuard
     from nlu.embedded import EmbeddedNLU
     from storage.database import upgrade_async
@@ -112,6 +112,7 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
         await asyncio.gather(*tasks)
 
     await feed(app, message_update(citizens[0], "warm up"))
+    settle_heap()  # as bot/run.py does once the assistant is up
     start, cpu = time.perf_counter(), time.process_time()
     if rate:
         await paced(rate)

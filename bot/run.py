@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from telegram import Update
@@ -15,7 +16,7 @@ DUE_WORK_SECONDS = 30
 
 async def _wire(app: Any, settings: Settings, state: dict[str, Any]) -> None:
     """Services live in the application's event loop; created once, closed at the end."""
-    from bot.services import build_services
+    from bot.services import build_services, settle_heap
 
     services = await build_services(settings)
     state["services"] = services
@@ -24,6 +25,7 @@ async def _wire(app: Any, settings: Settings, state: dict[str, Any]) -> None:
     app.bot_data.public_url = settings.webhook_url
     await publish_commands(app, app.bot_data.translations, settings.default_language)
     app.job_queue.run_repeating(deliver_due, interval=DUE_WORK_SECONDS, first=5)
+    settle_heap()
 
 
 def run_webhook(settings: Settings) -> int:
@@ -79,39 +81,48 @@ def use_uvloop() -> bool:
 
 
 def run_polling(settings: Settings) -> int:
+    """Long polling (bot/polling.py acknowledges a batch only once it was handled), with
+    the small HTTP app (health, metrics, staff calendar feeds) beside it."""
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     application = build_application(token, settings.bot_api_base_url,
                                     settings.bot_file_base_url,
-                                    staff_chat_id=settings.staff_chat_id)
+                                    staff_chat_id=settings.staff_chat_id, updater=False)
+    use_uvloop()
+    asyncio.run(_serve_polling(application, settings))
+    return 0
+
+
+async def _serve_polling(application: Any, settings: Settings) -> None:
+    import contextlib
+    import signal
+
+    import uvicorn
+
+    from bot.polling import DurablePolling
+    from bot.web import build_web_app
+
     state: dict[str, Any] = {}
-
-    async def post_init(app: Any) -> None:
-        await _wire(app, settings, state)
-        # The small HTTP app (health, metrics, staff calendar feeds) runs beside polling.
-        import asyncio
-        import contextlib
-
-        import uvicorn
-
-        from bot.web import build_web_app
-
-        web = build_web_app(app, "", settings.webhook_path, state["services"].db)
+    polling = DurablePolling(application, allowed_updates=Update.ALL_TYPES)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, polling.stop)
+    await application.initialize()
+    try:
+        await _wire(application, settings, state)
+        web = build_web_app(application, "", settings.webhook_path, state["services"].db)
         server = uvicorn.Server(uvicorn.Config(web, host=settings.listen_host,
                                                port=settings.listen_port, log_level="warning"))
-        # PTB owns the signals in polling mode; uvicorn must not take them over.
+        # We own the signals; uvicorn must not take them over.
         server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-        state["http"] = server
-        state["http_task"] = asyncio.create_task(server.serve())
-
-    async def post_shutdown(app: Any) -> None:
-        if "http" in state:
-            state["http"].should_exit = True
-            await state["http_task"]
+        http = asyncio.create_task(server.serve())
+        await application.start()  # the job queue (reminders, retention)
+        try:
+            await polling.run()
+        finally:
+            await application.stop()
+            server.should_exit = True
+            await http
+    finally:
         if "services" in state:
             await state["services"].close()
-
-    application.post_init = post_init
-    application.post_shutdown = post_shutdown
-    use_uvloop()
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
+        await application.shutdown()

@@ -87,6 +87,17 @@ class Services:
         await self.db.dispose()
 
 
+def settle_heap() -> None:
+    """After start-up: collect once, then move everything alive (content, catalogs, model,
+    libraries: about 120,000 objects) out of the collector's reach. A full collection of
+    that heap took 96 ms here, a pause for every message in flight whenever it ran under
+    load; afterwards it scans only what was made since."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 async def build_services(
     settings: Settings,
     parser: Any = None,

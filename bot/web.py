@@ -35,8 +35,10 @@ def build_web_app(application: Any, secret: str, path: str, db: Any,
         except (ValueError, KeyError, TypeError, json.JSONDecodeError):
             return PlainTextResponse("bad update", status_code=400)
         await application.process_update(update)
-        if application.bot_data.extra.pop("failed_update", None) == update.update_id:
-            return PlainTextResponse("retry later", status_code=503)  # database away
+        failed = application.bot_data.failed
+        if update.update_id in failed:
+            failed.discard(update.update_id)
+            return PlainTextResponse("retry later", status_code=503)  # Telegram sends it again
         return Response(status_code=200)
 
     async def healthz(_: Request) -> Response:

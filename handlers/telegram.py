@@ -77,7 +77,9 @@ class BotData:
     staff_chat_id: int | None = None
     public_url: str | None = None  # where the HTTP app is reached (calendar feeds)
     flood: FloodGuard = field(default_factory=FloodGuard)
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Updates to be delivered again (storage away, replies not sent): the webhook answers
+    # 503, polling does not acknowledge them. A set, as updates are handled concurrently.
+    failed: set[int] = field(default_factory=set)
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
@@ -230,7 +232,7 @@ async def _handle(context: Context, update: Update, inbound: Inbound, chat_id: i
         log.error("storage unavailable (%s): apologised", type(exc).__name__)
         text = translations.gettext(language, SORRY) if translations else SORRY
         await context.bot.send_message(chat_id, text)
-        context.bot_data.extra["failed_update"] = update.update_id
+        context.bot_data.failed.add(update.update_id)
         return None
     REPLY_LATENCY.observe(time.perf_counter() - started)
     return replies
@@ -249,7 +251,7 @@ async def _deliver_replies(context: Context, update: Update, chat_id: int,
     except (NetworkError, TimedOut, RetryAfter) as exc:
         ERRORS.labels("send").inc()
         log.warning("replies not delivered (%s); kept for the redelivery", type(exc).__name__)
-        context.bot_data.extra["failed_update"] = update.update_id
+        context.bot_data.failed.add(update.update_id)
         return
     await engine.replies_sent(update.update_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from collections.abc import Sequence
@@ -403,6 +404,8 @@ class FakeBotAPI(BaseRequest):
         self.thread_id = 500
         self.deleted_threads: set[int] = set()
         self.failing = 0  # the next N sends fail like a broken network
+        self.updates: list[dict[str, Any]] = []  # what getUpdates hands out, until acked
+        self.offsets: list[int] = []  # the offset of every getUpdates call
 
     @property
     def read_timeout(self) -> float | None:
@@ -440,13 +443,20 @@ class FakeBotAPI(BaseRequest):
             return 400, json.dumps({"ok": False, "error_code": 400,
                                     "description": "Bad Request: message thread not found"}
                                    ).encode()
-        return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
+        result = self._result(name, params)
+        if name == "getUpdates" and not result:
+            await asyncio.sleep(0.01)  # a long poll with nothing to give
+        return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def _result(self, name: str, params: dict[str, Any]) -> Any:
         if name == "getMe":
             return self.BOT
         if name == "getUpdates":
-            return []
+            # Asking with an offset acknowledges every update below it, as Telegram does.
+            offset = int(params.get("offset") or 0)
+            self.offsets.append(offset)
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            return self.updates[: int(params.get("limit") or 100)]
         if name == "createForumTopic":
             self.thread_id += 1
             return {"message_thread_id": self.thread_id, "name": params["name"],
