@@ -40,6 +40,8 @@ class FakeBotApiServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
+                if len(raw) < length:
+                    return  # the client died mid-request (kill -9): Telegram got nothing
                 body = raw.decode("utf-8", "replace")
                 ctype = self.headers.get("Content-Type", "")
                 params: dict[str, Any] = {}

@@ -1,7 +1,8 @@
-"""kill -9 in the middle of bookings: a polling worker process is killed twice while it
-handles citizens' taps, a new one takes over the same database, and nothing is lost, no
-booking is half made or doubled, and the only repeats are replies that were on the wire
-at the moment of a kill (Telegram had them; the dead process could not record it)."""
+"""kill -9 in the middle of bookings and hand-overs: a polling worker process is killed
+twice while it handles citizens' taps and messages to a person, a new one takes over the
+same database, and nothing is lost, no booking is half made or doubled, and the only
+repeats are replies that were on the wire at the moment of a kill (Telegram had them; the
+dead process could not record it)."""
 
 from __future__ import annotations
 
@@ -24,12 +25,15 @@ from tests.telegram.helpers import button_update, message_update
 
 ROOT = Path(__file__).resolve().parents[2]
 CITIZENS = list(range(5100, 5112))
+TALKERS = list(range(5200, 5204))  # in a hand-over with a person meanwhile
+TALK = ["/human", "primo messaggio", "secondo messaggio", "terzo messaggio", "quarto messaggio"]
+STAFF_CHAT = -1009999
 
 
 def start_polling_worker(database_url: str, api_url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "TEAMS_TELEGRAM_TOKEN": "123456:KILL", "TEAMS_TELEGRAM_API_URL":
            api_url, "TEAMS_DATABASE_URL": database_url, "TEAMS_LISTEN_PORT": "0",
-           "TEAMS_LOG_LEVEL": "WARNING"}
+           "TEAMS_LOG_LEVEL": "WARNING", "TEAMS_STAFF_CHAT_ID": str(STAFF_CHAT)}
     env.pop("TEAMS_WEBHOOK_URL", None)
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -57,7 +61,8 @@ class Driver:
     def __init__(self, server: FakeBotApiServer) -> None:
         self.server = server
         self.waiting: dict[int, int] = {}  # citizen -> update id not yet acknowledged
-        self.step = dict.fromkeys(CITIZENS, 0)  # taps so far
+        self.step = dict.fromkeys(CITIZENS + TALKERS, 0)  # taps so far
+        self.talked: dict[int, list[int]] = {c: [] for c in TALKERS}  # message ids relayed
         self.done: set[int] = set()
 
     def acknowledged(self, update_id: int) -> bool:
@@ -96,14 +101,26 @@ class Driver:
                 return message_update(citizen, "/book", language="it")
         return button_update(citizen, tap, language="it")
 
+    def next_words(self, citizen: int) -> dict[str, Any] | None:
+        step = self.step[citizen]
+        if step >= len(TALK):
+            self.done.add(citizen)
+            return None
+        self.step[citizen] += 1
+        update = message_update(citizen, TALK[step], language="it")
+        if step:
+            self.talked[citizen].append(update["message"]["message_id"])
+        return update
+
     def tick(self) -> None:
-        for citizen in CITIZENS:
+        for citizen in CITIZENS + TALKERS:
             if citizen in self.done:
                 continue
             waiting = self.waiting.get(citizen)
             if waiting is not None and not self.acknowledged(waiting):
                 continue
-            update = self.next_tap(citizen)
+            update = (self.next_words(citizen) if citizen in TALKERS
+                      else self.next_tap(citizen))
             if update is not None:
                 self.waiting[citizen] = update["update_id"]
                 self.server.offer(update)
@@ -119,7 +136,7 @@ async def test_kill_9_mid_booking_loses_nothing_and_makes_no_half_booking(databa
         kills_at = [int(k) for k in os.environ.get('KILLS', '25,70').split(',') if k]
         deadline = time.monotonic() + 240
         try:
-            while len(driver.done) < len(CITIZENS):
+            while len(driver.done) < len(CITIZENS) + len(TALKERS):
                 assert time.monotonic() < deadline, f"stuck at taps {driver.step}"
                 driver.tick()
                 sent = len(server.sent()) + len(server.sent("editMessageText"))
@@ -139,7 +156,11 @@ async def test_kill_9_mid_booking_loses_nothing_and_makes_no_half_booking(databa
         replies = [(m, int(p["chat_id"]), p.get("text") or p.get("caption"),
                     str(p.get("reply_markup")))
                    for m, p in server.api.calls
-                   if m in ("sendMessage", "editMessageText", "sendDocument")]
+                   if m in ("sendMessage", "editMessageText", "sendDocument")
+                   and int(p["chat_id"]) != STAFF_CHAT]
+        relayed = Counter((int(p["from_chat_id"]), int(p["message_id"]))
+                          for p in server.sent("copyMessage"))
+        topics = len(server.sent("createForumTopic"))
 
     # Nothing lost: every citizen got through to a confirmation (the driver only moves on
     # when a tap was handled) and holds exactly one active booking.
@@ -161,5 +182,11 @@ async def test_kill_9_mid_booking_loses_nothing_and_makes_no_half_booking(databa
     repeats = sum(n - 1 for key, n in Counter(replies).items()
                   if n > 1 and "appena" not in (key[2] or ""))
     assert repeats <= sum(kept), (repeats, kept)
+    # The hand-overs: every message reached the staff thread (a relay in flight at a kill
+    # may arrive twice).
+    for citizen, ids in driver.talked.items():
+        assert all(relayed[(citizen, i)] >= 1 for i in ids), (citizen, relayed)
     print(f"kill -9 test: {len(replies)} replies, {repeats} repeated, {sum(kept)} kept "
-          "unconfirmed at the kills")
+          f"unconfirmed at the kills; {sum(relayed.values())} relays of "
+          f"{sum(len(i) for i in driver.talked.values())} messages, {topics} topics for "
+          f"{len(TALKERS)} hand-overs")
