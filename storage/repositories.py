@@ -42,18 +42,6 @@ from storage.tables import (
 )
 
 
-def upsert_for(session: AsyncSession) -> Any:
-    """The dialect's ``insert`` that knows ON CONFLICT (PostgreSQL and SQLite both do)."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-        return postgresql_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert
-
-
 class SqlCitizens:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -519,7 +507,7 @@ class SqlUpdateLog:
         """One statement (INSERT ... ON CONFLICT DO NOTHING): False when a concurrent run
         of the same update committed it first."""
         conn = await self.session.connection()
-        result = await conn.execute(hot.REMEMBER[conn.dialect.name], {
+        result = await conn.execute(hot.remember(conn.dialect.name), {
             "update_id": update_id, "processed_at": now, "replies": replies})
         return bool(result.rowcount)
 
@@ -551,7 +539,7 @@ class SqlTallies:
 
     async def add(self, month: str, metric: str, key: str, n: int = 1) -> None:
         conn = await self.session.connection()
-        await conn.execute(hot.ADD_TALLY[conn.dialect.name],
+        await conn.execute(hot.add_tally(conn.dialect.name),
                            {"month": month, "metric": metric, "key": key, "n": n})
 
 

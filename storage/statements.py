@@ -10,10 +10,10 @@ bind parameters and run on the unit of work's connection as plain Core.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import BigInteger, Table, bindparam, insert, null, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.tables import (
     CitizenRow,
@@ -90,16 +90,28 @@ MARK_SENT = update(updates).where(
     updates.c.update_id.in_(bindparam("keys", expanding=True))).values(replies=null())
 
 
-def _remember(dialect: Any) -> Any:
-    return dialect.insert(updates).on_conflict_do_nothing(index_elements=["update_id"])
+def _dialect_insert(name: str) -> Any:
+    """The dialect's ``insert`` that knows ON CONFLICT; imported on first use, so a
+    SQLite-only start does not load the PostgreSQL dialect."""
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
-def _tally(dialect: Any) -> Any:
-    statement = dialect.insert(tallies)
+@cache
+def remember(dialect: str) -> Any:
+    """Record an update as handled, unless it is already there."""
+    return _dialect_insert(dialect)(updates).on_conflict_do_nothing(
+        index_elements=["update_id"])
+
+
+@cache
+def add_tally(dialect: str) -> Any:
+    statement = _dialect_insert(dialect)(tallies)
     return statement.on_conflict_do_update(
         index_elements=["month", "metric", "key"],
         set_={"n": tallies.c.n + statement.excluded.n})
-
-
-REMEMBER = {"postgresql": _remember(postgresql), "sqlite": _remember(sqlite)}
-ADD_TALLY = {"postgresql": _tally(postgresql), "sqlite": _tally(sqlite)}
