@@ -78,3 +78,21 @@ def button_update(uid: int, data: str, language: str | None = "en") -> dict[str,
 
 async def feed(app: Any, data: dict[str, Any]) -> None:
     await app.process_update(Update.de_json(data, app.bot))
+
+
+async def incoming_texts(url: str) -> dict[int, list[str | None]]:
+    """What each citizen wrote, in the order the transcript recorded it."""
+    from sqlalchemy import select
+
+    from storage.tables import TranscriptRow
+
+    db = create_engine(url)
+    async with db.connect() as conn:
+        rows = (await conn.execute(select(TranscriptRow.citizen_id, TranscriptRow.text)
+                                   .where(TranscriptRow.direction == "in")
+                                   .order_by(TranscriptRow.id))).all()
+    await db.dispose()
+    texts: dict[int, list[str | None]] = {}
+    for citizen, text in rows:
+        texts.setdefault(citizen, []).append(text)
+    return texts

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
-
 from bot.polling import DurablePolling
-from storage.database import create_engine, upgrade_async
-from storage.tables import TranscriptRow
+from storage.database import upgrade_async
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
-from tests.telegram.helpers import make_app, make_engine, message_update
+from tests.telegram.helpers import incoming_texts, make_app, make_engine, message_update
 
 
 async def polled(tmp_path, api: FakeBotAPI):
@@ -54,14 +51,9 @@ async def test_a_batch_is_acknowledged_after_it_was_handled_in_each_citizens_ord
     assert len(api.sent()) == len(batch)
     await app.shutdown()
     await db.dispose()
-    db = create_engine(url)
-    async with db.connect() as conn:
-        rows = (await conn.execute(select(TranscriptRow.citizen_id, TranscriptRow.text)
-                                   .where(TranscriptRow.direction == "in")
-                                   .order_by(TranscriptRow.id))).all()
-    await db.dispose()
+    texts = await incoming_texts(url)
     for citizen in (801, 802, 803):
-        assert [t for c, t in rows if c == citizen] == ["/start", "/menu", "/help", "/privacy"]
+        assert texts[citizen] == ["/start", "/menu", "/help", "/privacy"]
 
 
 async def test_an_update_whose_reply_could_not_be_sent_is_fetched_again_and_answered_once(

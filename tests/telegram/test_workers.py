@@ -13,12 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
 
-from storage.database import create_engine
-from storage.tables import TranscriptRow
 from tests.fake_bot_api_server import FakeBotApiServer
-from tests.telegram.helpers import message_update
+from tests.telegram.helpers import incoming_texts, message_update
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "workers-secret"
@@ -96,11 +93,6 @@ async def test_two_workers_handle_interleaved_updates_once_and_in_order(database
     for citizen in citizens:
         mine = [m for m in sent if int(m["chat_id"]) == citizen]
         assert len(mine) == len(script), (citizen, [m["text"][:30] for m in mine])
-    db = create_engine(database_url)
-    async with db.connect() as conn:
-        rows = (await conn.execute(select(TranscriptRow.citizen_id, TranscriptRow.text)
-                                   .where(TranscriptRow.direction == "in")
-                                   .order_by(TranscriptRow.id))).all()
-    await db.dispose()
+    texts = await incoming_texts(database_url)
     for citizen in citizens:
-        assert [t for c, t in rows if c == citizen] == script
+        assert texts[citizen] == script
