@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -287,26 +288,37 @@ async def on_button(update: Update, context: Context) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
+    # Stop the button's spinner while the press is handled, not before: the answer would
+    # otherwise wait one more round trip to Telegram.
+    answering = asyncio.ensure_future(_answer_query(query))
+    try:
+        if (query.data or "").startswith("stf:"):
+            await staff_button(update, _engine(context), context.bot)
+            await deliver_due_now(context)
+            return
+        chat = update.effective_chat
+        if chat is not None and chat.type != ChatType.PRIVATE:
+            return
+        inbound = Inbound(
+            user_id=user.id, payload=query.data or "", language_hint=user.language_code,
+            content_type=ContentType.BUTTON, update_id=update.update_id,
+        )
+        replies = await _handle(context, update, inbound, user.id, "button")
+        if replies is None:
+            return
+        pressed = query.message if isinstance(query.message, Message) else None
+        await _deliver_replies(context, update, user.id, replies, None, pressed)
+    finally:
+        await answering
+
+
+async def _answer_query(query: Any) -> None:
     try:
         await query.answer()
     except BadRequest:
         pass  # the query is too old to answer; the press is still handled
-    if (query.data or "").startswith("stf:"):
-        await staff_button(update, _engine(context), context.bot)
-        await deliver_due_now(context)
-        return
-    chat = update.effective_chat
-    if chat is not None and chat.type != ChatType.PRIVATE:
-        return
-    inbound = Inbound(
-        user_id=user.id, payload=query.data or "", language_hint=user.language_code,
-        content_type=ContentType.BUTTON, update_id=update.update_id,
-    )
-    replies = await _handle(context, update, inbound, user.id, "button")
-    if replies is None:
-        return
-    pressed = query.message if isinstance(query.message, Message) else None
-    await _deliver_replies(context, update, user.id, replies, None, pressed)
+    except (NetworkError, RetryAfter) as exc:
+        log.info("button press not acknowledged (%s)", type(exc).__name__)
 
 
 async def on_staff(update: Update, context: Context) -> None:

@@ -51,6 +51,29 @@ async def test_pressing_a_language_button_answers_the_query_and_welcomes(setup):
     assert all(len(d.encode()) <= 64 for d in keyboard_data(welcome))
 
 
+async def test_the_reply_to_a_press_does_not_wait_for_the_spinner_to_stop(setup):
+    """answerCallbackQuery is one more round trip to Telegram: it runs beside the handling,
+    so the reply leaves while it is still on its way."""
+    import asyncio
+
+    app, api, _ = setup
+    events: list[str] = []
+    real = api.do_request
+
+    async def slow_answers(url, method, request_data=None, **kwargs):
+        name = url.rsplit("/", 1)[-1]
+        events.append(f"start {name}")
+        if name == "answerCallbackQuery":
+            await asyncio.sleep(0.3)  # a slow network to Telegram
+        result = await real(url, method, request_data, **kwargs)
+        events.append(f"end {name}")
+        return result
+
+    api.do_request = slow_answers  # type: ignore[method-assign]
+    await feed(app, button_update(503, "menu"))
+    assert events.index("start sendMessage") < events.index("end answerCallbackQuery")
+
+
 async def test_a_faq_by_buttons_in_three_taps(setup):
     app, api, _ = setup
     await feed(app, message_update(503, "/menu"))
