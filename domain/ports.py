@@ -44,9 +44,7 @@ class CitizenRepository(Protocol):
 
 
 class ConversationRepository(Protocol):
-    async def get(self, citizen_id: int, lock: bool = False) -> Conversation | None:
-        """The conversation; ``lock`` holds it against other workers until commit."""
-        ...
+    async def get(self, citizen_id: int) -> Conversation | None: ...
 
     async def save(self, conversation: Conversation) -> None:
         """Insert or update; raise :class:`ConcurrentUpdate` when the version moved."""

@@ -42,6 +42,15 @@ from storage.tables import (
 )
 
 
+def _citizen(row: Any) -> Citizen:
+    """A citizen from a row holding ``statements.CITIZEN_COLUMNS``."""
+    return Citizen(
+        id=row.id, first_seen=row.first_seen, last_seen=row.last_seen,
+        language=row.language, language_chosen=row.language_chosen, referral=row.referral,
+        consent_at=row.consent_at,
+    )
+
+
 class SqlCitizens:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -51,11 +60,7 @@ class SqlCitizens:
         row = (await conn.execute(hot.SELECT_CITIZEN, {"citizen_id": citizen_id})).first()
         if row is None:
             return None
-        return Citizen(
-            id=row.id, first_seen=row.first_seen, last_seen=row.last_seen,
-            language=row.language, language_chosen=row.language_chosen, referral=row.referral,
-            consent_at=row.consent_at,
-        )
+        return _citizen(row)
 
     async def start_turn(self, citizen_id: int, update_id: int | None) -> TurnStart:
         conn = await self.session.connection()
@@ -67,11 +72,7 @@ class SqlCitizens:
             handled = (await conn.execute(hot.SELECT_UPDATE, {"key": update_id})).first()
             return TurnStart(None, None, handled is not None,
                              _unsent(handled) if handled is not None else None)
-        citizen = Citizen(
-            id=row.id, first_seen=row.first_seen, last_seen=row.last_seen,
-            language=row.language, language_chosen=row.language_chosen, referral=row.referral,
-            consent_at=row.consent_at,
-        )
+        citizen = _citizen(row)
         conversation = (Conversation(citizen_id, row.state, dict(row.data or {}), row.version)
                         if row.version is not None else None)
         if row.update_id is not None:
@@ -104,10 +105,10 @@ class SqlConversations:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, citizen_id: int, lock: bool = False) -> Conversation | None:
+    async def get(self, citizen_id: int) -> Conversation | None:
         conn = await self.session.connection()
-        statement = hot.LOCK_CONVERSATION if lock else hot.SELECT_CONVERSATION
-        row = (await conn.execute(statement, {"citizen_id": citizen_id})).first()
+        row = (await conn.execute(hot.SELECT_CONVERSATION,
+                                  {"citizen_id": citizen_id})).first()
         if row is None:
             return None
         return Conversation(citizen_id, row.state, dict(row.data or {}), row.version)

@@ -35,10 +35,11 @@ conversations = _table(ConversationRow)
 updates = _table(ProcessedUpdateRow)
 tallies = _table(TallyRow)
 
-SELECT_CITIZEN = select(
+CITIZEN_COLUMNS = (
     citizens.c.id, citizens.c.first_seen, citizens.c.last_seen, citizens.c.language,
     citizens.c.language_chosen, citizens.c.referral, citizens.c.consent_at,
-).where(citizens.c.id == bindparam("citizen_id"))
+)
+SELECT_CITIZEN = select(*CITIZEN_COLUMNS).where(citizens.c.id == bindparam("citizen_id"))
 
 INSERT_CITIZEN = insert(citizens)
 
@@ -49,9 +50,7 @@ INSERT_CITIZEN = insert(citizens)
 # on SQLite the write lock is already held (BEGIN IMMEDIATE).
 START_TURN = (
     select(
-        citizens.c.id, citizens.c.first_seen, citizens.c.last_seen, citizens.c.language,
-        citizens.c.language_chosen, citizens.c.referral, citizens.c.consent_at,
-        conversations.c.state, conversations.c.data, conversations.c.version,
+        *CITIZEN_COLUMNS, conversations.c.state, conversations.c.data, conversations.c.version,
         updates.c.update_id, updates.c.replies, updates.c.sent_at,
     )
     .select_from(
@@ -66,12 +65,9 @@ START_TURN = (
 # bound as "key" (a column's own name is reserved for its new value).
 UPDATE_CITIZEN = update(citizens).where(citizens.c.id == bindparam("key"))
 
-_SELECT_CONVERSATION = select(
+SELECT_CONVERSATION = select(
     conversations.c.state, conversations.c.data, conversations.c.version,
 ).where(conversations.c.citizen_id == bindparam("citizen_id"))
-SELECT_CONVERSATION = _SELECT_CONVERSATION
-# PostgreSQL: SELECT ... FOR UPDATE; SQLite's write lock is already held (BEGIN IMMEDIATE).
-LOCK_CONVERSATION = _SELECT_CONVERSATION.with_for_update()
 
 INSERT_CONVERSATION = insert(conversations)
 

@@ -204,7 +204,7 @@ class FakeConversations:
     def __init__(self, pending: dict[int, Conversation], store: FakeStore) -> None:
         self.pending, self.store = pending, store
 
-    async def get(self, citizen_id: int, lock: bool = False) -> Conversation | None:
+    async def get(self, citizen_id: int) -> Conversation | None:
         found = self.store.conversations.get(citizen_id)
         return copy.deepcopy(found) if found else None
 
