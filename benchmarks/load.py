@@ -70,25 +70,23 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
     app = await make_app(engine, api)
     app.bot_data.staff_chat_id = -100999
     app.bot_data.flood = FloodGuard(burst=10_000)
-    latencies: list[float] = []
     gate = asyncio.Semaphore(concurrency)
 
     def as_update(citizen: int, kind: str, value: str) -> dict[str, Any]:
         return (message_update(citizen, value, language="it") if kind == "text"
                 else button_update(citizen, value, language="it"))
 
-    slow: list[tuple[float, float, str]] = []  # (ms, seconds into the run, step)
+    timings: list[tuple[float, float, str]] = []  # (ms, seconds into the run, step)
 
     async def send(update: dict[str, Any]) -> None:
         start = time.perf_counter()
         await feed(app, update)
         latency = (time.perf_counter() - start) * 1000
-        latencies.append(latency)
         if "message" in update:
             step = (update["message"].get("text") or "?").split(" ")[0][:12]
         else:
             step = update["callback_query"]["data"].split(":")[0]
-        slow.append((latency, start - begin_all, step))
+        timings.append((latency, start - begin_all, step))
 
     async def citizen_run(citizen: int) -> None:
         async with gate:
@@ -136,7 +134,7 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     await app.shutdown()
     await db.dispose()
-    latencies.sort()
+    latencies = sorted(ms for ms, _, _ in timings)
     return {"mode": f"paced at {rate:g}/s" if rate else f"saturated, {concurrency} at once",
             "updates": len(latencies), "seconds": round(elapsed, 2),
             "updates_per_second": round(len(latencies) / elapsed, 1),
@@ -144,10 +142,10 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
             "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1),
             "cpu_ms_per_update": round(cpu * 1000 / len(latencies), 2),
             "slowest": [[round(ms), round(at, 2), step]
-                        for ms, at, step in sorted(slow, reverse=True)[:8]],
+                        for ms, at, step in sorted(timings, reverse=True)[:8]],
             "p50_ms_by_step": {step: round(statistics.median(
-                [ms for ms, _, s in slow if s == step]), 1)
-                for step in sorted({s for _, _, s in slow})},
+                [ms for ms, _, s in timings if s == step]), 1)
+                for step in sorted({s for _, _, s in timings})},
             "bot_api_calls": dict(collections.Counter(name for name, _ in api.calls))}
 
 

@@ -317,7 +317,7 @@ async def _answer_query(query: Any) -> None:
         await query.answer()
     except BadRequest:
         pass  # the query is too old to answer; the press is still handled
-    except (NetworkError, RetryAfter) as exc:
+    except TelegramError as exc:  # only the spinner stays: the press is handled anyway
         log.info("button press not acknowledged (%s)", type(exc).__name__)
 
 
