@@ -64,3 +64,17 @@ def test_latin_terms_inside_right_to_left_text_are_isolated():
     out = isolate_latin_runs(text, "ar")
     assert f"{FSI}Questura{PDI}" in out and f"{FSI}codice fiscale{PDI}" in out
     assert isolate_latin_runs(text, "fr") == text
+
+
+def test_topic_routes_are_the_intent_catalogues():
+    """``TOPIC_ROUTE`` (domain) restates the ``route`` of each faq intent in
+    nlu/intents.yml, which the domain may not read: they must not drift apart."""
+    import yaml
+
+    from domain.content import TOPIC_ROUTE
+
+    catalogue = yaml.safe_load((Path(__file__).resolve().parents[1] / "nlu" / "intents.yml")
+                               .read_text(encoding="utf-8"))["intents"]
+    routes = {name: (None if spec["route"] == "none" else spec["route"])
+              for name, spec in catalogue.items() if spec["kind"] == "faq"}
+    assert TOPIC_ROUTE == routes
