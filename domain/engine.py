@@ -45,8 +45,8 @@ from domain.text import Say
 log = logging.getLogger(__name__)
 
 PURGE_EVERY = timedelta(hours=1)
-LAST_SEEN_STEP = timedelta(minutes=10)
-  # last contact is kept to the nearest ten minutes
+LAST_SEEN_STEP = timedelta(minutes=10)  # last contact is kept to the nearest ten minutes
+NOT_UNDERSTOOD_MEMORY = 10_000  # citizens remembered as writing to a person (a hint)
 MAX_TEXT = 1000  # longer texts are cut before understanding (latency); the transcript keeps all
 SWITCH_CONFIDENCE = 0.9  # language identification needed before offering to switch language
 SWITCH_MIN_WORDS = 3
@@ -132,6 +132,12 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         self.config = config or EngineConfig()
         self.zone = ZoneInfo(self.config.timezone)
         self._last_purge: datetime | None = None
+        # Citizens whose free text, at the end of their last turn here, went where the model
+        # is not used (a person has the chat; a booking's description): their next text is
+        # not run through the encoder before the turn, its heaviest work. Only a hint, for
+        # this process: if it is wrong, the turn understands the text itself (or, the other
+        # way, understands a text it then relays, as without the hint).
+        self._not_understood_next: dict[int, None] = {}
 
     # -- the transaction --------------------------------------------------------------------
 
@@ -143,7 +149,8 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         """
         parsed = None
         text = (inbound.text or "").strip()
-        if inbound.payload is None and text and not text.startswith("/"):
+        if (inbound.payload is None and text and not text.startswith("/")
+                and inbound.user_id not in self._not_understood_next):
             parsed = await self.understanding.parse(text[:MAX_TEXT], inbound.language_hint)
         for attempt in range(5):
             try:
@@ -210,7 +217,18 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
                     inbound.update_id, now, [r.to_record() for r in turn.replies]):
                 raise HandledElsewhere(str(inbound.update_id))
             await uow.commit()
+        self._next_text_understood(citizen.id, turn.erased or not (
+            conversation.data.get("handover") or conversation.state == "intake_description"))
         return turn.replies
+
+    def _next_text_understood(self, citizen_id: int, understood: bool) -> None:
+        hint = self._not_understood_next
+        if understood:
+            hint.pop(citizen_id, None)
+            return
+        if len(hint) >= NOT_UNDERSTOOD_MEMORY:
+            hint.pop(next(iter(hint)), None)
+        hint[citizen_id] = None
 
     async def run_due_work(self, worker: str) -> int:
         """Reminders, expired waiting-list offers, and (hourly) the retention rules; safe to

@@ -163,6 +163,17 @@ async def test_from_i_need_work_to_a_confirmed_appointment_with_a_calendar_file(
     assert {r["kind"] for r in uow.store.reminders} == {"day_before", "same_day"}
 
 
+async def test_the_description_is_kept_as_written_not_run_through_the_model(engine, uow):
+    await write(engine, "appuntamento")
+    for payload in ("consent:yes", "need:work", "needs_done", "urg:week", "mlang:en"):
+        await press(engine, payload)
+    engine.understanding.calls.clear()
+    replies = await write(engine, "I lost my work last month, I have two children")
+    assert engine.understanding.calls == []
+    assert "expert in work and job policies" in replies[0].text
+    assert uow.store.conversations[9].data["intake"]["description"].startswith("I lost")
+
+
 async def test_declining_the_notice_keeps_nothing_but_the_menu(engine, uow):
     await write(engine, "appuntamento")
     replies = await press(engine, "consent:no")
