@@ -117,20 +117,27 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
 
     async def paced(per_second: float) -> None:
         """Open loop: one update every 1/rate seconds, citizens in turn, each citizen's
-        next message only after its previous one was answered. Time in which no citizen
-        was free to write is not made up for afterwards (that sent bursts at the offered
-        rate's catch-up speed, late in a run when few citizens are left: an artefact of
-        the generator, not a load Telegram would send)."""
+        next message only after its previous one was answered. Citizens arrive spread over
+        the first 60% of the run, as people do, so at any moment some are starting, some
+        booking and some asking (all starting at once sent every first question in the
+        same second, a burst of free text no service sees). Time in which no citizen was
+        free to write is not made up for afterwards (that sent bursts at the offered rate's
+        catch-up speed, late in a run when few citizens are left: an artefact of the
+        generator, not a load Telegram would send)."""
         pending = {c: list(script(c)) for c in citizens}
         busy: dict[int, asyncio.Task[None]] = {}
         tasks = []
         interval, order = 1 / per_second, list(citizens)
         next_at, idle = time.perf_counter(), False
+        spread = 0.6 * sum(map(len, pending.values())) * interval
+        arrives = {c: next_at + i * spread / len(order) for i, c in enumerate(order)}
         while any(pending.values()):
             sent = len(tasks)
             for citizen in order:
                 if not pending[citizen] or (citizen in busy and not busy[citizen].done()):
                     continue
+                if arrives[citizen] > time.perf_counter():
+                    break  # the later ones have not arrived either
                 if idle:
                     next_at, idle = max(next_at, time.perf_counter()), False
                 delay = next_at - time.perf_counter()

@@ -35,13 +35,15 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-def _lower_priority(niceness: int) -> None:
-    """Give the calling thread (and the encoder threads it starts) a lower CPU priority."""
+def _nlu_thread(parser: Any, niceness: int) -> None:
+    """Prepare a thread of the NLU pool: lower CPU priority, and one core per encoding."""
     if niceness and hasattr(os, "setpriority"):
         try:  # on Linux the "process" priority of a thread id is that thread's own
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
         except OSError:
             pass
+    if hasattr(parser, "one_core_in_this_thread"):
+        parser.one_core_in_this_thread()
 
 
 class AsyncUnderstanding:
@@ -50,13 +52,14 @@ class AsyncUnderstanding:
     The sentence encoder is the heaviest work an update brings (about 20 ms of CPU for a
     sentence never seen), and it releases the GIL. It runs in ``threads`` threads of lower
     priority (``niceness``), so when the machine is busy the event loop, which answers the
-    buttons and commits every turn, gets the CPU first instead of a share of it.
+    buttons and commits every turn, gets the CPU first instead of a share of it. Each
+    thread encodes on one core: the threads already run side by side.
     """
 
     def __init__(self, parser: Any, threads: int = 2, niceness: int = 10) -> None:
         self.parser = parser
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="nlu",
-                                        initializer=_lower_priority, initargs=(niceness,))
+                                        initializer=_nlu_thread, initargs=(parser, niceness))
 
     async def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
         from handlers.metrics import NLU_LATENCY

@@ -99,6 +99,11 @@ class EmbeddedNLU:
         help_words, urgent_words = cry_for_help_words()
         self.cry_for_help = CryForHelp(help_words, urgent_words)
 
+    def one_core_in_this_thread(self) -> None:
+        """Called once in each thread of a pool that parses side by side."""
+        if self.encoder is not None and hasattr(self.encoder, "one_core_in_this_thread"):
+            self.encoder.one_core_in_this_thread()
+
     def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
         text = text or ""
         embedding = self._embed(text) if self.encoder is not None else None

@@ -32,6 +32,10 @@ class RasaNLU:
                                    transport=transport)
         self.failures = 0
 
+    def one_core_in_this_thread(self) -> None:
+        if hasattr(self.fallback, "one_core_in_this_thread"):
+            self.fallback.one_core_in_this_thread()
+
     def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
         local = self.fallback.parse(text, language_hint)
         try:
