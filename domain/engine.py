@@ -312,7 +312,11 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         if handover is None:
             turn.conversation.data.pop("handover", None)
             return False
-        turn.replies.append(Reply("", event="relay"))
+        # The thread the person reads, when it exists, read here rather than in a
+        # transaction of its own after this one.
+        topic = await turn.uow.handovers.topic(turn.citizen.id)
+        turn.replies.append(Reply("", event="relay", meta={} if topic is None or (
+            topic.thread_id is None) else {"thread": topic.thread_id}))
         if not handover.announced and not is_open_at(self.directory, turn.now, self.zone):
             opening = next_opening(self.directory, turn.now, self.zone)
             if opening is not None:

@@ -56,10 +56,13 @@ async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: i
     return thread
 
 
-async def relay_to_staff(bot: Any, engine: Engine, staff_chat: int, message: Message) -> None:
-    """Copy a citizen's message (any content, caption kept) into their thread."""
+async def relay_to_staff(bot: Any, engine: Engine, staff_chat: int, message: Message,
+                         thread: int | None = None) -> None:
+    """Copy a citizen's message (any content, caption kept) into their thread (``thread``,
+    when the turn read it; a deleted one is replaced below)."""
     citizen_id = message.chat_id
-    thread = await ensure_thread(bot, engine, staff_chat, citizen_id, announce=False)
+    if thread is None:
+        thread = await ensure_thread(bot, engine, staff_chat, citizen_id, announce=False)
     reply_to = None
     if message.reply_to_message is not None:
         reply_to = await engine.staff_message_of(citizen_id, message.reply_to_message.message_id)
@@ -87,7 +90,7 @@ async def after_citizen_turn(bot: Any, engine: Engine, staff_chat: int | None,
     for reply in replies:
         event = reply.event or ""
         if event == "relay" and message is not None:
-            await relay_to_staff(bot, engine, staff_chat, message)
+            await relay_to_staff(bot, engine, staff_chat, message, reply.meta.get("thread"))
         elif event.startswith("handover:"):
             await ensure_thread(bot, engine, staff_chat, citizen_id, announce=True)
         elif event == "erased":
