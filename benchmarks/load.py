@@ -4,7 +4,10 @@ Many simulated citizens (each in order, many at once) send a mix of free-text FA
 menu buttons, a booking and hand-over traffic; the Bot API is a fake transport, so Telegram's
 network is excluded. Prints JSON. Run:
     python benchmarks/load.py [--citizens 200] [--concurrency 50] [--postgres URL] [--workers 2]
-With --workers 2 (PostgreSQL only) two processes share the citizens and the database.
+                              [--rate 200] [--repeated-texts] [--asyncio]
+With --workers 2 (PostgreSQL only) two processes share the citizens and the database. Free
+texts are different phrasings (the NLU dev set), each one encoded as a new message would be;
+--repeated-texts cycles eight texts, which the encoder's memory soon answers.
 """
 
 from __future__ import annotations
