@@ -132,9 +132,9 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         self.config = config or EngineConfig()
         self.zone = ZoneInfo(self.config.timezone)
         self._last_purge: datetime | None = None
-        # Citizens whose free text, at the end of their last turn here, went where the model
-        # is not used (a person has the chat; a booking's description): their next text is
-        # not run through the encoder before the turn, its heaviest work. Only a hint, for
+        # Citizens whose free text, at the end of their last turn here, went to a person (a
+        # hand-over): their next text is not run through the encoder before the turn, its
+        # heaviest work, since a person reads it. Only a hint, for
         # this process: if it is wrong, the turn understands the text itself (or, the other
         # way, understands a text it then relays, as without the hint).
         self._not_understood_next: dict[int, None] = {}
@@ -217,8 +217,8 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
                     inbound.update_id, now, [r.to_record() for r in turn.replies]):
                 raise HandledElsewhere(str(inbound.update_id))
             await uow.commit()
-        self._next_text_understood(citizen.id, turn.erased or not (
-            conversation.data.get("handover") or conversation.state == "intake_description"))
+        self._next_text_understood(citizen.id, turn.erased
+                                   or not conversation.data.get("handover"))
         return turn.replies
 
     def _next_text_understood(self, citizen_id: int, understood: bool) -> None:
@@ -464,6 +464,11 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
     async def _on_text(self, turn: Turn, text: str) -> None:
         state = turn.conversation.state
         if state == "intake_description" and "intake" in turn.conversation.data:
+            # Kept as written, and still read for danger: someone may say it here first.
+            if (turn.parsed or {}).get("intent", {}).get("name") == "emergency":
+                self._emergency(turn)
+                if self.handover_enabled:
+                    await self.escalate(turn, "emergency")
             self.on_description(turn, text)
             return
         result = turn.parsed or await self.understanding.parse(text, turn.language)

@@ -111,7 +111,8 @@ def uow() -> FakeUowFactory:
 
 @pytest.fixture
 def engine(uow, clock, directory, content) -> Engine:
-    understanding = KeywordUnderstanding({"lavoro": "faq_job_search", "work": "faq_job_search",
+    understanding = KeywordUnderstanding({"emergenza": "emergency", "lavoro": "faq_job_search",
+                                          "work": "faq_job_search",
                                           "appuntamento": "book_appointment"})
     return Engine(uow, EchoTranslations(mark=False), understanding, clock, directory, content)
 
@@ -163,15 +164,19 @@ async def test_from_i_need_work_to_a_confirmed_appointment_with_a_calendar_file(
     assert {r["kind"] for r in uow.store.reminders} == {"day_before", "same_day"}
 
 
-async def test_the_description_is_kept_as_written_not_run_through_the_model(engine, uow):
+@pytest.mark.parametrize("description, danger", [
+    ("I lost my work last month, I have two children", False),
+    ("my husband says emergenza, he hits me when I look for work", True),
+])
+async def test_the_description_is_kept_as_written_and_still_read_for_danger(
+        engine, uow, description, danger):
     await write(engine, "appuntamento")
     for payload in ("consent:yes", "need:work", "needs_done", "urg:week", "mlang:en"):
         await press(engine, payload)
-    engine.understanding.calls.clear()
-    replies = await write(engine, "I lost my work last month, I have two children")
-    assert engine.understanding.calls == []
-    assert "expert in work and job policies" in replies[0].text
-    assert uow.store.conversations[9].data["intake"]["description"].startswith("I lost")
+    replies = await write(engine, description)
+    assert [r.event == "emergency" for r in replies][:1] == [danger]
+    assert "expert in work and job policies" in replies[-1].text  # the booking goes on
+    assert uow.store.conversations[9].data["intake"]["description"] == description
 
 
 async def test_declining_the_notice_keeps_nothing_but_the_menu(engine, uow):
