@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
@@ -544,13 +546,59 @@ class SqlTallies:
                            {"month": month, "metric": metric, "key": key, "n": n})
 
 
+class Turnstile:
+    """One SQLite transaction at a time in this process, in the order they asked.
+
+    SQLite lets one writer in at a time (our transactions all begin IMMEDIATE). The others
+    wait in its busy handler, which sleeps 1, 2, 5 ... up to 100 ms between tries, so a
+    turn waited up to 100 ms for a lock freed after 2: at 200 updates/s that set the p99 at
+    160 ms against PostgreSQL's 13. Waiting here wakes the next transaction the moment
+    the last one ends. Other processes on the same file still meet the busy handler, and a
+    transaction opened inside another by the same task passes, as it did before.
+    """
+
+    def __init__(self) -> None:
+        # Per event loop (a command-line tool may run several, one after the other).
+        self._state: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[asyncio.Lock, list[asyncio.Task[Any] | None]]
+        ] = weakref.WeakKeyDictionary()
+
+    def _of(self, loop: asyncio.AbstractEventLoop
+            ) -> tuple[asyncio.Lock, list[asyncio.Task[Any] | None]]:
+        state = self._state.get(loop)
+        if state is None:
+            state = self._state[loop] = (asyncio.Lock(), [None])
+        return state
+
+    async def enter(self) -> bool:
+        """Wait for the turn; False when this task holds it already (a nested one)."""
+        lock, owner = self._of(asyncio.get_running_loop())
+        task = asyncio.current_task()
+        if owner[0] is not None and owner[0] is task:
+            return False
+        await lock.acquire()
+        owner[0] = task
+        return True
+
+    def leave(self, entered: bool) -> None:
+        if entered:
+            lock, owner = self._of(asyncio.get_running_loop())
+            owner[0] = None
+            lock.release()
+
+
 class SqlUnitOfWork:
     """One session, one transaction; rolls back unless :meth:`commit` was called."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession],
+                 turnstile: Turnstile | None = None) -> None:
         self.sessions = sessions
+        self.turnstile = turnstile
+        self._entered = False
 
     async def __aenter__(self) -> SqlUnitOfWork:
+        if self.turnstile is not None:
+            self._entered = await self.turnstile.enter()
         self.session = self.sessions()
         self.citizens = SqlCitizens(self.session)
         self.conversations = SqlConversations(self.session)
@@ -576,7 +624,11 @@ class SqlUnitOfWork:
         try:
             await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                if self.turnstile is not None:
+                    self.turnstile.leave(self._entered)
 
     async def commit(self) -> None:
         await self.transcript.flush()
@@ -589,9 +641,12 @@ class SqlUnitOfWork:
 class SqlUnitOfWorkFactory:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        engine = sessions.kw.get("bind")
+        self.turnstile = (Turnstile() if engine is not None
+                          and engine.dialect.name == "sqlite" else None)
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.sessions)
+        return SqlUnitOfWork(self.sessions, self.turnstile)
 
     async def mark_sent(self, update_ids: Sequence[int], now: datetime) -> None:
         """One autocommitted UPDATE on PostgreSQL (no BEGIN/COMMIT round trips); a normal
@@ -605,10 +660,10 @@ class SqlUnitOfWorkFactory:
                         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                         await conn.execute(hot.MARK_SENT, params)
                     return
-                async with self.sessions() as session:
-                    conn = await session.connection()
+                async with self() as uow:
+                    conn = await uow.session.connection()
                     await conn.execute(hot.MARK_SENT, params)
-                    await session.commit()
+                    await uow.session.commit()
                 return
             except DBAPIError as exc:
                 if attempt == 2 or not exc.connection_invalidated:
