@@ -155,8 +155,9 @@ class HandoverFlows(EngineParts):
 
     # -- building blocks for the channel ----------------------------------------------------
 
-    async def summary(self, citizen_id: int) -> tuple[Topic, str, Handover | None]:
-        """The thread's opening summary, in the staff's language (the default language)."""
+    async def summary(self, citizen_id: int) -> tuple[Topic, str, str]:
+        """The citizen's thread (created in the database if new), its opening summary in the
+        staff's language (the default language), and the citizen's language."""
         say = Say(self.translations, self.config.default_language)
         async with self.uow_factory() as uow:
             topic = await self._ensure_topic(uow, citizen_id)
@@ -193,7 +194,7 @@ class HandoverFlows(EngineParts):
             who = "👤" if entry.direction == "in" else "🤖"
             text = entry.text or f"[{entry.kind}]"
             lines.append(f"{who} {text[:300]}")
-        return topic, "\n".join(lines), handover
+        return topic, "\n".join(lines), language
 
     async def topic_of(self, citizen_id: int) -> tuple[Topic, str]:
         """The citizen's thread (created in the database if new) and their language."""

@@ -30,7 +30,11 @@ async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: i
                         announce: bool) -> int:
     """The citizen's thread: created when new or deleted, reopened when closed; with
     ``announce`` the summary is posted, so the mediator reads the case in ten seconds."""
-    topic, language = await engine.topic_of(citizen_id)
+    summary = None
+    if announce:  # the topic and the summary in one transaction
+        topic, summary, language = await engine.summary(citizen_id)
+    else:
+        topic, language = await engine.topic_of(citizen_id)
     thread = topic.thread_id
     if thread is not None and announce:
         try:
@@ -45,7 +49,8 @@ async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: i
         await engine.set_thread(citizen_id, thread)
         announce = True
     if announce:
-        _, summary, _ = await engine.summary(citizen_id)
+        if summary is None:
+            _, summary, _ = await engine.summary(citizen_id)
         try:
             await bot.send_message(staff_chat, summary, message_thread_id=thread)
         except BadRequest as exc:
