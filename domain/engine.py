@@ -463,16 +463,16 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
 
     async def _on_text(self, turn: Turn, text: str) -> None:
         state = turn.conversation.state
+        result = turn.parsed or await self.understanding.parse(text, turn.language)
+        intent = str(result.get("intent", {}).get("name") or "nlu_fallback")
         if state == "intake_description" and "intake" in turn.conversation.data:
             # Kept as written, and still read for danger: someone may say it here first.
-            if (turn.parsed or {}).get("intent", {}).get("name") == "emergency":
+            if intent == "emergency":
                 self._emergency(turn)
                 if self.handover_enabled:
                     await self.escalate(turn, "emergency")
             self.on_description(turn, text)
             return
-        result = turn.parsed or await self.understanding.parse(text, turn.language)
-        intent = str(result.get("intent", {}).get("name") or "nlu_fallback")
         detected = result.get("language") or {}
         if intent == "emergency":
             self._emergency(turn)
