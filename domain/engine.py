@@ -134,9 +134,9 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         self._last_purge: datetime | None = None
         # Citizens whose free text, at the end of their last turn here, went to a person (a
         # hand-over): their next text is not run through the encoder before the turn, its
-        # heaviest work, since a person reads it. Only a hint, for
-        # this process: if it is wrong, the turn understands the text itself (or, the other
-        # way, understands a text it then relays, as without the hint).
+        # heaviest work, since a person reads it. Only a hint, for this process: if it is
+        # wrong, the turn understands the text itself (or, the other way, understands a
+        # text it then relays, as without the hint).
         self._not_understood_next: dict[int, None] = {}
 
     # -- the transaction --------------------------------------------------------------------
@@ -315,8 +315,9 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         # The thread the person reads, when it exists, read here rather than in a
         # transaction of its own after this one.
         topic = await turn.uow.handovers.topic(turn.citizen.id)
-        turn.replies.append(Reply("", event="relay", meta={} if topic is None or (
-            topic.thread_id is None) else {"thread": topic.thread_id}))
+        thread = topic.thread_id if topic is not None else None
+        turn.replies.append(Reply("", event="relay",
+                                  meta={"thread": thread} if thread is not None else {}))
         if not handover.announced and not is_open_at(self.directory, turn.now, self.zone):
             opening = next_opening(self.directory, turn.now, self.zone)
             if opening is not None:

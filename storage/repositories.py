@@ -559,32 +559,36 @@ class Turnstile:
 
     def __init__(self) -> None:
         # Per event loop (a command-line tool may run several, one after the other).
-        self._state: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[asyncio.Lock, list[asyncio.Task[Any] | None]]
-        ] = weakref.WeakKeyDictionary()
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turn] = (
+            weakref.WeakKeyDictionary())
 
-    def _of(self, loop: asyncio.AbstractEventLoop
-            ) -> tuple[asyncio.Lock, list[asyncio.Task[Any] | None]]:
-        state = self._state.get(loop)
-        if state is None:
-            state = self._state[loop] = (asyncio.Lock(), [None])
-        return state
+    def _turn(self) -> _Turn:
+        loop = asyncio.get_running_loop()
+        turn = self._turns.get(loop)
+        if turn is None:
+            turn = self._turns[loop] = _Turn()
+        return turn
 
     async def enter(self) -> bool:
         """Wait for the turn; False when this task holds it already (a nested one)."""
-        lock, owner = self._of(asyncio.get_running_loop())
-        task = asyncio.current_task()
-        if owner[0] is not None and owner[0] is task:
+        turn, task = self._turn(), asyncio.current_task()
+        if turn.owner is not None and turn.owner is task:
             return False
-        await lock.acquire()
-        owner[0] = task
+        await turn.lock.acquire()
+        turn.owner = task
         return True
 
     def leave(self, entered: bool) -> None:
         if entered:
-            lock, owner = self._of(asyncio.get_running_loop())
-            owner[0] = None
-            lock.release()
+            turn = self._turn()
+            turn.owner = None
+            turn.lock.release()
+
+
+class _Turn:
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.owner: asyncio.Task[Any] | None = None
 
 
 class SqlUnitOfWork:
