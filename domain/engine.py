@@ -19,12 +19,13 @@ from domain.booking import INTENT_NEED, ROLE_NAMES, SlotTaken
 from domain.content import GROUP_LABELS, GROUPS, TOPIC_GROUP, TOPIC_ROUTE, Content
 from domain.directory import Directory
 from domain.formatting import clock_time, long_date, long_day, opening_hours
-from domain.handover import HandoverFlows, is_open_at, next_opening
+from domain.handover import EMERGENCY_PRIORITY, HandoverFlows, is_open_at, next_opening
 from domain.languages import LANGUAGES, NATIVE_NAMES, normalise_language
 from domain.messages import Button, ContentType, Inbound, Reply
 from domain.model import (
     Citizen,
     Conversation,
+    Handover,
     OutboundMessage,
     TranscriptEntry,
     referral_from_payload,
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 
 PURGE_EVERY = timedelta(hours=1)
 LAST_SEEN_STEP = timedelta(minutes=10)  # last contact is kept to the nearest ten minutes
-NOT_UNDERSTOOD_MEMORY = 10_000  # citizens remembered as writing to a person (a hint)
 MAX_TEXT = 1000  # longer texts are cut before understanding (latency); the transcript keeps all
 SWITCH_CONFIDENCE = 0.9  # language identification needed before offering to switch language
 SWITCH_MIN_WORDS = 3
@@ -74,6 +74,26 @@ _BOOKING_ARGS: dict[str, Any] = {
     "offer": _is_digits, "offerno": _is_digits,
 }
 FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+EMERGENCY = "emergency"
+
+
+def danger_text(inbound: Inbound) -> str:
+    """What the citizen wrote in an inbound message, to be read for danger (and understood):
+    a text or an edit, a photo's caption, the words after a command (not /start's deep link).
+    Empty for a button press."""
+    if inbound.payload is not None:
+        return ""
+    text = (inbound.text or inbound.caption or "").strip()
+    if text.startswith("/"):
+        command, _, words = text.partition(" ")
+        if command.split("@", 1)[0].lower() == "/start":
+            return ""
+        text = words.strip()
+    return text
+
+
+def is_emergency(parsed: dict[str, Any] | None) -> bool:
+    return bool(parsed) and (parsed or {}).get("intent", {}).get("name") == EMERGENCY
 
 
 @dataclass(frozen=True)
@@ -132,32 +152,44 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         self.config = config or EngineConfig()
         self.zone = ZoneInfo(self.config.timezone)
         self._last_purge: datetime | None = None
-        # Citizens whose free text, at the end of their last turn here, went to a person (a
-        # hand-over): their next text is not run through the encoder before the turn, its
-        # heaviest work, since a person reads it. Only a hint, for this process: if it is
-        # wrong, the turn understands the text itself (or, the other way, understands a
-        # text it then relays, as without the hint).
-        self._not_understood_next: dict[int, None] = {}
 
     # -- the transaction --------------------------------------------------------------------
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one inbound message; retried when a concurrent update moved the state.
 
-        Free text is understood before the transaction opens, so no database lock is held
-        while the model runs (the intent does not depend on the conversation's state).
+        Every text the citizen wrote (a message, a caption, an edit, a command's words) is
+        understood before the transaction opens, so no database lock is held while the model
+        runs (the intent does not depend on the conversation's state), and so that danger is
+        recognised in every state, also when a person has the conversation.
         """
-        parsed = None
-        text = (inbound.text or "").strip()
-        if (inbound.payload is None and text and not text.startswith("/")
-                and inbound.user_id not in self._not_understood_next):
-            parsed = await self.understanding.parse(text[:MAX_TEXT], inbound.language_hint)
+        parsed = await self._understand(inbound)
         for attempt in range(5):
             try:
                 return await self._handle_once(inbound, parsed)
             except ConcurrentUpdate:
                 log.info("concurrent update of a conversation, retry %d", attempt + 1)
         raise ConcurrentUpdate("conversation kept changing under five attempts")
+
+    async def _understand(self, inbound: Inbound) -> dict[str, Any] | None:
+        text = danger_text(inbound)
+        if not text:
+            return None
+        return await self.understanding.parse(text[:MAX_TEXT], inbound.language_hint)
+
+    async def danger_replies(self, inbound: Inbound) -> list[Reply]:
+        """The emergency answer to a text, without the database: for when storage is away
+        (the answer to someone in danger never waits for the database, or for a person)."""
+        parsed = await self._understand(inbound)
+        if not is_emergency(parsed):
+            return []
+        language = normalise_language(inbound.language_hint) or self.config.default_language
+        turn = Turn(inbound, Citizen(inbound.user_id, first_seen=self.clock.now(),
+                                     last_seen=self.clock.now()),
+                    Conversation(inbound.user_id), Say(self.translations, language),
+                    self.clock.now(), None, parsed=parsed)  # type: ignore[arg-type]
+        self._emergency(turn)
+        return turn.replies
 
     async def _handle_once(self, inbound: Inbound, parsed: dict[str, Any] | None = None
                            ) -> list[Reply]:
@@ -197,7 +229,8 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
                         slot_taken=slot_taken, parsed=parsed)
             await self._dispatch(turn)
             if not turn.erased:
-                kind = "button" if inbound.payload is not None else inbound.content_type.value
+                kind = ("button" if inbound.payload is not None else
+                        "edit" if inbound.edited else inbound.content_type.value)
                 await uow.transcript.add(TranscriptEntry(
                     citizen.id, "in", kind, inbound.text or inbound.caption, inbound.payload,
                     now))
@@ -217,18 +250,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
                     inbound.update_id, now, [r.to_record() for r in turn.replies]):
                 raise HandledElsewhere(str(inbound.update_id))
             await uow.commit()
-        self._next_text_understood(citizen.id, turn.erased
-                                   or not conversation.data.get("handover"))
         return turn.replies
-
-    def _next_text_understood(self, citizen_id: int, understood: bool) -> None:
-        hint = self._not_understood_next
-        if understood:
-            hint.pop(citizen_id, None)
-            return
-        if len(hint) >= NOT_UNDERSTOOD_MEMORY:
-            hint.pop(next(iter(hint)), None)
-        hint[citizen_id] = None
 
     async def run_due_work(self, worker: str) -> int:
         """Reminders, expired waiting-list offers, and (hourly) the retention rules; safe to
@@ -292,13 +314,31 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
 
     async def _dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound
-        if turn.conversation.data.get("handover") and inbound.payload is None:
-            if await self._relay(turn):
-                return
+        handover = None
+        if turn.conversation.data.get("handover"):
+            handover = await turn.uow.handovers.open_for(turn.citizen.id)
+            if handover is None:
+                turn.conversation.data.pop("handover", None)
+        # Safety is not a flow: danger is answered first, in every state.
+        danger = is_emergency(turn.parsed)
+        alarm = await self._in_danger(turn, handover) if danger else None
+        if not inbound.edited:  # an edit is read for danger only; its copy follows it
+            await self._route(turn, handover, danger)
+        if alarm is not None:
+            turn.replies.append(alarm)  # after the relay: the thread shows the words first
+
+    async def _route(self, turn: Turn, handover: Handover | None, danger: bool) -> None:
+        inbound = turn.inbound
+        if handover is not None and inbound.payload is None:
+            await self._relay(turn, handover)
+            if not inbound.is_command:
+                return  # a person reads it; the bot is silent
+            # Commands keep working in a hand-over (the mediator sees them too).
         if inbound.payload is not None:
             await self._on_payload(turn, inbound.payload)
         elif inbound.content_type not in (ContentType.TEXT, ContentType.BUTTON):
-            self._on_media(turn)
+            if not danger:
+                self._on_media(turn)
         elif not (inbound.text or "").strip():
             self._main_menu(turn, turn.say._("Please write your question in words."))
         elif inbound.is_command:
@@ -306,12 +346,24 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         else:
             await self._on_text(turn, (inbound.text or "").strip()[:MAX_TEXT])
 
-    async def _relay(self, turn: Turn) -> bool:
-        """While a person has the conversation, everything goes to them; the bot is silent."""
-        handover = await turn.uow.handovers.open_for(turn.citizen.id)
+    async def _in_danger(self, turn: Turn, handover: Handover | None) -> Reply | None:
+        """The emergency numbers at once; then a person, first in the queue. Returns the
+        alarm for the thread of a hand-over already open."""
+        self._emergency(turn)
+        turn.count("safety.emergency", turn.conversation.state or "idle")
         if handover is None:
-            turn.conversation.data.pop("handover", None)
-            return False
+            if self.handover_enabled:
+                await self.escalate(turn, "emergency")
+            return None
+        if handover.priority < EMERGENCY_PRIORITY:
+            handover.priority, handover.reason = EMERGENCY_PRIORITY, "emergency"
+            await turn.uow.handovers.save(handover)
+        topic = await turn.uow.handovers.topic(turn.citizen.id)
+        return Reply("", event="alarm", meta={
+            "thread": topic.thread_id if topic is not None else None})
+
+    async def _relay(self, turn: Turn, handover: Handover) -> None:
+        """While a person has the conversation, everything goes to them."""
         # The thread the person reads, when it exists, read here rather than in a
         # transaction of its own after this one.
         topic = await turn.uow.handovers.topic(turn.citizen.id)
@@ -327,7 +379,6 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
                     time=clock_time(opening, turn.language, self.zone)))
             handover.announced = True
             await turn.uow.handovers.save(handover)
-        return True
 
     async def _on_command(self, turn: Turn, text: str) -> None:
         command, _, argument = text.partition(" ")
@@ -467,19 +518,13 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         result = turn.parsed or await self.understanding.parse(text, turn.language)
         intent = str(result.get("intent", {}).get("name") or "nlu_fallback")
         if state == "intake_description" and "intake" in turn.conversation.data:
-            # Kept as written, and still read for danger: someone may say it here first.
-            if intent == "emergency":
-                self._emergency(turn)
-                if self.handover_enabled:
-                    await self.escalate(turn, "emergency")
+            # Kept as written (danger in it was answered before the flow saw it).
             self.on_description(turn, text)
             return
         detected = result.get("language") or {}
         if intent == "emergency":
-            self._emergency(turn)
-            if self.handover_enabled:
-                await self.escalate(turn, "emergency")
-            # A false alarm costs little when the question still gets its answer.
+            # Answered already; a false alarm costs little when the question still gets its
+            # answer.
             ranking = result.get("intent_ranking") or []
             top = ranking[0] if ranking else {}
             if (top.get("name") not in (None, "emergency", *FALLBACK_INTENTS)

@@ -346,7 +346,6 @@ class HandoverFlows(EngineParts):
     async def _set_handover(self, uow: UnitOfWork, citizen_id: int, on: bool) -> None:
         """Mark whether a person has the conversation (the citizen's messages are relayed)."""
         conversation = await uow.conversations.get(citizen_id)
-        self._next_text_understood(citizen_id, not on)
         if conversation is not None:
             if on:
                 conversation.data["handover"] = True

@@ -32,6 +32,7 @@ class Inbound:
     content_type: ContentType = ContentType.TEXT
     caption: str | None = None  # of a photo or document, kept in the transcript
     update_id: int | None = None  # the channel's id: a redelivered update is handled once
+    edited: bool = False  # the new text of a message sent before: read for danger only
 
     @property
     def is_command(self) -> bool:

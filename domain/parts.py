@@ -19,5 +19,3 @@ class EngineParts:
     config: EngineConfig
     uow_factory: UnitOfWorkFactory
     clock: Clock
-
-    def _next_text_understood(self, citizen_id: int, understood: bool) -> None: ...

@@ -19,6 +19,8 @@ from domain.text import N_
 
 log = logging.getLogger(__name__)
 WENT_BACK = N_("The citizen went back to the automated assistant.")
+ALARM = N_("Possible emergency: the assistant sent the citizen the emergency numbers (112, "
+           "1522). This conversation is now first in /queue.")
 
 
 def _thread_missing(exc: BadRequest) -> bool:
@@ -98,6 +100,13 @@ async def after_citizen_turn(bot: Any, engine: Engine, staff_chat: int | None,
             await relay_to_staff(bot, engine, staff_chat, message, reply.meta.get("thread"))
         elif event.startswith("handover:"):
             await ensure_thread(bot, engine, staff_chat, citizen_id, announce=True)
+        elif event == "alarm":
+            thread = reply.meta.get("thread")
+            if thread is None:
+                thread = await ensure_thread(bot, engine, staff_chat, citizen_id,
+                                             announce=True)
+            await bot.send_message(staff_chat, "🚨 " + engine.translations.gettext(
+                engine.config.default_language, ALARM), message_thread_id=thread)
         elif event == "erased":
             thread = reply.meta.get("thread")
             await bot.send_message(staff_chat, "🗑️ " + str(reply.meta.get("notice", "")),

@@ -231,6 +231,8 @@ async def _handle(context: Context, update: Update, inbound: Inbound, chat_id: i
     except _storage_errors() as exc:
         ERRORS.labels(kind).inc()
         log.error("storage unavailable (%s): apologised", type(exc).__name__)
+        # Someone in danger gets the emergency numbers even with the database away.
+        await send_replies(context.bot, chat_id, await _engine(context).danger_replies(inbound))
         text = translations.gettext(language, SORRY) if translations else SORRY
         await context.bot.send_message(chat_id, text)
         context.bot_data.failed.add(update.update_id)
@@ -334,7 +336,19 @@ async def on_staff(update: Update, context: Context) -> None:
 
 
 async def on_edited(update: Update, context: Context) -> None:
-    """Follow text edits across the relay."""
+    """A citizen's edit is read for danger, like any text; text edits follow across the
+    relay."""
+    message, user = update.edited_message, update.effective_user
+    if (message is not None and user is not None and not user.is_bot
+            and message.chat.type == ChatType.PRIVATE
+            and (message.text or message.caption)):
+        inbound = Inbound(
+            user_id=user.id, text=message.text or message.caption,
+            language_hint=user.language_code, update_id=update.update_id, edited=True,
+        )
+        replies = await _handle(context, update, inbound, message.chat_id, "edit")
+        if replies is not None:
+            await _deliver_replies(context, update, message.chat_id, replies, None, None)
     await on_edit(update, _engine(context), context.bot, context.bot_data.staff_chat_id)
 
 
