@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 PURGE_EVERY = timedelta(hours=1)
 LAST_SEEN_STEP = timedelta(minutes=10)  # last contact is kept to the nearest ten minutes
 MAX_TEXT = 1000  # longer texts are cut before understanding (latency); the transcript keeps all
+DANGER_OVERLAP = 100  # a longer text is read for danger in pieces that overlap this much
 SWITCH_CONFIDENCE = 0.9  # language identification needed before offering to switch language
 SWITCH_MIN_WORDS = 3
 ALSO_ANSWER_CONFIDENCE = 0.5  # after an emergency reply, also answer a confident question
@@ -172,10 +173,21 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
         raise ConcurrentUpdate("conversation kept changing under five attempts")
 
     async def _understand(self, inbound: Inbound) -> dict[str, Any] | None:
+        """The meaning of the first MAX_TEXT characters; danger is looked for in all of it
+        (someone may write a long story and say what is happening at its end)."""
         text = danger_text(inbound)
         if not text:
             return None
-        return await self.understanding.parse(text[:MAX_TEXT], inbound.language_hint)
+        parsed = await self.understanding.parse(text[:MAX_TEXT], inbound.language_hint)
+        step = MAX_TEXT - DANGER_OVERLAP  # pieces overlap: a word cut at a boundary is whole
+        for start in range(step, len(text) - DANGER_OVERLAP, step):
+            if is_emergency(parsed):
+                break
+            piece = text[start:start + MAX_TEXT]
+            rest = await self.understanding.parse(piece, inbound.language_hint)
+            if is_emergency(rest):
+                parsed = {**parsed, "intent": rest["intent"]}
+        return parsed
 
     async def danger_replies(self, inbound: Inbound) -> list[Reply]:
         """The emergency answer to a text, without the database: for when storage is away

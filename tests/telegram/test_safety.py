@@ -263,3 +263,16 @@ async def test_danger_in_a_hand_over_is_in_the_transcript_once(world):
             TranscriptRow.citizen_id == uid, TranscriptRow.direction == "in"))).scalars().all()
     await db.dispose()
     assert texts.count(DANGER) == 1
+
+
+@pytest.mark.parametrize("state", ["main menu", "waiting for a person"])
+async def test_danger_at_the_end_of_a_long_message_is_not_missed(world, state):
+    app, api = world["app"], world["api"]
+    uid = next(_citizens)
+    for step in STATES[state]:
+        await step(app, api, uid)
+    api.clear()
+    story = ("I arrived last year and I looked for work for a long time. " * 60)[:3900]
+    await feed(app, message_update(uid, story + " " + DANGER))
+    told = [m["text"] for m in api.sent("sendMessage") if m["chat_id"] == uid]
+    assert any("112" in t and "1522" in t for t in told)
