@@ -34,7 +34,7 @@ from domain.formatting import clock_time, long_day
 from domain.messages import Button
 from domain.model import OutboundMessage, StaffMember
 from domain.parts import EngineParts
-from domain.text import Say
+from domain.text import N_, Say
 
 if TYPE_CHECKING:
 
@@ -50,7 +50,7 @@ BUTTON = re.compile(r"stf:(att|nos|cxl|keep|drop|open|kick)\.([0-9]{1,15})", re.
 MAX_BOOKING_ID = 2**31 - 1  # the bookings table's integer key
 CLOSURE_HORIZON = timedelta(days=2 * 366)  # a closure at most two years ahead
 AGENDA_HORIZON = timedelta(days=10 * 366)  # an agenda date within ten years of today
-COORDINATORS_ONLY = "Only a coordinator can do this."
+COORDINATORS_ONLY = N_("Only a coordinator can do this.")
 
 
 def parse_button(data: str) -> tuple[str, int | date] | None:
