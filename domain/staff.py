@@ -303,7 +303,8 @@ class StaffTools(EngineParts):
             if day is None:
                 view.add(refusal)
                 return view
-            await uow.closures.add(day, reason.strip()[:200], user_id, self.clock.now())
+            reason = "".join(c for c in reason if c.isprintable()).strip()[:200]  # no NUL
+            await uow.closures.add(day, reason, user_id, self.clock.now())
             stranded = await self._booked_on(uow, day, self.clock.now())
             await uow.commit()
         key = day.strftime("%Y%m%d")

@@ -220,6 +220,14 @@ async def test_forged_staff_buttons_and_bad_arguments_are_answered_never_a_trace
     assert not [m for m in api.calls if m[0] in ("banChatMember", "unbanChatMember")]
 
 
+async def test_a_closure_reason_postgresql_would_refuse_is_kept_without_it(world, caplog):
+    app, api, db = world["app"], world["api"], world["db"]
+    await feed(app, message_update(COORD, "/closed 2026-12-01 EXAMPLE\x00strike " + "x" * 300))
+    assert await closed_days(db) == ["2026-12-01"]
+    assert len(answered(api, COORD)) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 # -- item 14: personal details only in private ------------------------------------------------
 
 async def test_agenda_closed_and_feed_in_the_group_are_sent_in_private(world):
