@@ -43,10 +43,11 @@ async def run(settings: Settings, action: str, user_id: int | None = None,
                 return f"staff member {user_id} ({role}) saved"
             if action == "remove":
                 assert user_id is not None
-                removed = await uow.staff.remove(user_id)
+                removed = await uow.staff.remove(user_id, datetime.now(UTC))
                 await uow.commit()
-                return f"staff member {user_id} removed" if removed else (
-                    f"no staff member {user_id}")
+                return (f"staff member {user_id} removed; the running bot tells the "
+                        "coordinators and offers to remove them from the staff group"
+                        if removed else f"no staff member {user_id}")
             members = await uow.staff.all()
             lines = [f"{'telegram id':<14} {'role':<14} {'professional':<13} "
                      f"{'languages':<18} name"]

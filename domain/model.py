@@ -94,6 +94,19 @@ class StaffMember:
         return self.role in ("coordinator", "admin")
 
 
+@dataclass(frozen=True)
+class StaffRemoval:
+    """A staff member taken off the registry; they may still be in the staff group."""
+
+    user_id: int
+    name: str
+    role: str
+    removed_at: datetime
+    told_at: datetime | None = None  # the coordinators were told
+    done_at: datetime | None = None  # removed from the staff group
+    id: int | None = None
+
+
 @dataclass
 class Handover:
     """A citizen's conversation handed to the staff; ``priority`` 2 is an emergency."""

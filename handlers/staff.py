@@ -1,16 +1,31 @@
-"""Staff tools in Telegram: /agenda, /closed and /feed, in a private chat with the bot or in
-the staff group, and the buttons under agenda items. Registered staff only."""
+"""Staff tools in Telegram: /agenda, /closed, /reopen and /feed, in a private chat with the bot
+or in the staff group, and the buttons under agenda items. Registered staff only.
+
+Whatever names citizens (an agenda, a closed day's booked citizens) or is private (a calendar
+address) is sent only in the staff member's private chat with the bot: asked in the group, the
+group gets a short note ("sent to you in private", or "press Start first")."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from domain.engine import Engine
 from domain.staff import StaffView
+from domain.text import N_
 
-STAFF_COMMANDS = ("/agenda", "/closed", "/feed")
+log = logging.getLogger(__name__)
+
+STAFF_COMMANDS = ("/agenda", "/closed", "/reopen", "/feed")
+SENT_IN_PRIVATE = N_("Sent to you in your private chat with me.")
+START_FIRST = N_("I cannot write to you in private yet: open a chat with me, press Start "
+                 "(/start), then ask again here.")
+COULD_NOT_REMOVE = N_("I could not remove them from the staff group: make me an administrator "
+                      "allowed to ban users, then press the button again.")
 
 
 def thread_link(staff_chat: int | None, thread: str) -> str | None:
@@ -56,11 +71,13 @@ async def staff_command(update: Update, engine: Engine, bot: Any, staff_chat: in
         view = await engine.agenda(user.id, argument or "today")
     elif command == "/closed":
         view = await engine.close_day(user.id, argument)
+    elif command == "/reopen":
+        view = await engine.reopen_day(user.id, argument)
     elif command == "/feed":
         token = await engine.feed_token(user.id, renew=argument.strip() in ("new", "revoke"))
         if token is None:
             return False
-        view = StaffView()
+        view = StaffView(personal=True)
         if public_url:
             view.add(f"{public_url}/calendar/{token}.ics\n\n"
                      "(/feed new: a new address; the old one stops working)")
@@ -70,20 +87,79 @@ async def staff_command(update: Update, engine: Engine, bot: Any, staff_chat: in
         return False
     if view is None:
         return False
-    await show(bot, message.chat_id, view, staff_chat, thread)
+    if view.personal and message.chat.type != ChatType.PRIVATE:
+        await _in_private(bot, engine, user.id, view, staff_chat, message.chat_id, thread)
+    else:
+        await show(bot, message.chat_id, view, staff_chat, thread)
     return True
 
 
-async def staff_button(update: Update, engine: Engine, bot: Any) -> None:
+def _staff_text(engine: Engine, text: str) -> str:
+    return engine.translations.gettext(engine.config.default_language, text)
+
+
+async def _in_private(bot: Any, engine: Engine, user_id: int, view: StaffView,
+                      staff_chat: int | None, chat_id: int, thread: int | None) -> None:
+    """Send a view with personal details privately; the group only gets a short note."""
+    try:
+        await show(bot, user_id, view, staff_chat)
+        note = SENT_IN_PRIVATE
+    except Forbidden:  # the bot may not write first
+        note = START_FIRST
+    except BadRequest as exc:
+        if "chat not found" not in str(exc).lower():
+            raise
+        note = START_FIRST
+    await bot.send_message(chat_id, "📬 " + _staff_text(engine, note),
+                           message_thread_id=thread)
+
+
+async def staff_button(update: Update, engine: Engine, bot: Any,
+                       staff_chat: int | None = None) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    result = await engine.staff_button(user.id, query.data or "")
-    if result is None:
+    answer = await engine.staff_button(user.id, query.data or "")
+    if answer is None:
         return  # not staff: nothing
-    text, _ = result
+    text = answer.text
+    target = answer.remove_from_group
+    if target is not None:
+        try:
+            if staff_chat is None:
+                raise BadRequest("no staff group is configured")
+            # A ban removes them; lifting it at once lets them be invited again later.
+            await bot.ban_chat_member(staff_chat, target)
+            await bot.unban_chat_member(staff_chat, target, only_if_banned=True)
+            text = await engine.removed_from_group(target)
+        except TelegramError as exc:
+            log.warning("a former staff member was not removed from the group (%s)",
+                        type(exc).__name__)
+            text = _staff_text(engine, COULD_NOT_REMOVE)
     message = query.message
     if isinstance(message, Message):
         await bot.send_message(message.chat_id, text,
                                message_thread_id=message.message_thread_id
                                if message.is_topic_message else None)
+    else:  # the pressed message is gone: answer in private
+        try:
+            await bot.send_message(user.id, text)
+        except TelegramError as exc:
+            log.info("a staff button's answer was not delivered (%s)", type(exc).__name__)
+
+
+async def tell_removed_staff(bot: Any, engine: Engine, staff_chat: int | None) -> None:
+    """Tell the coordinators (privately; in the staff group if none can be reached) that
+    someone was taken off the staff registry, with a button to remove them from the group."""
+    for removal_id, text, rows, coordinators in await engine.removals_to_tell():
+        reached = False
+        for chat in [*coordinators, staff_chat]:
+            if chat is None or (reached and chat == staff_chat):
+                continue
+            try:
+                await bot.send_message(chat, text, reply_markup=markup(rows, staff_chat))
+                reached = True
+            except TelegramError as exc:
+                log.info("a staff removal notice was not delivered (%s)", type(exc).__name__)
+        if not reached:
+            await engine.removal_not_told(removal_id)

@@ -49,7 +49,7 @@ from domain.text import N_
 from handlers.flood import FloodGuard
 from handlers.handover import after_citizen_turn, on_edit, on_staff_message
 from handlers.metrics import ERRORS, FLOOD_DROPPED, HANDOVERS_WAITING, REPLY_LATENCY, UPDATES
-from handlers.staff import STAFF_COMMANDS, staff_button, staff_command
+from handlers.staff import STAFF_COMMANDS, staff_button, staff_command, tell_removed_staff
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +295,8 @@ async def on_button(update: Update, context: Context) -> None:
     answering = asyncio.ensure_future(_answer_query(query))
     try:
         if (query.data or "").startswith("stf:"):
-            await staff_button(update, _engine(context), context.bot)
+            await staff_button(update, _engine(context), context.bot,
+                               context.bot_data.staff_chat_id)
             await deliver_due_now(context)
             return
         chat = update.effective_chat
@@ -388,6 +389,7 @@ async def deliver_due(context: Context) -> None:
     HANDOVERS_WAITING.set(await engine.waiting_handovers())
     for message in await engine.take_outbox(WORKER):
         await _deliver(context, engine, message)
+    await tell_removed_staff(context.bot, engine, context.bot_data.staff_chat_id)
 
 
 async def on_member(update: Update, context: Context) -> None:

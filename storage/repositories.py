@@ -21,6 +21,7 @@ from domain.model import (
     Handover,
     OutboundMessage,
     StaffMember,
+    StaffRemoval,
     Topic,
     TranscriptEntry,
     TurnStart,
@@ -38,6 +39,7 @@ from storage.tables import (
     MessageLinkRow,
     OutboxRow,
     ReminderRow,
+    StaffRemovalRow,
     StaffRow,
     TranscriptRow,
     WaitlistRow,
@@ -210,6 +212,12 @@ class SqlBookings:
                 )
         except IntegrityError:
             raise SlotTaken(booking.professional_id) from None
+
+    async def change_status(self, booking_id: int, old: str, new: str) -> bool:
+        result = await self.session.execute(
+            update(BookingRow).where(BookingRow.id == booking_id, BookingRow.status == old)
+            .values(status=new))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def for_citizen(self, citizen_id: int, after: datetime) -> Sequence[Booking]:
         result = await self.session.execute(
@@ -402,9 +410,45 @@ class SqlStaff:
             row.name, row.role, row.languages = member.name, member.role, list(member.languages)
             row.professional_id = member.professional_id
 
-    async def remove(self, user_id: int) -> bool:
-        result = await self.session.execute(delete(StaffRow).where(StaffRow.user_id == user_id))
+    async def remove(self, user_id: int, now: datetime) -> bool:
+        row = await self.session.get(StaffRow, user_id)
+        if row is None:
+            return False
+        self.session.add(StaffRemovalRow(user_id=user_id, name=row.name, role=row.role,
+                                         removed_at=now))
+        await self.session.delete(row)
+        await self.session.flush()
+        return True
+
+    @staticmethod
+    def _removal(row: StaffRemovalRow) -> StaffRemoval:
+        return StaffRemoval(row.user_id, row.name, row.role, row.removed_at, row.told_at,
+                            row.done_at, row.id)
+
+    async def removals_to_tell(self) -> Sequence[StaffRemoval]:
+        result = await self.session.execute(
+            select(StaffRemovalRow).where(StaffRemovalRow.told_at.is_(None))
+            .order_by(StaffRemovalRow.id))
+        return [self._removal(r) for r in result.scalars()]
+
+    async def removal_told(self, removal_id: int, at: datetime | None) -> bool:
+        query = update(StaffRemovalRow).where(StaffRemovalRow.id == removal_id)
+        if at is not None:  # claimed: only one worker tells
+            query = query.where(StaffRemovalRow.told_at.is_(None))
+        result = await self.session.execute(query.values(told_at=at))
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def last_removal(self, user_id: int) -> StaffRemoval | None:
+        result = await self.session.execute(
+            select(StaffRemovalRow).where(StaffRemovalRow.user_id == user_id)
+            .order_by(StaffRemovalRow.id.desc()).limit(1))
+        row = result.scalar_one_or_none()
+        return self._removal(row) if row else None
+
+    async def removal_done(self, removal_id: int, at: datetime) -> None:
+        await self.session.execute(update(StaffRemovalRow)
+                                   .where(StaffRemovalRow.id == removal_id)
+                                   .values(done_at=at))
 
     async def all(self) -> Sequence[StaffMember]:
         result = await self.session.execute(select(StaffRow).order_by(StaffRow.role,
@@ -530,6 +574,11 @@ class SqlClosures:
         if found.scalar_one_or_none() is None:
             self.session.add(ClosureRow(day=day.isoformat(), reason=reason, created_by=by,
                                         created_at=now))
+
+    async def remove(self, day: date) -> bool:
+        result = await self.session.execute(
+            delete(ClosureRow).where(ClosureRow.day == day.isoformat()))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def all(self) -> Sequence[tuple[date, str]]:
         result = await self.session.execute(select(ClosureRow.day, ClosureRow.reason))

@@ -244,3 +244,18 @@ class ClosureRow(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
     created_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StaffRemovalRow(Base):
+    """A staff member removed from the registry: the coordinators are told once, and may
+    remove them from the staff group (``done_at``)."""
+
+    __tablename__ = "staff_removals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(32))
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

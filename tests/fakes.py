@@ -79,6 +79,13 @@ class FakeBookings:
         assert booking.id is not None
         self.store.bookings[booking.id] = copy.deepcopy(booking)
 
+    async def change_status(self, booking_id: int, old: str, new: str) -> bool:
+        found = self.store.bookings.get(booking_id)
+        if found is None or found.status != old:
+            return False
+        found.status = new
+        return True
+
     async def for_citizen(self, citizen_id: int, after: datetime) -> list[Booking]:
         return sorted((copy.deepcopy(b) for b in self.store.bookings.values()
                        if b.citizen_id == citizen_id and b.status == "active"
@@ -271,6 +278,12 @@ class FakeClosures:
 
     async def add(self, day: Any, reason: str, by: int, now: datetime) -> None:
         self.store.closures.append((day, reason))
+
+    async def remove(self, day: Any) -> bool:
+        kept = [c for c in self.store.closures if c[0] != day]
+        removed = len(kept) != len(self.store.closures)
+        self.store.closures[:] = kept
+        return removed
 
     async def all(self) -> list[tuple[Any, str]]:
         return list(self.store.closures)

@@ -92,9 +92,6 @@ async def test_the_agenda_shows_a_professionals_appointments_with_their_intake(w
 
 async def test_marking_and_cancelling_from_the_agenda(world):
     app, api, engine = world["app"], world["api"], world["engine"]
-    await feed(app, button_update(LE1, "stf:nos.1"))
-    async with engine.uow_factory() as uow:
-        assert (await uow.bookings.get(1)).status == "no_show"
     await feed(app, button_update(LE1, "stf:cxl.2"))  # not Bruno's appointment
     async with engine.uow_factory() as uow:
         assert (await uow.bookings.get(2)).status == "active"
@@ -103,6 +100,10 @@ async def test_marking_and_cancelling_from_the_agenda(world):
     told = [m for m in api.sent() if m["chat_id"] == CITIZEN + 1]
     assert told and told[0]["text"].startswith("❗")  # in Arabic, with a way to rebook
     assert "book" in buttons(told[0])
+    engine.clock.current = world["start"] + timedelta(minutes=20)  # marked once begun
+    await feed(app, button_update(LE1, "stf:nos.1"))
+    async with engine.uow_factory() as uow:
+        assert (await uow.bookings.get(1)).status == "no_show"
 
 
 async def test_a_closure_lists_stranded_citizens_and_can_cancel_them(world):
@@ -110,7 +111,7 @@ async def test_a_closure_lists_stranded_citizens_and_can_cancel_them(world):
     await feed(app, message_update(COORD, "/closed 2026-11-30 EXAMPLE strike"))
     (notice,) = api.sent()
     assert notice["text"].count("T-") == 2
-    assert buttons(notice) == ["stf:keep.20261130", "stf:drop.20261130"]
+    assert buttons(notice) == ["stf:keep.20261130", "stf:drop.20261130", "stf:open.20261130"]
     api.clear()
     await feed(app, button_update(COORD, "stf:drop.20261130"))
     assert {m["chat_id"] for m in api.sent()} >= {CITIZEN, CITIZEN + 1}
