@@ -18,7 +18,7 @@ from domain.directory import WEEKDAYS, parse_window
 from domain.formatting import clock_time, long_day
 from domain.languages import NATIVE_NAMES
 from domain.messages import Button, Reply
-from domain.model import Handover, StaffMember, Topic, TranscriptEntry
+from domain.model import Handover, RelayMessage, StaffMember, Topic, TranscriptEntry
 from domain.parts import EngineParts
 from domain.text import N_, Say
 
@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 
 EMERGENCY_PRIORITY = 2
 SUMMARY_MESSAGES = 8
+RELAY_BACKOFF_MAX = timedelta(minutes=5)  # between tries of a staff message to a citizen
+RELAY_GIVE_UP = timedelta(days=1)  # a staff message not deliverable for a day is reported
+NOT_DELIVERED = N_("⚠️ Not delivered to the citizen: Telegram refused this message.")
+NOT_DELIVERED_IN_TIME = N_("⚠️ Not delivered to the citizen: Telegram could not be reached "
+                           "for a day.")
 
 #: Canned replies for ``/say KEY``, sent in the citizen's language.
 CANNED: dict[str, str] = {
@@ -51,8 +56,9 @@ STAFF_HELP = N_(
 
 @dataclass
 class StaffOutcome:
-    """What the channel does after a staff message: replies in the thread, messages to the
-    citizen, relaying the staff message itself, closing the thread."""
+    """What the channel does after a staff message: replies in the thread, then delivering
+    the relay outbox (where the staff message to copy, ``relay``, and the messages for the
+    citizen, ``to_citizen``, were put in the same transaction), closing the thread."""
 
     citizen_id: int | None = None
     to_thread: list[str] = field(default_factory=list)
@@ -231,22 +237,23 @@ class HandoverFlows(EngineParts):
             return await uow.staff.get(user_id)
 
     async def staff_input(self, user_id: int, thread_id: int | None, text: str | None,
-                          kind: str = "text", reply_to_staff_message: int | None = None
-                          ) -> StaffOutcome | None:
-        """A message or command from the staff group; None when it is to be ignored."""
+                          kind: str = "text", reply_to_staff_message: int | None = None,
+                          message_id: int | None = None) -> StaffOutcome | None:
+        """A message or command from the staff group (``message_id``: the staff message,
+        copied to the citizen through the relay outbox); None when it is to be ignored."""
         from domain.ports import ConcurrentUpdate
 
         for _ in range(5):
             try:
                 return await self._staff_input_once(user_id, thread_id, text, kind,
-                                                    reply_to_staff_message)
+                                                    reply_to_staff_message, message_id)
             except ConcurrentUpdate:
                 continue  # the citizen wrote at the same moment: read again
         raise ConcurrentUpdate("staff input kept colliding")
 
     async def _staff_input_once(self, user_id: int, thread_id: int | None, text: str | None,
-                                kind: str, reply_to_staff_message: int | None
-                                ) -> StaffOutcome | None:
+                                kind: str, reply_to_staff_message: int | None,
+                                message_id: int | None = None) -> StaffOutcome | None:
         now = self.clock.now()
         async with self.uow_factory() as uow:
             member = await uow.staff.get(user_id)
@@ -279,12 +286,21 @@ class HandoverFlows(EngineParts):
                 if handover.first_human_at is None:
                     handover.first_human_at = now
                 await uow.handovers.save(handover)
-                await uow.transcript.add(TranscriptEntry(citizen_id, "out", f"staff_{kind}",
-                                                         text, None, now))
                 outcome.relay = True
                 if reply_to_staff_message is not None:
                     found = await uow.handovers.citizen_message_of(reply_to_staff_message)
                     outcome.reply_to_citizen_message = found[1] if found else None
+                # Kept in the transcript once delivered (the outbox says so), not before.
+                await uow.relay.add(RelayMessage(
+                    citizen_id, staff_message_id=message_id, copy=True,
+                    reply_to=outcome.reply_to_citizen_message, thread_id=thread_id,
+                    record_kind=f"staff_{kind}", text=text), now)
+            for reply in outcome.to_citizen:
+                canned = reply.meta.get("record")
+                await uow.relay.add(RelayMessage(
+                    citizen_id, staff_message_id=message_id, reply=reply.to_record(),
+                    thread_id=thread_id, record_kind=canned, text=reply.text if canned
+                    else None), now)
             await uow.commit()
         return outcome
 
@@ -317,12 +333,11 @@ class HandoverFlows(EngineParts):
                                                keys=", ".join(CANNED)))
                 return
             message = their._(CANNED[key])
-            await uow.transcript.add(TranscriptEntry(citizen_id, "out", "staff_text", message,
-                                                     None, now))
             if handover is not None and handover.first_human_at is None:
                 handover.first_human_at = now
                 await uow.handovers.save(handover)
-            outcome.to_citizen.append(Reply(message))
+            # in the transcript as the mediator's words once delivered
+            outcome.to_citizen.append(Reply(message, meta={"record": "staff_text"}))
             outcome.to_thread.append(f"→ {message}")
         elif command == "/book":
             role = argument if argument in ROLE_NAMES else "mediator"
@@ -392,6 +407,66 @@ class HandoverFlows(EngineParts):
                          f"{(citizen.language if citizen else None) or '?'} · "
                          + say._("waiting {minutes} min", minutes=minutes))
         return "\n".join(lines)
+
+    # -- the relay outbox: staff -> citizen ------------------------------------------------
+
+    async def take_relay(self, worker: str, citizen_id: int | None = None,
+                         limit: int = 50) -> list[RelayMessage]:
+        """Claim the next staff message of each citizen (or of one) that is due."""
+        async with self.uow_factory() as uow:
+            messages = list(await uow.relay.claim(worker, self.clock.now(), limit,
+                                                  citizen_id))
+            await uow.commit()
+        return messages
+
+    async def relay_delivered(self, message: RelayMessage,
+                              citizen_message: int | None) -> None:
+        """Delivered: out of the outbox, into the transcript, the copy linked to the staff
+        message (replies and edits follow), in one transaction."""
+        assert message.id is not None
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            await uow.relay.done(message.id)
+            if message.record_kind:
+                await uow.transcript.add(TranscriptEntry(
+                    message.citizen_id, "out", message.record_kind, message.text, None, now))
+            if message.copy and citizen_message is not None and message.staff_message_id:
+                await uow.handovers.link(message.citizen_id, citizen_message,
+                                         message.staff_message_id, now)
+            await uow.commit()
+
+    async def relay_retry(self, message: RelayMessage, wait: float | None = None) -> bool:
+        """A transient failure: try again later (``wait`` seconds, as Telegram asked, else a
+        growing back-off). False when it has failed for too long: give it up."""
+        assert message.id is not None
+        now = self.clock.now()
+        if message.created_at is not None and now - message.created_at > RELAY_GIVE_UP:
+            return False
+        delay = (timedelta(seconds=wait) if wait is not None
+                 else min(timedelta(seconds=5 * 2 ** message.attempts), RELAY_BACKOFF_MAX))
+        async with self.uow_factory() as uow:
+            await uow.relay.retry_at(message.id, now + delay)
+            await uow.commit()
+        return True
+
+    async def relay_failed(self, message: RelayMessage, blocked: bool = False,
+                           in_time: bool = True) -> str:
+        """Not delivered, for good: out of the outbox, marked undelivered in the transcript;
+        returns what to tell the thread (in the staff's language)."""
+        assert message.id is not None
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            await uow.relay.done(message.id)
+            if message.record_kind:
+                await uow.transcript.add(TranscriptEntry(
+                    message.citizen_id, "out", "undelivered", message.text, None, now))
+            if blocked:
+                await uow.citizens.set_blocked(message.citizen_id, now)
+            await uow.commit()
+        if blocked:
+            return await self.citizen_blocked(message.citizen_id)
+        return self.translations.gettext(self.config.default_language,
+                                         NOT_DELIVERED if in_time else NOT_DELIVERED_IN_TIME)
 
     async def citizen_blocked(self, citizen_id: int) -> str:
         say = Say(self.translations, self.config.default_language)

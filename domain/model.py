@@ -64,6 +64,25 @@ class OutboundMessage:
 
 
 @dataclass(frozen=True)
+class RelayMessage:
+    """Something staff sent a citizen, waiting in the relay outbox: the staff message to copy
+    (``copy``), or a reply to send (``reply``, a :meth:`Reply.to_record`). ``record_kind``:
+    the transcript entry written once it is delivered (None: not kept)."""
+
+    citizen_id: int
+    staff_message_id: int | None = None
+    copy: bool = False
+    reply: dict[str, Any] | None = None
+    reply_to: int | None = None  # the citizen's message it answers
+    thread_id: int | None = None
+    record_kind: str | None = None
+    text: str | None = None
+    attempts: int = 0
+    created_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
 class DueReminder:
     id: int
     booking_id: int

@@ -14,6 +14,7 @@ from domain.model import (
     DueReminder,
     Handover,
     OutboundMessage,
+    RelayMessage,
     StaffMember,
     StaffRemoval,
     Topic,
@@ -114,6 +115,26 @@ class OutboxRepository(Protocol):
     async def delivered(self, message_id: int) -> None: ...
 
 
+class RelayOutboxRepository(Protocol):
+    """Staff messages waiting to reach citizens, delivered in order per citizen."""
+
+    async def add(self, message: RelayMessage, now: datetime) -> None: ...
+
+    async def claim(self, worker: str, now: datetime, limit: int,
+                    citizen_id: int | None = None) -> Sequence[RelayMessage]:
+        """Atomically take the first waiting message of each citizen (or of one), when it is
+        due and nobody holds it (a claim older than a few minutes is a dead worker's)."""
+        ...
+
+    async def done(self, message_id: int) -> None:
+        """Delivered, or given up: the message leaves the outbox."""
+        ...
+
+    async def retry_at(self, message_id: int, when: datetime) -> None:
+        """Release the claim; the message (and those after it) wait until ``when``."""
+        ...
+
+
 class StaffRepository(Protocol):
     async def get(self, user_id: int) -> StaffMember | None: ...
     async def add(self, member: StaffMember, now: datetime) -> None: ...
@@ -196,6 +217,7 @@ class UnitOfWork(Protocol):
     reminders: ReminderRepository
     waitlist: WaitlistRepository
     outbox: OutboxRepository
+    relay: RelayOutboxRepository
     staff: StaffRepository
     handovers: HandoverRepository
     privacy: PrivacyRepository

@@ -12,4 +12,5 @@ REPLY_LATENCY = Histogram("teams_reply_latency_seconds",
 NLU_LATENCY = Histogram("teams_nlu_latency_seconds", "Time to understand one text",
                         buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1))
 HANDOVERS_WAITING = Gauge("teams_handovers_waiting", "Hand-overs nobody has claimed yet")
-FLOOD_DROPPED = Counter("teams_flood_dropped_total", "Messages dropped by flood control")
+FLOOD_SLOWED = Counter("teams_flood_slowed_total",
+                       "Messages made to wait by flood control (none is dropped)")

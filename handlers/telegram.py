@@ -46,9 +46,15 @@ from domain.messages import ContentType, Inbound, Reply
 from domain.payloads import MAX_BYTES
 from domain.ports import Translations
 from domain.text import N_
-from handlers.flood import FloodGuard
-from handlers.handover import after_citizen_turn, on_edit, on_staff_message
-from handlers.metrics import ERRORS, FLOOD_DROPPED, HANDOVERS_WAITING, REPLY_LATENCY, UPDATES
+from handlers.flood import CitizenTurns, FloodGuard
+from handlers.handover import (
+    Albums,
+    after_citizen_turn,
+    deliver_relay,
+    on_edit,
+    on_staff_message,
+)
+from handlers.metrics import ERRORS, FLOOD_SLOWED, HANDOVERS_WAITING, REPLY_LATENCY, UPDATES
 from handlers.staff import STAFF_COMMANDS, staff_button, staff_command, tell_removed_staff
 
 log = logging.getLogger(__name__)
@@ -78,6 +84,8 @@ class BotData:
     staff_chat_id: int | None = None
     public_url: str | None = None  # where the HTTP app is reached (calendar feeds)
     flood: FloodGuard = field(default_factory=FloodGuard)
+    turns: CitizenTurns = field(default_factory=CitizenTurns)  # one update a citizen at a time
+    albums: Albums = field(default_factory=Albums)  # album parts gathered for the staff
     # Updates to be delivered again (storage away, replies not sent): the webhook answers
     # 503, polling does not acknowledge them. A set, as updates are handled concurrently.
     failed: set[int] = field(default_factory=set)
@@ -141,36 +149,45 @@ async def send_replies(bot: Any, chat_id: int, replies: list[Reply],
     """Render the engine's replies as Bot API calls; ``pressed`` is the message whose button
     was pressed, which an ``edit`` reply replaces (a toggled keyboard)."""
     for reply in replies:
-        if not reply.text and reply.file is None:
-            continue  # an event only (relay to a person): nothing to say
         try:
-            if reply.edit and pressed is not None and reply.file is None:
-                try:
-                    await bot.edit_message_text(
-                        reply.text[: MessageLimit.MAX_TEXT_LENGTH], chat_id=chat_id,
-                        message_id=pressed.message_id, reply_markup=keyboard(reply))
-                    continue
-                except BadRequest:
-                    pass  # too old to edit, or unchanged: send it instead
-            if reply.file is not None:
-                await bot.send_document(
-                    chat_id, InputFile(reply.file.content, filename=reply.file.filename),
-                    caption=reply.text[: MessageLimit.CAPTION_LENGTH] or None,
-                    reply_markup=keyboard(reply),
-                )
-                continue
-            pieces = split_text(reply.text)
-            for index, piece in enumerate(pieces):
-                last = index == len(pieces) - 1
-                await bot.send_message(
-                    chat_id, piece, reply_markup=keyboard(reply) if last else None,
-                    link_preview_options=None,
-                )
+            await send_reply(bot, chat_id, reply, pressed)
         except Forbidden:
             log.info("a citizen blocked the bot; reply not delivered")
             if blocked is not None:
                 await blocked(chat_id)
             return
+
+
+async def send_reply(bot: Any, chat_id: int, reply: Reply,
+                     pressed: Message | None = None) -> int | None:
+    """Send one reply (errors are the caller's); the id of the (last) message sent."""
+    if not reply.text and reply.file is None:
+        return None  # an event only (relay to a person): nothing to say
+    if reply.edit and pressed is not None and reply.file is None:
+        try:
+            await bot.edit_message_text(
+                reply.text[: MessageLimit.MAX_TEXT_LENGTH], chat_id=chat_id,
+                message_id=pressed.message_id, reply_markup=keyboard(reply))
+            return pressed.message_id
+        except BadRequest:
+            pass  # too old to edit, or unchanged: send it instead
+    if reply.file is not None:
+        sent = await bot.send_document(
+            chat_id, InputFile(reply.file.content, filename=reply.file.filename),
+            caption=reply.text[: MessageLimit.CAPTION_LENGTH] or None,
+            reply_markup=keyboard(reply),
+        )
+        return int(sent.message_id)
+    pieces = split_text(reply.text)
+    last_id = None
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        sent = await bot.send_message(
+            chat_id, piece, reply_markup=keyboard(reply) if last else None,
+            link_preview_options=None,
+        )
+        last_id = int(sent.message_id)
+    return last_id
 
 
 def _engine(context: Context) -> Engine:
@@ -214,18 +231,26 @@ async def _handle_once_more_if_stale(engine: Engine, inbound: Inbound) -> list[R
 
 async def _handle(context: Context, update: Update, inbound: Inbound, chat_id: int,
                   kind: str) -> list[Reply] | None:
-    """Run the engine with flood control and a kind answer when the database is away."""
-    started = time.perf_counter()
+    """Run the engine with flood control and a kind answer when the database is away.
+
+    Called in the citizen's turn (:class:`CitizenTurns`): a flood is slowed down, one message
+    after the other, never dropped; the citizen is told once to wait a moment.
+    """
     UPDATES.labels(kind).inc()
     translations = context.bot_data.translations
     language = normalise_language(inbound.language_hint) or "it"
-    verdict = context.bot_data.flood.check(inbound.user_id)
-    if verdict != "ok":
-        FLOOD_DROPPED.inc()
-        if verdict == "warn":
-            text = translations.gettext(language, SLOW_DOWN) if translations else SLOW_DOWN
+    flood = context.bot_data.flood
+    delay, warn = flood.reserve(inbound.user_id)
+    if warn:
+        text = translations.gettext(language, SLOW_DOWN) if translations else SLOW_DOWN
+        try:
             await context.bot.send_message(chat_id, text)
-        return None
+        except TelegramError as exc:  # only a courtesy
+            log.info("the slow-down notice was not sent (%s)", type(exc).__name__)
+    if delay > 0:
+        FLOOD_SLOWED.inc()
+        await flood.sleep(delay)
+    started = time.perf_counter()
     try:
         replies = await _handle_once_more_if_stale(_engine(context), inbound)
     except _storage_errors() as exc:
@@ -243,20 +268,36 @@ async def _handle(context: Context, update: Update, inbound: Inbound, chat_id: i
 
 async def _deliver_replies(context: Context, update: Update, chat_id: int,
                            replies: list[Reply], message: Message | None,
-                           pressed: Message | None) -> None:
-    """Send the replies (and relay), then confirm; on a network failure they stay kept with
-    the update and the webhook asks Telegram to deliver it again (503)."""
+                           pressed: Message | None) -> list[asyncio.Future[None]] | None:
+    """Send the replies (and relay); what is still on its way (an album being gathered) is
+    returned for :func:`_confirm`. On a network failure, None: they stay kept with the
+    update and the webhook asks Telegram to deliver it again (503)."""
     engine = _engine(context)
     try:
         await send_replies(context.bot, chat_id, replies, pressed, blocked=engine.mark_blocked)
-        await after_citizen_turn(context.bot, engine, context.bot_data.staff_chat_id, message,
-                                 chat_id, replies)
+        return await after_citizen_turn(context.bot, engine, context.bot_data.staff_chat_id,
+                                        message, chat_id, replies, context.bot_data.albums)
     except (NetworkError, TimedOut, RetryAfter) as exc:
-        ERRORS.labels("send").inc()
-        log.warning("replies not delivered (%s); kept for the redelivery", type(exc).__name__)
-        context.bot_data.failed.add(update.update_id)
-        return
-    await engine.replies_sent(update.update_id)
+        _not_delivered(context, update, exc)
+        return None
+
+
+def _not_delivered(context: Context, update: Update, exc: BaseException) -> None:
+    ERRORS.labels("send").inc()
+    log.warning("replies not delivered (%s); kept for the redelivery", type(exc).__name__)
+    context.bot_data.failed.add(update.update_id)
+
+
+async def _confirm(context: Context, update: Update,
+                   pending: list[asyncio.Future[None]]) -> None:
+    """Once everything of the update reached its chat, its kept replies are let go."""
+    for future in pending:
+        try:
+            await future
+        except (NetworkError, TimedOut, RetryAfter) as exc:
+            _not_delivered(context, update, exc)
+            return
+    await _engine(context).replies_sent(update.update_id)
 
 
 async def on_message(update: Update, context: Context) -> None:
@@ -279,10 +320,14 @@ async def on_message(update: Update, context: Context) -> None:
         caption=message.caption,
         update_id=update.update_id,
     )
-    replies = await _handle(context, update, inbound, message.chat_id, "message")
-    if replies is None:
-        return
-    await _deliver_replies(context, update, message.chat_id, replies, message, None)
+    async with context.bot_data.turns.of(user.id):  # in the order they were sent
+        replies = await _handle(context, update, inbound, message.chat_id, "message")
+        if replies is None:
+            return
+        pending = await _deliver_replies(context, update, message.chat_id, replies, message,
+                                         None)
+    if pending is not None:
+        await _confirm(context, update, pending)
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -306,11 +351,15 @@ async def on_button(update: Update, context: Context) -> None:
             user_id=user.id, payload=query.data or "", language_hint=user.language_code,
             content_type=ContentType.BUTTON, update_id=update.update_id,
         )
-        replies = await _handle(context, update, inbound, user.id, "button")
-        if replies is None:
-            return
         pressed = query.message if isinstance(query.message, Message) else None
-        await _deliver_replies(context, update, user.id, replies, None, pressed)
+        async with context.bot_data.turns.of(user.id):
+            replies = await _handle(context, update, inbound, user.id, "button")
+            if replies is None:
+                return
+            pending = await _deliver_replies(context, update, user.id, replies, None,
+                                             pressed)
+        if pending is not None:
+            await _confirm(context, update, pending)
     finally:
         await answering
 
@@ -333,7 +382,7 @@ async def on_staff(update: Update, context: Context) -> None:
         return
     if staff_chat is not None:
         await on_staff_message(update, _engine(context), context.bot, staff_chat,
-                               send_replies)
+                               send_reply, WORKER)
 
 
 async def on_edited(update: Update, context: Context) -> None:
@@ -347,9 +396,12 @@ async def on_edited(update: Update, context: Context) -> None:
             user_id=user.id, text=message.text or message.caption,
             language_hint=user.language_code, update_id=update.update_id, edited=True,
         )
-        replies = await _handle(context, update, inbound, message.chat_id, "edit")
-        if replies is not None:
-            await _deliver_replies(context, update, message.chat_id, replies, None, None)
+        async with context.bot_data.turns.of(user.id):
+            replies = await _handle(context, update, inbound, message.chat_id, "edit")
+            pending = None if replies is None else await _deliver_replies(
+                context, update, message.chat_id, replies, None, None)
+        if pending is not None:
+            await _confirm(context, update, pending)
     await on_edit(update, _engine(context), context.bot, context.bot_data.staff_chat_id)
 
 
@@ -379,7 +431,8 @@ async def _deliver(context: Context, engine: Engine, message: Any) -> None:
 
 
 async def deliver_due(context: Context) -> None:
-    """Periodic job: reminders and waiting-list offers become messages, and are delivered.
+    """Periodic job: reminders and waiting-list offers become messages, and are delivered;
+    staff messages still waiting for their citizen (a failure before) are tried again.
 
     Messages are rows claimed atomically, so two workers never send one twice; one whose
     sender died is claimed again after a while.
@@ -389,7 +442,10 @@ async def deliver_due(context: Context) -> None:
     HANDOVERS_WAITING.set(await engine.waiting_handovers())
     for message in await engine.take_outbox(WORKER):
         await _deliver(context, engine, message)
-    await tell_removed_staff(context.bot, engine, context.bot_data.staff_chat_id)
+    staff_chat = context.bot_data.staff_chat_id
+    if staff_chat is not None:
+        await deliver_relay(context.bot, engine, staff_chat, send_reply, WORKER)
+    await tell_removed_staff(context.bot, engine, staff_chat)
 
 
 async def on_member(update: Update, context: Context) -> None:

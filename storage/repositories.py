@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,6 +20,7 @@ from domain.model import (
     DueReminder,
     Handover,
     OutboundMessage,
+    RelayMessage,
     StaffMember,
     StaffRemoval,
     Topic,
@@ -38,6 +39,7 @@ from storage.tables import (
     HandoverRow,
     MessageLinkRow,
     OutboxRow,
+    RelayOutboxRow,
     ReminderRow,
     StaffRemovalRow,
     StaffRow,
@@ -377,6 +379,60 @@ class SqlOutbox:
         )
 
 
+class SqlRelayOutbox:
+    STALE = timedelta(minutes=5)  # longer than any send: a claim this old is a dead worker's
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, message: RelayMessage, now: datetime) -> None:
+        self.session.add(RelayOutboxRow(
+            citizen_id=message.citizen_id, staff_message_id=message.staff_message_id,
+            copy=message.copy, reply=message.reply, reply_to=message.reply_to,
+            thread_id=message.thread_id, record_kind=message.record_kind, text=message.text,
+            attempts=0, created_at=now))
+
+    async def claim(self, worker: str, now: datetime, limit: int,
+                    citizen_id: int | None = None) -> Sequence[RelayMessage]:
+        row = RelayOutboxRow
+        heads = select(func.min(row.id)).group_by(row.citizen_id)
+        if citizen_id is not None:
+            heads = heads.where(row.citizen_id == citizen_id)
+        heads = heads.order_by(func.min(row.id)).limit(limit)
+        # Only the first message of a citizen is taken, and only when due and free: the
+        # re-checked WHERE of the UPDATE makes a second worker skip what the first took.
+        result = await self.session.execute(
+            update(row).where(
+                row.id.in_(select(heads.subquery().c[0])),
+                row.next_attempt_at.is_(None) | (row.next_attempt_at <= now),
+                row.claimed_at.is_(None) | (row.claimed_at < now - self.STALE))
+            .values(claimed_by=worker, claimed_at=now)
+            .returning(row.id, row.citizen_id, row.staff_message_id, row.copy, row.reply,
+                       row.reply_to, row.thread_id, row.record_kind, row.text, row.attempts,
+                       row.created_at))
+        found = sorted(result.all(), key=lambda r: r[0])
+        return [RelayMessage(citizen_id=c, staff_message_id=s, copy=bool(cp), reply=rp,
+                             reply_to=rt, thread_id=th, record_kind=rk, text=tx,
+                             attempts=at, created_at=_aware(ca), id=i)
+                for i, c, s, cp, rp, rt, th, rk, tx, at, ca in found]
+
+    async def done(self, message_id: int) -> None:
+        await self.session.execute(delete(RelayOutboxRow).where(RelayOutboxRow.id == message_id))
+
+    async def retry_at(self, message_id: int, when: datetime) -> None:
+        await self.session.execute(
+            update(RelayOutboxRow).where(RelayOutboxRow.id == message_id)
+            .values(attempts=RelayOutboxRow.attempts + 1, next_attempt_at=when,
+                    claimed_by=None, claimed_at=None))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """``RETURNING`` bypasses the column type on some drivers: UTC either way."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class SqlStaff:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -660,6 +716,7 @@ class SqlUnitOfWork:
         self.reminders = SqlReminders(self.session)
         self.waitlist = SqlWaitlist(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.relay = SqlRelayOutbox(self.session)
         self.staff = SqlStaff(self.session)
         self.handovers = SqlHandovers(self.session)
         self.privacy = SqlPrivacy(self.session)

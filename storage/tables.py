@@ -152,6 +152,30 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class RelayOutboxRow(Base):
+    """A staff message (or the bot's notice on a staff command) waiting to reach a citizen:
+    delivered in order per citizen, then deleted (the transcript keeps what was sent)."""
+
+    __tablename__ = "relay_outbox"
+    __table_args__ = (Index("ix_relay_outbox_citizen", "citizen_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    citizen_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("citizens.id", ondelete="CASCADE"))
+    staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    copy: Mapped[bool] = mapped_column(Boolean, default=False)  # copy the staff message
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # else send this reply
+    reply_to: Mapped[int | None] = mapped_column(BigInteger)  # the citizen's message
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    record_kind: Mapped[str | None] = mapped_column(String(16))  # transcript kind, if kept
+    text: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class StaffRow(Base):
     __tablename__ = "staff"
 

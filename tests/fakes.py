@@ -417,6 +417,10 @@ class FakeBotAPI(BaseRequest):
         self.thread_id = 500
         self.deleted_threads: set[int] = set()
         self.failing = 0  # the next N sends fail like a broken network
+        # Injected answers: (method, chat id or None for any, HTTP status, description,
+        # retry_after or None); each is used once, in order. See :meth:`fail`.
+        self.injected: list[tuple[str, int | None, int, str, int | None]] = []
+        self.refused: list[tuple[str, dict[str, Any]]] = []  # calls answered by an injection
         self.updates: list[dict[str, Any]] = []  # what getUpdates hands out, until acked
         self.offsets: list[int] = []  # the offset of every getUpdates call
 
@@ -429,6 +433,25 @@ class FakeBotAPI(BaseRequest):
 
     async def shutdown(self) -> None:
         pass
+
+    def fail(self, method: str, status: int, description: str, chat_id: int | None = None,
+             times: int = 1, retry_after: int | None = None) -> None:
+        """The next ``times`` calls of ``method`` (to ``chat_id``, if given) get this error:
+        400 a permanent refusal, 403 blocked, 429 with ``retry_after``, 5xx a broken server."""
+        self.injected += [(method, chat_id, status, description, retry_after)] * times
+
+    def _injected(self, name: str, params: dict[str, Any]) -> tuple[int, bytes] | None:
+        for index, (method, chat, status, description, retry_after) in enumerate(
+                self.injected):
+            if method == name and (chat is None or str(chat) == str(params.get("chat_id"))):
+                del self.injected[index]
+                self.refused.append((name, params))
+                body: dict[str, Any] = {"ok": False, "error_code": status,
+                                        "description": description}
+                if retry_after is not None:
+                    body["parameters"] = {"retry_after": retry_after}
+                return status, json.dumps(body).encode()
+        return None
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
@@ -445,6 +468,9 @@ class FakeBotAPI(BaseRequest):
         if self.failing and name.startswith("send"):
             self.failing -= 1
             return 502, b'{"ok": false, "error_code": 502, "description": "Bad Gateway"}'
+        injected = self._injected(name, params)
+        if injected is not None:
+            return injected
         self.calls.append((name, params))
         chat_id = params.get("chat_id")
         if chat_id is not None and int(chat_id) in self.blocked:
@@ -493,6 +519,12 @@ class FakeBotAPI(BaseRequest):
                 message["message_thread_id"] = int(params["message_thread_id"])
                 message["is_topic_message"] = True
             return message
+        if name == "copyMessages":
+            ids = []
+            for _ in params.get("message_ids") or []:
+                self.message_id += 1
+                ids.append({"message_id": self.message_id})
+            return ids
         if name == "editMessageText":
             return {"message_id": int(params.get("message_id", 0)), "date": 1764147600,
                     "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},

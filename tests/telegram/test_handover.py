@@ -3,6 +3,7 @@ topics and copyMessage: two languages, media, several citizens, close, restart, 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from tests.telegram.helpers import (
     TOKEN,
     button_update,
     feed,
+    incoming_texts,
     make_engine,
     message_update,
 )
@@ -299,3 +301,176 @@ async def test_outside_opening_hours_the_citizen_is_told_when_a_person_answers(w
     api.clear()
     await feed(app, message_update(98, "are you there?"))
     assert api.sent("copyMessage") and not [m for m in api.sent() if m["chat_id"] == 98]
+
+
+# -- staff -> citizen: an outbox, as durable as the other way (issue 13, item 6) -----------
+
+class _JobContext:
+    """What the periodic delivery job reads of PTB's context."""
+
+    def __init__(self, app: Any) -> None:
+        self.bot, self.bot_data = app.bot, app.bot_data
+
+
+async def _delivery_job(app: Any) -> None:
+    from handlers.telegram import deliver_due
+
+    await deliver_due(_JobContext(app))  # type: ignore[arg-type]
+
+
+async def _claimed(app: Any, api: FakeBotAPI, citizen: int) -> int:
+    await feed(app, button_update(citizen, "lang:en"))
+    await feed(app, message_update(citizen, "/human"))
+    thread = api.thread_id
+    await feed(app, staff_update(MEDIATOR, thread, "/claim"))
+    api.clear()
+    return thread
+
+
+async def _transcript(url: str, citizen: int) -> list[tuple[str, str, str | None]]:
+    db = create_engine(url)
+    async with db.connect() as conn:
+        rows = (await conn.execute(select(TranscriptRow.direction, TranscriptRow.kind,
+                                          TranscriptRow.text).where(
+            TranscriptRow.citizen_id == citizen).order_by(TranscriptRow.id))).all()
+    await db.dispose()
+    return [(d, k, t) for d, k, t in rows]
+
+
+def _to(api: FakeBotAPI, citizen: int, method: str = "copyMessage") -> list[dict[str, Any]]:
+    return [c for c in api.sent(method) if int(c["chat_id"]) == citizen]
+
+
+async def test_a_502_on_a_mediator_message_is_retried_later_in_order(world):
+    app, api, engine = world["app"], world["api"], world["engine"]
+    thread = await _claimed(app, api, 120)
+    api.fail("copyMessage", 502, "Bad Gateway", chat_id=120)
+    first = staff_update(MEDIATOR, thread, "first answer")
+    second = staff_update(MEDIATOR, thread, "second answer")
+    await feed(app, first)
+    await feed(app, second)
+    assert _to(api, 120) == []  # the second waits behind the first: never out of order
+    said = [t for d, _, t in await _transcript(world["url"], 120) if d == "out"]
+    assert "first answer" not in said  # not recorded as sent while it was not
+    engine.clock.advance(minutes=1)
+    await _delivery_job(app)
+    await _delivery_job(app)  # nothing is sent twice
+    copies = _to(api, 120)
+    assert [int(c["message_id"]) for c in copies] == [first["message"]["message_id"],
+                                                      second["message"]["message_id"]]
+    assert all(int(c["from_chat_id"]) == STAFF_CHAT for c in copies)
+    rows = await _transcript(world["url"], 120)
+    assert [r for r in rows if r[2] in ("first answer", "second answer")] == [
+        ("out", "staff_text", "first answer"), ("out", "staff_text", "second answer")]
+    # The copy is linked to the staff message: the citizen's reply to it is threaded there.
+    api.clear()
+    await feed(app, message_update(120, "thanks", reply_to_message={
+        "message_id": api.message_id, "date": 1764147600,
+        "chat": {"id": 120, "type": "private"}, "text": "second answer"}))
+    (relayed,) = api.sent("copyMessage")
+    assert relayed["reply_parameters"]["message_id"] == second["message"]["message_id"]
+
+
+async def test_a_refused_mediator_message_is_reported_and_the_next_goes_on(world):
+    app, api = world["app"], world["api"]
+    thread = await _claimed(app, api, 121)
+    api.fail("copyMessage", 400, "Bad Request: message to copy not found", chat_id=121)
+    lost = staff_update(MEDIATOR, thread, "lost answer")
+    after = staff_update(MEDIATOR, thread, "next answer")
+    await feed(app, lost)
+    await feed(app, after)
+    assert [int(c["message_id"]) for c in _to(api, 121)] == [after["message"]["message_id"]]
+    told = [m for m in api.sent() if m.get("message_thread_id") == thread]
+    assert len(told) == 1 and told[0]["text"].startswith("⚠️")
+    assert told[0]["reply_parameters"]["message_id"] == lost["message"]["message_id"]
+    rows = await _transcript(world["url"], 121)
+    assert ("out", "undelivered", "lost answer") in rows
+    assert ("out", "staff_text", "next answer") in rows
+    assert ("out", "staff_text", "lost answer") not in rows
+
+
+async def test_a_canned_reply_is_retried_after_a_server_error(world):
+    app, api, engine = world["app"], world["api"], world["engine"]
+    thread = await _claimed(app, api, 122)
+    api.fail("sendMessage", 503, "Service Unavailable", chat_id=122)
+    await feed(app, staff_update(MEDIATOR, thread, "/say wait"))
+    assert _to(api, 122, "sendMessage") == []
+    assert [m for m in api.sent() if m.get("message_thread_id") == thread]  # "→ ..." shown
+    engine.clock.advance(minutes=1)
+    await _delivery_job(app)
+    (canned,) = _to(api, 122, "sendMessage")
+    assert canned["text"].startswith("Thank you for waiting")
+    rows = await _transcript(world["url"], 122)
+    assert [r for r in rows if r[1] == "staff_text"] == [("out", "staff_text", canned["text"])]
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # RetryAfter(int)
+async def test_a_retry_after_on_a_mediator_message_delays_it(world):
+    app, api, engine = world["app"], world["api"], world["engine"]
+    thread = await _claimed(app, api, 123)
+    api.fail("copyMessage", 429, "Too Many Requests: retry after 20", chat_id=123,
+             retry_after=20)
+    await feed(app, staff_update(MEDIATOR, thread, "slow answer"))
+    assert _to(api, 123) == []
+    engine.clock.advance(seconds=30)
+    await _delivery_job(app)
+    assert len(_to(api, 123)) == 1
+
+
+# -- citizen -> staff under a flood (issue 13, item 7) --------------------------------------
+
+async def test_thirty_texts_in_three_seconds_all_reach_the_thread_in_order(world):
+    app, api = world["app"], world["api"]
+    thread = await _claimed(app, api, 130)
+    now = [0.0]
+
+    def clock() -> float:  # every message comes 0.1 s after the previous: 30 in 3 s
+        now[0] += 0.1
+        return now[0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+        await asyncio.sleep(0)
+
+    guard = app.bot_data.flood
+    guard.clock, guard.sleep = clock, sleep
+    updates = [message_update(130, f"message {i}") for i in range(30)]
+    await asyncio.gather(*(feed(app, u) for u in updates))
+    copies = api.sent("copyMessage")
+    assert [int(c["message_id"]) for c in copies] == [u["message"]["message_id"]
+                                                      for u in updates]
+    assert {int(c["message_thread_id"]) for c in copies} == {thread}
+    texts = (await incoming_texts(world["url"]))[130]
+    assert texts[-30:] == [f"message {i}" for i in range(30)]
+    assert len(_to(api, 130, "sendMessage")) <= 1  # one kind "please wait" at most
+
+
+async def test_an_album_reaches_the_mediator_whole_and_in_order(world):
+    app, api = world["app"], world["api"]
+    thread = await _claimed(app, api, 131)
+    photos = [message_update(131, None, media_group_id="album-1", photo=[
+        {"file_id": f"p{i}", "file_unique_id": f"p{i}", "width": 9, "height": 9}])
+        for i in range(5)]
+    await asyncio.gather(*(feed(app, u) for u in photos))
+    (album,) = api.sent("copyMessages")
+    assert album["message_ids"] == [u["message"]["message_id"] for u in photos]
+    assert int(album["chat_id"]) == STAFF_CHAT and int(album["from_chat_id"]) == 131
+    assert int(album["message_thread_id"]) == thread
+    assert not api.sent("copyMessage")
+    # a text after the album comes after it
+    await feed(app, message_update(131, "these are my documents"))
+    assert [name for name, _ in api.calls if name.startswith("copy")] == [
+        "copyMessages", "copyMessage"]
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # RetryAfter(int)
+async def test_the_staff_group_limit_delays_a_copy_and_never_drops_it(world):
+    app, api = world["app"], world["api"]
+    thread = await _claimed(app, api, 132)
+    api.fail("copyMessage", 429, "Too Many Requests: retry after 1", chat_id=STAFF_CHAT,
+             times=2, retry_after=1)
+    await feed(app, message_update(132, "are you there?"))
+    (copied,) = api.sent("copyMessage")
+    assert int(copied["message_thread_id"]) == thread
+    texts = (await incoming_texts(world["url"]))[132]
+    assert texts[-1] == "are you there?"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -9,7 +11,7 @@ from bot.web import build_web_app
 from domain.messages import ContentType, Inbound
 from storage.database import create_engine, upgrade_async
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
-from tests.telegram.helpers import make_app, make_engine, message_update
+from tests.telegram.helpers import incoming_texts, make_app, make_engine, message_update
 
 SECRET = "s3cret-token_1"
 
@@ -87,16 +89,38 @@ async def test_the_database_away_gives_a_short_apology_and_a_retry(tmp_path):
     assert "technical problem" in apology["text"]
 
 
-async def test_flooding_is_slowed_politely_without_affecting_others(client):
-    http, api = client
+async def test_flooding_is_slowed_politely_without_affecting_others(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'flood.db'}"
+    await upgrade_async(url)
+    engine, db = make_engine(url, KeywordUnderstanding({"fiscale": "faq_tax_code"}))
+    api = FakeBotAPI()
+    app = await make_app(engine, api)
+    now = [0.0]
+
+    def clock() -> float:  # 40 messages in 4 s
+        now[0] += 0.1
+        return now[0]
+
+    async def sleep(seconds: float) -> None:  # waiting takes no real time here
+        now[0] += seconds
+        await asyncio.sleep(0)
+
+    app.bot_data.flood.clock, app.bot_data.flood.sleep = clock, sleep
+    web = build_web_app(app, SECRET, "/telegram", db)
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-    for i in range(40):
-        await http.post("/telegram", json=message_update(5, f"msg {i}"), headers=headers)
-    await http.post("/telegram", json=message_update(6, "/menu"), headers=headers)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
+                                 base_url="http://test") as http:
+        answers = await asyncio.gather(
+            *(http.post("/telegram", json=message_update(5, f"msg {i}"), headers=headers)
+              for i in range(40)),
+            http.post("/telegram", json=message_update(6, "/menu"), headers=headers))
+    await app.shutdown()
+    assert {a.status_code for a in answers} == {200}
     to_flooder = [m["text"] for m in api.sent() if m["chat_id"] == 5]
-    assert sum("very fast" in t for t in to_flooder) == 1
-    assert len(to_flooder) < 40
+    assert sum("very fast" in t for t in to_flooder) == 1  # told once
+    assert (await incoming_texts(url))[5] == [f"msg {i}" for i in range(40)]  # none dropped
     assert [m for m in api.sent() if m["chat_id"] == 6]
+    await db.dispose()
 
 
 async def test_a_reply_lost_to_the_network_is_sent_on_redelivery_and_once(client):
