@@ -38,13 +38,14 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int],
           repeated: list[tuple[Loc, int, int]]) -> None:
     lines[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value
             line = key_node.start_mark.line + 1
-            if isinstance(key, str | int) and key in seen:
-                repeated.append(((*loc, key), line, seen[key]))
-            seen.setdefault(key, line)
+            if isinstance(key, str):  # a scalar key (complex keys are not compared)
+                if key in seen:
+                    repeated.append(((*loc, key), line, seen[key]))
+                seen.setdefault(key, line)
             lines[(*loc, key)] = line
             _walk(value_node, (*loc, key), lines, repeated)
     elif isinstance(node, yaml.SequenceNode):
