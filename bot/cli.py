@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the Telegram bot (long polling, or --webhook)")
     run.add_argument("--webhook", action="store_true",
                      help="serve the Bot API webhook, /healthz and /metrics (uvicorn)")
+    run.add_argument("--demo", action="store_true",
+                     help="allow the invented example service directory (its contacts are not "
+                     "real): for trying the bot, never for citizens")
 
     db = sub.add_parser("db", help="database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -104,6 +107,9 @@ async def _shell(settings: Settings, args: argparse.Namespace) -> int:
     from bot.shell import Shell
 
     services = await build_services(settings)
+    if services.directory.example:
+        print("teams-bot: example directory: contacts are not real (set TEAMS_SERVICE_FILE to "
+              "your zone's service directory)", file=sys.stderr)
     try:
         return await Shell(services.engine, args.user, args.lang, args.json).run()
     finally:
@@ -170,6 +176,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
             "The setting TEAMS_TELEGRAM_TOKEN is missing: set it to the bot token that "
             "@BotFather gave you (or try the assistant without one: teams-bot shell)."
         )
+    _refuse_the_example_directory(settings, args.demo)
     if args.webhook:
         if settings.webhook_secret is None:
             raise SettingsError(
@@ -178,6 +185,27 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
                 "update).")
         return run_webhook(settings)
     return run_polling(settings)
+
+
+def _refuse_the_example_directory(settings: Settings, demo: bool) -> None:
+    """On Telegram, the invented example directory would give a citizen in danger invented
+    emergency numbers: only ``--demo`` runs it (and says so)."""
+    from bot.settings import EXAMPLE_SERVICE_FILE
+    from domain.directory import load_directory
+
+    if not load_directory(settings.service_file).example:
+        return
+    if not demo:
+        raise SettingsError(
+            f"The setting TEAMS_SERVICE_FILE points at an example service directory "
+            f"({settings.service_file}, marked 'example: true'), whose contacts and emergency "
+            f"lines are invented: copy {EXAMPLE_SERVICE_FILE} to a file of your own, put your "
+            "zone's real offices, contacts and professionals in it, delete the line "
+            "'example: true', and set TEAMS_SERVICE_FILE to its path (to try the bot with the "
+            "example anyway: teams-bot run --demo).")
+    logging.getLogger("bot.cli").warning(
+        "Running on Telegram with the example service directory (--demo): its contacts and "
+        "emergency lines are not real.")
 
 
 def _bookings(settings: Settings, args: argparse.Namespace) -> int:

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 from typing import Any
 
 from telegram import Update
 
 from bot.i18n import Catalogs
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from handlers.telegram import build_application, deliver_due, publish_commands
 
 DUE_WORK_SECONDS = 30
+log = logging.getLogger(__name__)
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """The HTTP app's socket, bound before anything starts (as uvicorn would bind it), so that
+    a port another program holds is known at once, not as a ``sys.exit`` inside uvicorn."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 async def _wire(app: Any, settings: Settings, state: dict[str, Any]) -> None:
@@ -36,6 +54,14 @@ def run_webhook(settings: Settings) -> int:
 
     from bot.web import build_web_app
 
+    try:  # the webhook is how updates arrive: without its port there is no bot
+        sock = listen_socket(settings.listen_host, settings.listen_port)
+    except OSError as exc:
+        raise SettingsError(
+            f"The setting TEAMS_LISTEN_PORT is wrong (cannot listen on {settings.listen_host} "
+            f"port {settings.listen_port}: {exc.strerror or exc}): set it to a free TCP port, "
+            "or stop the program that holds this one (the address is TEAMS_LISTEN_HOST)."
+        ) from None
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     application = build_application(token, settings.bot_api_base_url,
@@ -62,8 +88,13 @@ def run_webhook(settings: Settings) -> int:
             return state["services"].db.connect()
 
     web = build_web_app(application, secret, settings.webhook_path, _LazyDb(), lifespan)
-    uvicorn.run(web, host=settings.listen_host, port=settings.listen_port, log_level="warning")
-    return 0
+    server = uvicorn.Server(uvicorn.Config(web, host=settings.listen_host,
+                                           port=settings.listen_port, log_level="warning"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0 if server.started else 1
 
 
 def use_uvloop() -> bool:
@@ -106,23 +137,44 @@ async def _serve_polling(application: Any, settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, polling.stop)
+    sock = _polling_listen_socket(settings)
     await application.initialize()
     try:
         await _wire(application, settings, state)
-        web = build_web_app(application, "", settings.webhook_path, state["services"].db)
-        server = uvicorn.Server(uvicorn.Config(web, host=settings.listen_host,
-                                               port=settings.listen_port, log_level="warning"))
-        # We own the signals; uvicorn must not take them over.
-        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-        http = asyncio.create_task(server.serve())
+        http = server = None
+        if sock is not None:
+            web = build_web_app(application, "", settings.webhook_path, state["services"].db)
+            server = uvicorn.Server(uvicorn.Config(web, host=settings.listen_host,
+                                                   port=settings.listen_port,
+                                                   log_level="warning"))
+            # We own the signals; uvicorn must not take them over.
+            server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+            http = asyncio.create_task(server.serve(sockets=[sock]))
         await application.start()  # the job queue (reminders, retention)
         try:
             await polling.run()
         finally:
             await application.stop()
-            server.should_exit = True
-            await http
+            if server is not None and http is not None:
+                server.should_exit = True
+                await http
     finally:
+        if sock is not None:
+            sock.close()
         if "services" in state:
             await state["services"].close()
         await application.shutdown()
+
+
+def _polling_listen_socket(settings: Settings) -> socket.socket | None:
+    """In polling mode the HTTP app (health, metrics, calendar feeds) is secondary: when its
+    port is taken, citizens are still served, without it, and the log says so once."""
+    try:
+        return listen_socket(settings.listen_host, settings.listen_port)
+    except OSError as exc:
+        log.warning(
+            "Cannot listen on %s port %s (TEAMS_LISTEN_HOST, TEAMS_LISTEN_PORT): %s. Running "
+            "without the HTTP app (/healthz, /metrics, calendar feeds); set TEAMS_LISTEN_PORT "
+            "to a free port to have it.", settings.listen_host, settings.listen_port,
+            exc.strerror or exc)
+        return None

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain import yamlfile
+from domain.languages import LANGUAGES
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -36,6 +37,14 @@ def _check_windows(value: dict[str, list[str]]) -> dict[str, list[str]]:
             start, end = window.split("-")
             if start >= end:
                 raise ValueError(f"'{window}' on {day} ends before it starts")
+    return value
+
+
+def _time_text(value: object) -> object:
+    """A time must be written like "18:00": a bare number (18, or 1080 from a YAML 1.1 reader)
+    would otherwise be taken as seconds after midnight."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError('write the time with hours and minutes in quotes, like "18:00"')
     return value
 
 
@@ -81,6 +90,9 @@ class Booking(_Strict):
     max_future_per_citizen: int = Field(2, ge=1, le=10)
     reminder_day_before: time = time(18, 0)
     reminder_same_day: time = time(8, 0)
+
+    _times = field_validator("reminder_day_before", "reminder_same_day", mode="before")(
+        _time_text)
 
 
 class Closure(_Strict):
@@ -130,26 +142,118 @@ class DirectoryError(yamlfile.FileError):
     pass
 
 
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems[0] if len(problems) == 1 else
+                         f"the service directory has {len(problems)} problems:\n"
+                         + "\n".join(problems))
+        self.problems = problems
+
+
 def load_directory(path: Path) -> Directory:
-    """Load and validate the service directory; errors name the file, line and field."""
+    """Load and validate the service directory. Every problem found is reported at once, each
+    naming the file, line and field: first the repeated keys and the values of a wrong shape,
+    then (once every value has the right shape) what the values say together."""
     try:
-        data, lines = yamlfile.load(path)
+        data, lines, problems = yamlfile.load_with_repeats(path)
     except yamlfile.FileError as exc:
-        raise DirectoryError(str(exc)) from None
+        raise DirectoryError([str(exc)]) from None
     if not isinstance(data, dict):
-        raise DirectoryError(f"{path}, line 1: the service directory must be a mapping.")
+        raise DirectoryError([f"{path}, line 1: the service directory must be a mapping."])
     try:
         directory = Directory.model_validate(data)
     except ValidationError as exc:
-        raise DirectoryError(
-            yamlfile.describe_validation_error(path, lines, exc.errors())
-        ) from None
-    office_ids = {o.id for o in directory.offices}
-    for index, prof in enumerate(directory.professionals):
-        if prof.office not in office_ids:
-            line = yamlfile.line_of(lines, ("professionals", index, "office"))
-            raise DirectoryError(
-                f"{path}, line {line}, field 'professionals.{index}.office': "
-                f"no office with id '{prof.office}'."
-            )
+        problems += yamlfile.validation_problems(path, lines, exc.errors())
+    else:
+        problems += [yamlfile.problem(path, lines, loc, message)
+                     for loc, message in check_directory(directory)]
+    if problems:
+        raise DirectoryError(sorted(problems, key=lambda p: _line_in(p)))
     return directory
+
+
+def _line_in(problem: str) -> int:
+    found = re.search(r", line (\d+)", problem)
+    return int(found.group(1)) if found else 0
+
+
+def _known_language(code: str) -> bool:
+    from babel import localedata
+
+    return code in LANGUAGES or (re.fullmatch(r"[a-z]{2,3}", code) is not None
+                                 and localedata.exists(code))
+
+
+def _overlaps(windows: list[str], loc: yamlfile.Loc) -> list[tuple[yamlfile.Loc, str]]:
+    found = []
+    spans = [parse_window(w) for w in windows]
+    for index, (start, end) in enumerate(spans):
+        for other in range(index):
+            if start < spans[other][1] and spans[other][0] < end:
+                found.append(((*loc, index), f"'{windows[index]}' overlaps "
+                              f"'{windows[other]}' on the same day"))
+                break
+    return found
+
+
+def check_directory(directory: Directory) -> list[tuple[yamlfile.Loc, str]]:
+    """What a well-shaped directory can still get wrong, as (location, message) pairs: ids
+    given twice, references to nothing, windows that overlap or fall outside the office's
+    hours, closures that end before they start."""
+    from domain.booking import NEEDS  # booking builds on this module
+
+    found: list[tuple[yamlfile.Loc, str]] = []
+    offices: dict[str, Office] = {}
+    for index, office in enumerate(directory.offices):
+        if office.id in offices:
+            found.append((("offices", index, "id"), f"the office id '{office.id}' is used twice"))
+        offices.setdefault(office.id, office)
+        for day, windows in office.opening_hours.items():
+            found += _overlaps(windows, ("offices", index, "opening_hours", day))
+    ids: set[str] = set()
+    for index, prof in enumerate(directory.professionals):
+        loc: yamlfile.Loc = ("professionals", index)
+        if prof.id in ids:
+            found.append(((*loc, "id"), f"the professional id '{prof.id}' is used twice "
+                          "(bookings and the staff registry tell professionals apart by it)"))
+        ids.add(prof.id)
+        for number, code in enumerate(prof.languages):
+            if not _known_language(code):
+                found.append(((*loc, "languages", number), f"'{code}' is not a language code: "
+                              f"write two-letter codes like {', '.join(LANGUAGES)}"))
+        works_in = offices.get(prof.office)
+        if works_in is None:
+            found.append(((*loc, "office"), f"no office with id '{prof.office}'"))
+        for day, windows in prof.windows.items():
+            found += _overlaps(windows, (*loc, "windows", day))
+            if works_in is None:
+                continue
+            opening: list[list[time]] = []  # windows that touch make one
+            for open_, close in sorted(parse_window(w)
+                                       for w in works_in.opening_hours.get(day, [])):
+                if opening and open_ <= opening[-1][1]:
+                    opening[-1][1] = max(opening[-1][1], close)
+                else:
+                    opening.append([open_, close])
+            for number, window in enumerate(windows):
+                start, end = parse_window(window)
+                if not opening:
+                    found.append(((*loc, "windows", day, number), f"'{window}' is on {day}, "
+                                  f"when the office '{works_in.id}' is closed"))
+                elif not any(open_ <= start and end <= close for open_, close in opening):
+                    found.append(((*loc, "windows", day, number), f"'{window}' on {day} is "
+                                  f"outside the office '{works_in.id}' opening hours "
+                                  f"({', '.join(works_in.opening_hours[day])})"))
+    for index, closure in enumerate(directory.closures):
+        if closure.until is not None and closure.until < closure.date:
+            found.append((("closures", index, "until"), f"the closure ends on {closure.until}, "
+                          f"before it starts on {closure.date}"))
+    needs: set[str] = set()
+    for index, rule in enumerate(directory.triage):
+        if rule.need not in NEEDS:
+            found.append((("triage", index, "need"), f"'{rule.need}' is not a need: use one "
+                          f"of {', '.join(NEEDS)}"))
+        elif rule.need in needs:
+            found.append((("triage", index, "need"), f"the need '{rule.need}' already has a "
+                          "rule above (only the first one would count)"))
+        needs.add(rule.need)
+    return found

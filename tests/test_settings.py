@@ -54,3 +54,28 @@ def test_run_without_a_token_says_what_to_do(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2
     assert "TEAMS_TELEGRAM_TOKEN" in result.stderr and "teams-bot shell" in result.stderr
+
+
+def dead_api_url() -> str:
+    """A Bot API address where nothing listens: a bot that starts fails fast instead."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("mode", [[], ["--webhook"]])
+def test_run_refuses_the_example_directory_without_demo(tmp_path, mode):
+    from bot.settings import EXAMPLE_SERVICE_FILE
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEAMS_")}
+    env.update(TEAMS_TELEGRAM_TOKEN="123456:EXAMPLE", TEAMS_WEBHOOK_SECRET="s3cret",
+               TEAMS_TELEGRAM_API_URL=dead_api_url(), TEAMS_LISTEN_PORT="0",
+               TEAMS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 't.db'}")
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "run", *mode], env=env,
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "TEAMS_SERVICE_FILE" in result.stderr and str(EXAMPLE_SERVICE_FILE) in result.stderr
+    assert "--demo" in result.stderr

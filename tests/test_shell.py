@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.settings import EXAMPLE_SERVICE_FILE
+
 
 def run_shell(tmp_path: Path, lines: list[str], *args: str) -> list[dict]:
     env = {**os.environ, "TEAMS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}
@@ -39,3 +41,24 @@ def test_the_conversation_survives_a_new_process(real_nlu, tmp_path):
 def test_free_text_reaches_an_answer_with_its_source(real_nlu, tmp_path):
     replies = run_shell(tmp_path, ["How do I get a tax code?"], "--lang", "en")
     assert "agenziaentrate.gov.it" in replies[0]["text"]
+
+
+def test_the_shell_says_once_that_the_example_directory_is_not_real(real_nlu, tmp_path):
+    note = "example directory: contacts are not real"
+    env = {**os.environ, "TEAMS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}
+    env.pop("TEAMS_SERVICE_FILE", None)
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "shell", "--json"],
+                            input="/start\n/menu\n", capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count(note) == 1
+    assert all(json.loads(line) for line in result.stdout.splitlines())  # still JSON lines
+    own = tmp_path / "service.yml"
+    own.write_text(EXAMPLE_SERVICE_FILE.read_text(encoding="utf-8").replace(
+        "example: true\n", ""), encoding="utf-8")
+    env["TEAMS_SERVICE_FILE"] = str(own)
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "shell", "--json"],
+                            input="/start\n", capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert note not in result.stderr

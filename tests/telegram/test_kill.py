@@ -35,8 +35,8 @@ def start_polling_worker(database_url: str, api_url: str) -> subprocess.Popen[by
            api_url, "TEAMS_DATABASE_URL": database_url, "TEAMS_LISTEN_PORT": "0",
            "TEAMS_LOG_LEVEL": "WARNING", "TEAMS_STAFF_CHAT_ID": str(STAFF_CHAT)}
     env.pop("TEAMS_WEBHOOK_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--demo"], env=env,
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def buttons(params: dict[str, Any]) -> list[str]:

@@ -32,8 +32,8 @@ def start_worker(database_url: str, api_url: str, port: int) -> subprocess.Popen
            api_url, "TEAMS_DATABASE_URL": database_url, "TEAMS_WEBHOOK_SECRET": SECRET,
            "TEAMS_LISTEN_PORT": str(port), "TEAMS_LOG_LEVEL": "WARNING"}
     env.pop("TEAMS_WEBHOOK_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--webhook"], env=env,
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--webhook", "--demo"],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
