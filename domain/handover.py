@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 EMERGENCY_PRIORITY = 2
 SUMMARY_MESSAGES = 8
+#: Linked as the "citizen message" of the bot's own messages in a thread (the summary): no
+#: citizen message has this id, and the link lets an erasure delete them.
+OWN_MESSAGE = 0
 
 #: Canned replies for ``/say KEY``, sent in the citizen's language.
 CANNED: dict[str, str] = {
@@ -211,6 +214,8 @@ class HandoverFlows(EngineParts):
             await uow.commit()
 
     async def link(self, citizen_id: int, citizen_message: int, staff_message: int) -> None:
+        """Remember a message and its copy (``citizen_message`` :data:`OWN_MESSAGE` for a
+        message of the bot's own in the thread), for replies, edits and erasure."""
         async with self.uow_factory() as uow:
             await uow.handovers.link(citizen_id, citizen_message, staff_message,
                                      self.clock.now())

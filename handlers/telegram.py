@@ -47,7 +47,12 @@ from domain.payloads import MAX_BYTES
 from domain.ports import Translations
 from domain.text import N_
 from handlers.flood import FloodGuard
-from handlers.handover import after_citizen_turn, on_edit, on_staff_message
+from handlers.handover import (
+    after_citizen_turn,
+    delete_staff_copies,
+    on_edit,
+    on_staff_message,
+)
 from handlers.metrics import ERRORS, FLOOD_DROPPED, HANDOVERS_WAITING, REPLY_LATENCY, UPDATES
 from handlers.staff import STAFF_COMMANDS, staff_button, staff_command
 
@@ -374,6 +379,8 @@ async def deliver_due(context: Context) -> None:
     HANDOVERS_WAITING.set(await engine.waiting_handovers())
     for message in await engine.take_outbox(WORKER):
         await _deliver(context, engine, message)
+    if context.bot_data.staff_chat_id is not None:  # erased and retained-away cases
+        await delete_staff_copies(context.bot, engine, context.bot_data.staff_chat_id, WORKER)
 
 
 async def on_member(update: Update, context: Context) -> None:
