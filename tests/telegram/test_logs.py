@@ -184,3 +184,29 @@ def test_a_rejected_token_is_never_printed(tmp_path):
     assert done.returncode == 2, output
     assert "TEAMS_TELEGRAM_TOKEN" in output  # says which setting to fix
     assert SECRET_TOKEN not in output and SECRET_TOKEN.split(":")[1] not in output
+
+
+async def test_an_update_ptb_cannot_parse_is_not_logged_whole(tmp_path, caplog, capsys):
+    """PTB logs a batch it cannot parse at CRITICAL, with every citizen's words in it."""
+    import pytest
+
+    configure(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("telegram").setLevel(logging.DEBUG)  # whatever the level
+    api = FakeBotAPI()
+    api.updates = [{"update_id": 7001, "message": {
+        "message_id": 1, "date": "yesterday", "chat": {"id": 811, "type": "private"},
+        "from": {"id": 811, "is_bot": False, "first_name": "Fenwickson"},
+        "text": f"{WORDS} {PHONE}"}}]
+    engine, db = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'parse.db'}",
+                             KeywordUnderstanding({}))
+    app = await make_app(engine, api)
+    with pytest.raises(Exception):  # noqa: B017 - whichever PTB raises
+        await app.bot.get_updates()
+    await app.shutdown()
+    await db.dispose()
+    output = _all_output(caplog, capsys)
+    configure(logging.WARNING)
+    assert "Error while parsing updates" in output  # it was logged, without the batch
+    for secret in (WORDS, PHONE, "Fenwickson"):
+        assert secret not in output
