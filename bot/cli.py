@@ -99,7 +99,9 @@ def _parser() -> argparse.ArgumentParser:
 def _setup_logging(settings: Settings, quiet: bool = False) -> None:
     from bot.logs import configure
 
-    configure(logging.WARNING if quiet else getattr(logging, settings.log_level))
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else None
+    configure(logging.WARNING if quiet else getattr(logging, settings.log_level),
+              secrets=(token,))
 
 
 async def _shell(settings: Settings, args: argparse.Namespace) -> int:
@@ -298,6 +300,12 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Any]] = {
 }
 
 
+def _is_invalid_token(exc: BaseException) -> bool:
+    from telegram.error import InvalidToken
+
+    return isinstance(exc, InvalidToken)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -310,6 +318,13 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, FileError) as exc:
         print(f"teams-bot: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if _is_invalid_token(exc):  # its message holds the whole token: never printed
+            print("teams-bot: the Bot API refused the token in TEAMS_TELEGRAM_TOKEN: check "
+                  "it with @BotFather (and TEAMS_TELEGRAM_API_URL, if you set it).",
+                  file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:
         return 130
 

@@ -34,6 +34,9 @@ RELAY_GIVE_UP = timedelta(days=1)  # a staff message not deliverable for a day i
 NOT_DELIVERED = N_("⚠️ Not delivered to the citizen: Telegram refused this message.")
 NOT_DELIVERED_IN_TIME = N_("⚠️ Not delivered to the citizen: Telegram could not be reached "
                            "for a day.")
+#: Linked as the "citizen message" of the bot's own messages in a thread (the summary): no
+#: citizen message has this id, and the link lets an erasure delete them.
+OWN_MESSAGE = 0
 
 #: Canned replies for ``/say KEY``, sent in the citizen's language.
 CANNED: dict[str, str] = {
@@ -217,6 +220,8 @@ class HandoverFlows(EngineParts):
             await uow.commit()
 
     async def link(self, citizen_id: int, citizen_message: int, staff_message: int) -> None:
+        """Remember a message and its copy (``citizen_message`` :data:`OWN_MESSAGE` for a
+        message of the bot's own in the thread), for replies, edits and erasure."""
         async with self.uow_factory() as uow:
             await uow.handovers.link(citizen_id, citizen_message, staff_message,
                                      self.clock.now())

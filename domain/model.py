@@ -155,6 +155,18 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class TopicDeletion:
+    """Staff copies to remove after an erasure or retention, kept in a row until the channel
+    did it: the bot's messages in the staff group, the citizen's thread (deleting it takes
+    every message in it), then an anonymous note in the group's General topic."""
+
+    id: int
+    thread_id: int | None
+    message_ids: tuple[int, ...] = ()
+    notice: str | None = None
+
+
+@dataclass(frozen=True)
 class TranscriptEntry:
     citizen_id: int
     direction: str  # "in" or "out"

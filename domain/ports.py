@@ -18,6 +18,7 @@ from domain.model import (
     StaffMember,
     StaffRemoval,
     Topic,
+    TopicDeletion,
     TranscriptEntry,
     TurnStart,
     WaitEntry,
@@ -189,11 +190,28 @@ class PrivacyRepository(Protocol):
 
     async def erase(self, citizen_id: int, now: datetime) -> list[dict[str, Any]]:
         """Delete everything about a citizen but anonymous counts; return the future
-        appointments cancelled by it."""
+        appointments cancelled by it. Their staff thread and the bot's messages there are
+        queued for deletion (:meth:`claim_topic_deletions`)."""
         ...
 
     async def purge(self, now: datetime, transcript_before: datetime,
-                    anonymise_before: datetime) -> dict[str, int]: ...
+                    anonymise_before: datetime) -> dict[str, int]:
+        """Retention: citizens quiet since ``transcript_before`` lose their transcript,
+        descriptions, conversation data and open hand-overs, and their staff thread is
+        queued for deletion; those quiet since ``anonymise_before`` are erased."""
+        ...
+
+    async def queue_staff_notice(self, notice: str, now: datetime) -> None:
+        """An anonymous note for the staff group's General topic, posted after the topic
+        deletions queued before it."""
+        ...
+
+    async def claim_topic_deletions(self, worker: str, now: datetime, limit: int
+                                    ) -> Sequence[TopicDeletion]:
+        """Atomically take queued deletions (a dead worker's claim expires), oldest first."""
+        ...
+
+    async def topic_deleted(self, deletion_id: int) -> None: ...
 
 
 class UpdateLog(Protocol):

@@ -4,7 +4,7 @@ retention rules. A mixin of :class:`domain.engine.Engine`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,7 @@ from domain import payloads
 from domain.booking import ROLE_NAMES
 from domain.formatting import clock_time, long_day
 from domain.messages import Button, OutFile, Reply
+from domain.model import TopicDeletion
 from domain.parts import EngineParts
 from domain.text import N_, Say
 
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
 ANONYMISE_AFTER_DAYS = 365
 STAFF_ERASED = N_("Case {code}: the citizen erased their data. Cancelled appointments: "
                   "{appointments}")
+STAFF_COPIES = N_(
+    "When a person of the service talks with you here, your messages are also copied to the "
+    "staff's private group. They are deleted there too when you delete your data, or {days} "
+    "days after your last message. Copies a staff member made outside this chat (a message "
+    "forwarded elsewhere, notes taken during the conversation) are not deleted "
+    "automatically: ask the office to delete them.")
 
 
 class PrivacyFlows(EngineParts):
@@ -40,7 +47,8 @@ class PrivacyFlows(EngineParts):
             "Full notice: {url}",
             service=service.name, controller=service.controller, dpo=service.dpo_contact,
             days=service.retention_days, url=service.privacy_notice_url,
-        ) + "\n\n" + say._("Telegram chats are not end-to-end encrypted: for very personal "
+        ) + "\n\n" + say._(STAFF_COPIES, days=service.retention_days)
+            + "\n\n" + say._("Telegram chats are not end-to-end encrypted: for very personal "
                            "matters you can also come to the office."),
             [[Button("📄 " + say._("My data"), payloads.make("mydata")),
               Button("🗑️ " + say._("Delete my data"), payloads.make("erase"))],
@@ -76,18 +84,25 @@ class PrivacyFlows(EngineParts):
                      Button(say._("No"), payloads.make("menu"))]])
 
     async def erase_now(self, turn: Turn) -> None:
-        """Erase within this transaction; the engine then writes nothing back."""
-        topic = await turn.uow.handovers.topic(turn.citizen.id)
-        cancelled = await turn.uow.privacy.erase(turn.citizen.id, turn.now)
+        """Erase within this transaction; the engine then writes nothing back. The staff
+        thread's deletion and the note for the staff wait in rows until the channel did
+        them; the "erased" event asks it to do them now."""
+        await self._erase(turn.uow, turn.citizen.id, turn.now)
         turn.erased = True
         say = turn.say
         turn.replies.append(Reply(
             "✅ " + say._("Your data has been deleted. If you write again, we start from "
                           "the beginning."),
-            event="erased" if (cancelled or topic) else None,
-            meta={"notice": self._staff_erased_notice(topic.case_code if topic else "-",
-                                                       cancelled),
-                  "thread": topic.thread_id if topic else None}))
+            event="erased" if self.config.staff_chat else None))
+
+    async def _erase(self, uow: UnitOfWork, citizen_id: int, now: datetime
+                     ) -> list[dict[str, Any]]:
+        topic = await uow.handovers.topic(citizen_id)
+        cancelled = await uow.privacy.erase(citizen_id, now)
+        if self.config.staff_chat and (cancelled or topic):
+            await uow.privacy.queue_staff_notice(self._staff_erased_notice(
+                topic.case_code if topic else "-", cancelled), now)
+        return cancelled
 
     def _staff_erased_notice(self, code: str, cancelled: list[dict[str, Any]]) -> str:
         say = Say(self.translations, self.config.default_language)
@@ -116,6 +131,20 @@ class PrivacyFlows(EngineParts):
     async def erase_citizen(self, citizen_id: int) -> list[dict[str, Any]]:
         """Staff at the desk erase a citizen's data on their request."""
         async with self.uow_factory() as uow:
-            cancelled = await uow.privacy.erase(citizen_id, self.clock.now())
+            cancelled = await self._erase(uow, citizen_id, self.clock.now())
             await uow.commit()
         return cancelled
+
+    async def take_topic_deletions(self, worker: str, limit: int = 20
+                                   ) -> Sequence[TopicDeletion]:
+        """Claim the staff copies waiting to be deleted (after erasures and retention)."""
+        async with self.uow_factory() as uow:
+            jobs = await uow.privacy.claim_topic_deletions(worker, self.clock.now(), limit)
+            await uow.commit()
+        return jobs
+
+    async def topic_deleted(self, deletion_id: int) -> None:
+        """The channel deleted them (or found them gone)."""
+        async with self.uow_factory() as uow:
+            await uow.privacy.topic_deleted(deletion_id)
+            await uow.commit()

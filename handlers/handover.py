@@ -25,6 +25,7 @@ from telegram import Message, ReplyParameters, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from domain.engine import Engine
+from domain.handover import OWN_MESSAGE
 from domain.messages import Reply
 from domain.model import RelayMessage
 from domain.text import N_
@@ -63,11 +64,14 @@ async def patiently(call: Callable[[], Awaitable[Any]]) -> Any:
             waited += seconds
             log.info("Telegram asked to wait %.0f s before the next copy", seconds)
             await asyncio.sleep(seconds)
+DELETE_AT_ONCE = 100  # deleteMessages takes at most 100 ids
 
 
 def _thread_missing(exc: BadRequest) -> bool:
     text = str(exc).lower()
-    return "thread not found" in text or "topic_deleted" in text or "topic was deleted" in text
+    return any(words in text for words in (
+        "thread not found", "topic_deleted", "topic was deleted", "topic not found",
+        "topic_id_invalid"))
 
 
 async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: int,
@@ -96,12 +100,13 @@ async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: i
         if summary is None:
             _, summary, _ = await engine.summary(citizen_id)
         try:
-            await bot.send_message(staff_chat, summary, message_thread_id=thread)
+            posted = await bot.send_message(staff_chat, summary, message_thread_id=thread)
         except BadRequest as exc:
             if not _thread_missing(exc):
                 raise
             await engine.set_thread(citizen_id, None)
             return await ensure_thread(bot, engine, staff_chat, citizen_id, True)
+        await engine.link(citizen_id, OWN_MESSAGE, posted.message_id)  # erased with the rest
     return thread
 
 
@@ -262,11 +267,7 @@ async def after_citizen_turn(bot: Any, engine: Engine, staff_chat: int | None,
             await bot.send_message(staff_chat, "🚨 " + engine.translations.gettext(
                 engine.config.default_language, ALARM), message_thread_id=thread)
         elif event == "erased":
-            thread = reply.meta.get("thread")
-            await bot.send_message(staff_chat, "🗑️ " + str(reply.meta.get("notice", "")),
-                                   message_thread_id=thread)
-            if thread is not None:
-                await _close(bot, staff_chat, thread)
+            await delete_staff_copies(bot, engine, staff_chat)
         elif event == "handover_closed":
             topic, _ = await engine.topic_of(citizen_id)
             if topic.thread_id is not None:
@@ -275,6 +276,43 @@ async def after_citizen_turn(bot: Any, engine: Engine, staff_chat: int | None,
                     message_thread_id=topic.thread_id)
                 await _close(bot, staff_chat, topic.thread_id)
     return pending
+
+
+async def delete_staff_copies(bot: Any, engine: Engine, staff_chat: int,
+                              worker: str = "") -> None:
+    """Delete what the staff group holds of erased citizens (and of those the retention
+    rules reached): the bot's messages in their thread, then the thread itself, which takes
+    every message in it (mediators' too); then the anonymous note for General. Each piece of
+    work is a row, deleted only when done, so a crash or a failure loses nothing: a claim
+    that was not finished is taken again later. A thread already gone counts as done."""
+    for job in await engine.take_topic_deletions(worker or _worker()):
+        try:
+            if job.thread_id is not None:
+                ids = list(job.message_ids)
+                for start in range(0, len(ids), DELETE_AT_ONCE):
+                    try:
+                        await bot.delete_messages(staff_chat, ids[start:start + DELETE_AT_ONCE])
+                    except BadRequest:
+                        pass  # too old for the bot to delete: the topic's deletion takes them
+                try:
+                    await bot.delete_forum_topic(staff_chat, job.thread_id)
+                except BadRequest as exc:
+                    if not _thread_missing(exc):
+                        raise
+            if job.notice:
+                await bot.send_message(staff_chat, "🗑️ " + job.notice)
+        except TelegramError as exc:
+            log.warning("staff copies of an erased case not deleted yet (%s); tried again "
+                        "later", type(exc).__name__)
+            continue
+        await engine.topic_deleted(job.id)
+
+
+def _worker() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 async def _close(bot: Any, staff_chat: int, thread: int) -> None:

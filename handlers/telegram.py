@@ -50,6 +50,7 @@ from handlers.flood import CitizenTurns, FloodGuard
 from handlers.handover import (
     Albums,
     after_citizen_turn,
+    delete_staff_copies,
     deliver_relay,
     on_edit,
     on_staff_message,
@@ -445,6 +446,8 @@ async def deliver_due(context: Context) -> None:
     staff_chat = context.bot_data.staff_chat_id
     if staff_chat is not None:
         await deliver_relay(context.bot, engine, staff_chat, send_reply, WORKER)
+        # erased and retained-away cases
+        await delete_staff_copies(context.bot, engine, staff_chat, WORKER)
     await tell_removed_staff(context.bot, engine, staff_chat)
 
 

@@ -34,10 +34,11 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and immediate transactions, so
-    several processes on one file wait for each other instead of failing."""
+    several processes on one file wait for each other instead of failing. Statement
+    parameters (what citizens wrote) are never part of an error's text."""
     if is_sqlite(url):
         engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
                                "isolation_level": None},
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -48,7 +49,7 @@ def create_engine(url: str) -> AsyncEngine:
     # ``connection_invalidated`` set, SQLAlchemy discards the whole stale pool, and the
     # caller runs the transaction again once (handlers/telegram.py, mark_sent).
     return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=False,
+        url, hide_parameters=True, pool_size=10, max_overflow=10, pool_pre_ping=False,
         skip_autocommit_rollback=True,
         connect_args={"server_settings": {"application_name": APPLICATION_NAME}},
     )

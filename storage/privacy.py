@@ -6,24 +6,32 @@ everything linked to it are deleted (foreign keys cascade).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.model import TopicDeletion
 from storage.tables import (
     BookingRow,
     CitizenRow,
     CitizenTopicRow,
     ConversationRow,
     HandoverRow,
+    MessageLinkRow,
     OutboxRow,
     ProcessedUpdateRow,
     TallyRow,
+    TopicDeletionRow,
     TranscriptRow,
     WaitlistRow,
 )
+
+#: A worker that claimed a topic deletion and did not finish it (it died, or the Bot API
+#: refused): another worker tries again after this long.
+CLAIM_EXPIRES = timedelta(minutes=10)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -110,13 +118,58 @@ class SqlPrivacy:
                 seconds = int((handover.first_human_at - handover.opened_at).total_seconds())
                 await self._tally(when, "handovers.first_answer_s_sum", "all", seconds)
                 await self._tally(when, "handovers.answered", "all")
+        await self._queue_topic_deletion(citizen_id, now)
         await self.session.execute(delete(CitizenRow).where(CitizenRow.id == citizen_id))
         return cancelled
 
+    async def _queue_topic_deletion(self, citizen_id: int, now: datetime) -> bool:
+        """Keep what the staff group holds of the citizen (their thread, the bot's messages
+        there: copies both ways and summaries) in a row until the channel deleted it; the
+        citizen's topic row forgets the thread and their message links go."""
+        topic = await self.session.get(CitizenTopicRow, citizen_id)
+        copies = list((await self.session.execute(
+            select(MessageLinkRow.staff_message_id).where(
+                MessageLinkRow.citizen_id == citizen_id)
+            .order_by(MessageLinkRow.id))).scalars())
+        await self.session.execute(
+            delete(MessageLinkRow).where(MessageLinkRow.citizen_id == citizen_id))
+        thread = topic.thread_id if topic is not None else None
+        if topic is not None:
+            topic.thread_id = None
+        if thread is None and not copies:
+            return False
+        self.session.add(TopicDeletionRow(thread_id=thread, message_ids=copies, notice=None,
+                                          created_at=now))
+        await self.session.flush()
+        return True
+
+    async def queue_staff_notice(self, notice: str, now: datetime) -> None:
+        self.session.add(TopicDeletionRow(thread_id=None, message_ids=[], notice=notice,
+                                          created_at=now))
+        await self.session.flush()
+
+    async def claim_topic_deletions(self, worker: str, now: datetime, limit: int
+                                    ) -> Sequence[TopicDeletion]:
+        row = TopicDeletionRow
+        pending = select(row.id).where(
+            or_(row.claimed_at.is_(None), row.claimed_at < now - CLAIM_EXPIRES)
+        ).order_by(row.id).limit(limit).scalar_subquery()
+        result = await self.session.execute(
+            update(row).where(row.id.in_(pending)).values(claimed_by=worker, claimed_at=now)
+            .returning(row.id, row.thread_id, row.message_ids, row.notice))
+        return [TopicDeletion(i, t, tuple(int(m) for m in ids or ()), n)
+                for i, t, ids, n in sorted(result.all(), key=lambda r: r[0])]
+
+    async def topic_deleted(self, deletion_id: int) -> None:
+        await self.session.execute(
+            delete(TopicDeletionRow).where(TopicDeletionRow.id == deletion_id))
+
     async def purge(self, now: datetime, transcript_before: datetime,
                     anonymise_before: datetime) -> dict[str, int]:
-        """Retention: old transcripts and free-text descriptions go; long-closed cases are
-        anonymised (erased, keeping counts)."""
+        """Retention: for citizens quiet since ``transcript_before``, transcripts,
+        free-text descriptions and what an unfinished conversation collected go, a
+        hand-over nobody closed is closed, and their staff thread is queued for deletion;
+        long-quiet cases are anonymised (erased, keeping counts)."""
         stale = select(CitizenRow.id).where(CitizenRow.last_seen < transcript_before)
         removed = await self.session.execute(
             delete(TranscriptRow).where(TranscriptRow.citizen_id.in_(stale)))
@@ -124,6 +177,26 @@ class SqlPrivacy:
             update(BookingRow).where(BookingRow.citizen_id.in_(stale),
                                      BookingRow.description.is_not(None))
             .values(description=None))
+        closed = await self.session.execute(
+            update(HandoverRow).where(HandoverRow.citizen_id.in_(stale),
+                                      HandoverRow.status.in_(("waiting", "claimed")))
+            .values(status="closed", closed_at=now))
+        # The version moves, so a turn that read the conversation before starts again.
+        forgotten = await self.session.execute(
+            update(ConversationRow).where(
+                ConversationRow.citizen_id.in_(stale),
+                or_(ConversationRow.state != "idle",
+                    cast(ConversationRow.data, Text).not_in(("{}", "null"))))
+            .values(state="idle", data={}, version=ConversationRow.version + 1))
+        with_thread = (await self.session.execute(
+            select(CitizenTopicRow.citizen_id).where(
+                CitizenTopicRow.citizen_id.in_(stale),
+                CitizenTopicRow.thread_id.is_not(None)))).scalars().all()
+        topics = 0
+        for citizen_id in with_thread:
+            topics += await self._queue_topic_deletion(citizen_id, now)
+        await self.session.execute(  # links of quiet citizens without a thread any more
+            delete(MessageLinkRow).where(MessageLinkRow.citizen_id.in_(stale)))
         await self.session.execute(
             delete(OutboxRow).where(OutboxRow.sent_at.is_not(None),
                                     OutboxRow.sent_at < transcript_before))
@@ -142,6 +215,9 @@ class SqlPrivacy:
             await self.erase(citizen_id, now)
         return {"transcript_messages": removed.rowcount or 0,  # type: ignore[attr-defined]
                 "descriptions": cleared.rowcount or 0,  # type: ignore[attr-defined]
+                "conversations_cleared": forgotten.rowcount or 0,  # type: ignore[attr-defined]
+                "handovers_closed": closed.rowcount or 0,  # type: ignore[attr-defined]
+                "staff_topics_deleted": topics,
                 "citizens_anonymised": len(old)}
 
     async def tallies(self, month: str) -> dict[tuple[str, str], int]:

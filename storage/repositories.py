@@ -592,7 +592,8 @@ class SqlHandovers:
     async def citizen_message_of(self, staff_message: int) -> tuple[int, int] | None:
         result = await self.session.execute(
             select(MessageLinkRow.citizen_id, MessageLinkRow.citizen_message_id).where(
-                MessageLinkRow.staff_message_id == staff_message).limit(1))
+                MessageLinkRow.staff_message_id == staff_message,
+                MessageLinkRow.citizen_message_id != 0).limit(1))  # 0: the bot's own
         row = result.first()
         return (row[0], row[1]) if row else None
 

@@ -234,6 +234,22 @@ class MessageLinkRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class TopicDeletionRow(Base):
+    """Staff copies of an erased (or retained-away) citizen still to be deleted in the staff
+    group: their thread and the bot's messages there, and/or a note for General. No link to
+    the citizen, whose row is gone; deleted once the Bot API did the work."""
+
+    __tablename__ = "topic_deletions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    notice: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class TallyRow(Base):
     """Anonymous counts that outlive erased citizens, for the monthly report."""
 

@@ -39,6 +39,7 @@ class FakeStore:
         self.kept: dict[int, list[dict[str, Any]]] = {}
         self.closures: list[tuple[Any, str]] = []
         self.tallies: dict[tuple[str, str, str], int] = {}
+        self.staff_notices: list[str] = []
 
 
 class FakeUpdateLog:
@@ -262,6 +263,16 @@ class FakePrivacy:
     async def purge(self, now: datetime, transcript_before: datetime,
                     anonymise_before: datetime) -> dict[str, int]:
         return {"transcript_messages": 0, "descriptions": 0, "citizens_anonymised": 0}
+
+    async def queue_staff_notice(self, notice: str, now: datetime) -> None:
+        self.store.staff_notices.append(notice)
+
+    async def claim_topic_deletions(self, worker: str, now: datetime, limit: int
+                                    ) -> list[Any]:
+        return []
+
+    async def topic_deleted(self, deletion_id: int) -> None:
+        pass
 
 
 class FakeHandovers:
@@ -496,6 +507,9 @@ class FakeBotAPI(BaseRequest):
             self.offsets.append(offset)
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
             return self.updates[: int(params.get("limit") or 100)]
+        if name == "deleteForumTopic":  # its messages go with it, as on Telegram
+            self.deleted_threads.add(int(params["message_thread_id"]))
+            return True
         if name == "createForumTopic":
             self.thread_id += 1
             return {"message_thread_id": self.thread_id, "name": params["name"],

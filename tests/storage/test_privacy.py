@@ -85,3 +85,77 @@ async def test_retention_removes_old_transcripts_and_anonymises_old_cases(uow_fa
     assert old["messages"] == [] and all(a["description"] is None
                                          for a in old["appointments"])
     assert [m["text"] for m in recent["messages"]] == ["synthetic words"]
+
+
+# -- item 13: nothing left behind: conversation data, forgotten hand-overs, staff copies ----
+
+async def seed_thread(uow_factory, citizen_id: int, thread: int, copies: list[int]) -> None:
+    """The citizen's staff thread, with the bot's copies of their messages linked."""
+    from domain.model import Topic
+
+    async with uow_factory() as uow:
+        await uow.handovers.save_topic(Topic(citizen_id, f"T-{citizen_id}", thread))
+        for index, copy in enumerate(copies):
+            await uow.handovers.link(citizen_id, 10 + index, copy, NOW)
+        await uow.commit()
+
+
+async def test_retention_clears_old_conversation_data_and_closes_forgotten_handovers(
+        uow_factory):
+    old, recent = NOW - timedelta(days=40), NOW - timedelta(days=2)
+    for citizen_id, seen in ((311, old), (312, recent)):
+        await seed(uow_factory, citizen_id, seen)
+        async with uow_factory() as uow:
+            conversation = await uow.conversations.get(citizen_id)
+            conversation.state = "intake_slot"
+            conversation.data = {"intake": {"description": "my unfinished words"},
+                                 "handover": True}
+            await uow.conversations.save(conversation)
+            await uow.handovers.add(Handover(citizen_id, "asked", seen))  # never closed
+            await uow.commit()
+        await seed_thread(uow_factory, citizen_id, 5000 + citizen_id, [7001, 7002])
+    async with uow_factory() as uow:
+        counts = await uow.privacy.purge(NOW, NOW - timedelta(days=30),
+                                         NOW - timedelta(days=365))
+        await uow.commit()
+    assert counts["conversations_cleared"] == 1 and counts["handovers_closed"] == 1
+    async with uow_factory() as uow:
+        quiet = await uow.conversations.get(311)
+        busy = await uow.conversations.get(312)
+        assert (quiet.state, quiet.data) == ("idle", {})
+        assert busy.data["intake"]["description"] == "my unfinished words"
+        assert await uow.handovers.open_for(311) is None
+        assert await uow.handovers.open_for(312) is not None
+        assert (await uow.handovers.topic(311)).thread_id is None  # a new one if they return
+        assert (await uow.handovers.topic(312)).thread_id == 5312
+        assert await uow.handovers.staff_message_of(311, 10) is None
+        jobs = await uow.privacy.claim_topic_deletions("w1", NOW, 10)
+        await uow.commit()
+    assert [(j.thread_id, sorted(j.message_ids), j.notice) for j in jobs] == [
+        (5311, [7001, 7002], None)]
+
+
+async def test_an_erased_citizens_staff_topic_waits_in_a_row_until_the_channel_deleted_it(
+        uow_factory):
+    await seed(uow_factory, 313, NOW)
+    await seed_thread(uow_factory, 313, 5313, [7101, 7102, 7103])
+    async with uow_factory() as uow:
+        await uow.privacy.erase(313, NOW)
+        await uow.privacy.queue_staff_notice("Case T-313: erased", NOW)
+        await uow.commit()
+    async with uow_factory() as uow:  # a worker claims them, then dies before deleting
+        first = await uow.privacy.claim_topic_deletions("w1", NOW, 10)
+        await uow.commit()
+    assert [(j.thread_id, sorted(j.message_ids)) for j in first] == [
+        (5313, [7101, 7102, 7103]), (None, [])]
+    assert first[1].notice == "Case T-313: erased"
+    async with uow_factory() as uow:  # claimed: another worker does not take them at once
+        assert await uow.privacy.claim_topic_deletions("w2", NOW, 10) == []
+    async with uow_factory() as uow:  # the dead worker's claim expires
+        again = await uow.privacy.claim_topic_deletions("w2", NOW + timedelta(minutes=30), 10)
+        for job in again:
+            await uow.privacy.topic_deleted(job.id)
+        await uow.commit()
+    assert [j.id for j in again] == [j.id for j in first]
+    async with uow_factory() as uow:
+        assert await uow.privacy.claim_topic_deletions("w3", NOW + timedelta(hours=2), 10) == []
