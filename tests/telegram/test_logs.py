@@ -175,7 +175,7 @@ def test_a_rejected_token_is_never_printed(tmp_path):
                TEAMS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'token.db'}",
                TEAMS_LOG_LEVEL="DEBUG", TEAMS_LISTEN_PORT="0")
     try:
-        done = subprocess.run([sys.executable, "-m", "bot.cli", "run"], env=env,
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--demo"], env=env,
                               cwd=Path(__file__).resolve().parents[2], capture_output=True,
                               text=True, timeout=120)
     finally:
