@@ -13,3 +13,5 @@ NLU_LATENCY = Histogram("teams_nlu_latency_seconds", "Time to understand one tex
                         buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1))
 HANDOVERS_WAITING = Gauge("teams_handovers_waiting", "Hand-overs nobody has claimed yet")
 FLOOD_DROPPED = Counter("teams_flood_dropped_total", "Messages dropped by flood control")
+DEAD_LETTERS = Counter("teams_dead_letters_total",
+                       "Updates put aside because they could not be handled", ["stage"])

@@ -1,5 +1,5 @@
-"""Staff tools in Telegram: /agenda, /closed and /feed, in a private chat with the bot or in
-the staff group, and the buttons under agenda items. Registered staff only."""
+"""Staff tools in Telegram: /agenda, /closed, /feed and /metrics, in a private chat with the
+bot or in the staff group, and the buttons under agenda items. Registered staff only."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from domain.engine import Engine
 from domain.staff import StaffView
 
-STAFF_COMMANDS = ("/agenda", "/closed", "/feed")
+STAFF_COMMANDS = ("/agenda", "/closed", "/feed", "/metrics")
 
 
 def thread_link(staff_chat: int | None, thread: str) -> str | None:
@@ -66,6 +66,8 @@ async def staff_command(update: Update, engine: Engine, bot: Any, staff_chat: in
                      "(/feed new: a new address; the old one stops working)")
         else:
             view.add("TEAMS_WEBHOOK_URL is not set: the calendar feed has no public address.")
+    elif command == "/metrics":
+        view = await engine.dead_letters_view(user.id)
     else:
         return False
     if view is None:
