@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 import re
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -80,7 +81,9 @@ def _answer(code: int, payload: bytes) -> list[Any]:
     description = body.get("description") if isinstance(body, dict) else None
     parameters = body.get("parameters") if isinstance(body, dict) else None
     if isinstance(parameters, dict) and parameters.get("retry_after"):
-        raise RetryAfter(int(parameters["retry_after"]))
+        with warnings.catch_warnings():  # PTB warns about retry_after's future type
+            warnings.simplefilter("ignore")
+            raise RetryAfter(int(parameters["retry_after"]))
     message = f"{description or 'HTTP error'} ({code})"
     if code in (401, 404):
         raise InvalidToken(message)

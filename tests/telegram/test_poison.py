@@ -329,3 +329,33 @@ def test_deadletters_list_and_clear_at_the_command_line(tmp_path, monkeypatch, c
     assert "removed 1" in capsys.readouterr().out
     assert main(["deadletters", "list"]) == 0
     assert capsys.readouterr().out.startswith("1 update(s) put aside")
+
+
+class TruncatingBotAPI(FakeBotAPI):
+    """getUpdates answers a cut-off body (a proxy gave up half-way), every time."""
+
+    async def do_request(self, url, method, request_data=None, **kw):
+        if "getUpdates" in url and self.updates:
+            await super().do_request(url, method, request_data, **kw)  # records the offset
+            return 200, b'{"ok": true, "result": [{"update_id": 7001, "message": {"text": ' \
+                        b'"synthetic words cut'
+        return await super().do_request(url, method, request_data, **kw)
+
+
+async def test_a_batch_that_is_not_json_is_fetched_again_then_put_aside_unlogged(tmp_path,
+                                                                                caplog):
+    caplog.set_level(logging.DEBUG)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cut.db'}"
+    await upgrade_async(url)
+    api = TruncatingBotAPI()
+    engine, db = make_engine(url, KeywordUnderstanding({}))
+    app = await make_app(engine, api)
+    api.updates.append(message_update(7000, "/menu"))
+    api.updates[0]["update_id"] = 7001
+    await drain(quick(DurablePolling(app)), api)
+    assert api.offsets[-1] == 7002  # tried again (a cut response may be whole next time)...
+    assert api.offsets.count(0) == 3  # ... three times, then its update was put aside
+    assert [(d.update_id, d.stage) for d in await dead_letters(engine)] == [(7001, "parse")]
+    assert "synthetic words" not in caplog.text
+    await app.shutdown()
+    await db.dispose()
