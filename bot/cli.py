@@ -86,6 +86,16 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--citizen", type=int, required=True, help="Telegram user id")
     privacy_sub.add_parser("purge", help="apply the retention rules now")
 
+    dead = sub.add_parser("deadletters",
+                          help="updates put aside because they could not be handled")
+    dead_sub = dead.add_subparsers(dest="deadletters_command", required=True)
+    dead_list = dead_sub.add_parser("list", help="list them, newest first (no text is kept)")
+    dead_list.add_argument("--json", action="store_true")
+    dead_list.add_argument("--limit", type=int, default=100)
+    dead_clear = dead_sub.add_parser("clear", help="delete them (all, or older ones)")
+    dead_clear.add_argument("--before", type=date.fromisoformat,
+                            help="only those recorded before this day, YYYY-MM-DD")
+
     report = sub.add_parser("report", help="the monthly figures (HTML with charts, and CSV)")
     report.add_argument("--month", required=True, help="YYYY-MM")
     report.add_argument("--out", type=Path, default=Path("reports"), help="folder to write")
@@ -286,6 +296,16 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _deadletters(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.deadletters_cli import clear, listing
+
+    if args.deadletters_command == "list":
+        print(asyncio.run(listing(settings, args.limit, args.json)))
+    else:
+        print(asyncio.run(clear(settings, args.before)))
+    return 0
+
+
 def _db(settings: Settings, args: argparse.Namespace) -> int:
     from storage.database import upgrade
 
@@ -296,7 +316,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Any]] = {
     "nlu": _nlu, "content": _content, "run": _run, "db": _db, "bookings": _bookings,
-    "staff": _staff, "privacy": _privacy, "report": _report,
+    "staff": _staff, "privacy": _privacy, "report": _report, "deadletters": _deadletters,
 }
 
 
@@ -311,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         _setup_logging(settings, quiet=args.command in ("shell", "nlu", "content", "bookings",
-                                                         "staff", "privacy", "report"))
+                                                         "staff", "privacy", "report",
+                                                         "deadletters"))
         if args.command == "shell":
             return asyncio.run(_shell(settings, args))
         return int(COMMANDS[args.command](settings, args))

@@ -10,23 +10,86 @@ webhook mode.
 
 One citizen's updates in a batch are handled one after another, in Telegram's order;
 different citizens' at once.
+
+One update never holds the others (handlers/failures.py): a permanent failure is put aside at
+once (a dead letter, one kind answer); a transient one is tried again, and given up on (put
+aside the same way) after ``GIVE_UP_TRIES`` tries over ``GIVE_UP_SECONDS``, provided the
+dead letter can be written: while the database is away nothing is put aside, everything
+waits. Updates are fetched raw and parsed one by one, so one that PTB cannot parse (a Bot
+API server of another version) is put aside alone; the raw batch is never logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    Conflict,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from handlers.failures import Attempts, raw_origin
+from handlers.telegram import give_up, put_aside
 
 log = logging.getLogger(__name__)
 
 LONG_POLL_SECONDS = 25
 MAX_BACKOFF_SECONDS = 30.0
+RETRY_PAUSE_SECONDS = 5.0
+#: A getUpdates answer that is not JSON is fetched again (a truncated response); the same
+#: this many times in a row, its update ids are read from it and put aside.
+MALFORMED_TRIES = 3
+_UPDATE_ID = re.compile(rb'(?<!\\)"update_id"\s*:\s*(\d+)')
+
+
+def _query(values: dict[str, Any]) -> str:
+    """Parameters in the URL's query string, JSON-encoded, as the Bot API takes them."""
+    return urlencode({k: v if isinstance(v, str) else json.dumps(v)
+                      for k, v in values.items() if v is not None})
+
+
+class _Malformed(NetworkError):
+    def __init__(self, update_ids: list[int]) -> None:
+        super().__init__("getUpdates answered something that is not JSON")
+        self.update_ids = update_ids
+
+
+def _answer(code: int, payload: bytes) -> list[Any]:
+    """The result of a raw getUpdates call; errors raised as PTB raises them, and nothing of
+    the payload is ever logged (it holds citizens' messages)."""
+    try:
+        body = json.loads(payload.decode("utf-8", "replace"))
+    except ValueError:
+        body = None
+    if 200 <= code <= 299:
+        if isinstance(body, dict) and isinstance(body.get("result"), list):
+            return list(body["result"])
+        raise _Malformed([int(n) for n in _UPDATE_ID.findall(payload)])
+    description = body.get("description") if isinstance(body, dict) else None
+    parameters = body.get("parameters") if isinstance(body, dict) else None
+    if isinstance(parameters, dict) and parameters.get("retry_after"):
+        with warnings.catch_warnings():  # PTB warns about retry_after's future type
+            warnings.simplefilter("ignore")
+            raise RetryAfter(int(parameters["retry_after"]))
+    message = f"{description or 'HTTP error'} ({code})"
+    if code in (401, 404):
+        raise InvalidToken(message)
+    if code == 409:
+        raise Conflict(message)
+    raise NetworkError(message)
 
 
 def _sender(update: Update) -> int | None:
@@ -45,6 +108,9 @@ class DurablePolling:
         self.poll_seconds = poll_seconds
         self.offset: int | None = None
         self.stopping = asyncio.Event()
+        self.attempts = Attempts()  # transient failures per update
+        self.retry_pause = RETRY_PAUSE_SECONDS
+        self._malformed = 0
 
     def stop(self) -> None:
         self.stopping.set()
@@ -55,34 +121,103 @@ class DurablePolling:
         bot = self.application.bot
         await self._call(lambda: bot.delete_webhook(drop_pending_updates=False))
         while not self.stopping.is_set():
-            updates = await self._call(lambda: bot.get_updates(
-                offset=self.offset, timeout=self.poll_seconds,
-                read_timeout=self.poll_seconds + 10, allowed_updates=self.allowed_updates))
-            if updates:
-                await self.handle_batch(updates)
+            items = await self._call(self._fetch)
+            if items:
+                await self.handle_raw(items)
 
-    async def handle_batch(self, updates: Sequence[Update]) -> None:
+    async def _fetch(self) -> list[Any]:
+        """getUpdates, raw: PTB's ``get_updates`` parses the whole batch at once (one bad
+        update fails them all) and logs the raw batch when it cannot."""
+        bot = self.application.bot
+        request = self.application.bot_data.updates_request or bot.request
+        query = _query({"offset": self.offset, "timeout": self.poll_seconds,
+                        "allowed_updates": self.allowed_updates})
+        try:
+            code, payload = await request.do_request(
+                f"{bot.base_url}/getUpdates?{query}", "POST",
+                read_timeout=self.poll_seconds + 10)
+        except TelegramError:
+            raise
+        except Exception as exc:
+            raise NetworkError(f"getUpdates failed: {type(exc).__name__}") from None
+        try:
+            items = _answer(code, payload)
+        except _Malformed as exc:
+            self._malformed += 1
+            if self._malformed < MALFORMED_TRIES or not exc.update_ids:
+                raise
+            self._malformed = 0
+            return [{"update_id": n, "malformed": True} for n in exc.update_ids]
+        self._malformed = 0
+        return items
+
+    async def handle_raw(self, items: Sequence[Any]) -> None:
+        """Parse each update alone; one that cannot be parsed is put aside by itself."""
+        bot = self.application.bot
+        updates: list[Update] = []
+        aside: list[int] = []
+        held: list[int] = []
+        for item in items:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int) or isinstance(update_id, bool):
+                update_id = None
+            try:
+                if update_id is None or item.get("malformed"):
+                    raise ValueError("not an update")
+                updates.append(Update.de_json(item, bot))
+                continue
+            except Exception as exc:
+                error: BaseException = exc
+            kind, user, chat, language = raw_origin(item)
+            recorded = await put_aside(bot, self.application.bot_data, update_id, "parse",
+                                       error, citizen=user, chat_id=chat,
+                                       language_hint=language, kind=kind)
+            if update_id is not None:
+                (aside if recorded else held).append(update_id)
+        await self.handle_batch(updates, aside, held)
+
+    async def handle_batch(self, updates: Sequence[Update], aside: Sequence[int] = (),
+                           held: Sequence[int] = ()) -> None:
         """Handle a batch and move the offset past what may be acknowledged: everything
-        before the first update that must be tried again (storage away, network down)."""
+        before the first update that must be tried again (storage away, network down).
+        ``aside`` were put aside already; ``held`` could not be parsed nor put aside."""
         queues: dict[int | None, list[Update]] = defaultdict(list)
         for update in updates:
             queues[_sender(update)].append(update)
-        failed = self.application.bot_data.failed
+        bot_data = self.application.bot_data
+        failed = bot_data.failed
+        waiting: set[int] = set()
 
         async def in_order(queue: list[Update]) -> None:
-            for update in queue:
+            for index, update in enumerate(queue):
                 await self.application.process_update(update)
                 if update.update_id in failed:
-                    return  # this citizen's later updates wait for it
+                    # this citizen's later updates wait for it
+                    waiting.update(u.update_id for u in queue[index + 1:])
+                    return
 
         await asyncio.gather(*(in_order(queue) for queue in queues.values()))
-        retry = sorted(u.update_id for u in updates if u.update_id in failed)
-        failed.difference_update(u.update_id for u in updates)
+        retry = set(held) | waiting
+        for update in updates:
+            update_id = update.update_id
+            if update_id not in failed:
+                if update_id not in waiting:
+                    self.attempts.forget(update_id)
+                continue
+            failed.discard(update_id)
+            failure = bot_data.failures.pop(update_id, None)
+            tries = self.attempts.failed(update_id)
+            if self.attempts.exhausted(update_id) and await give_up(
+                    self.application.bot, bot_data, update, failure, tries):
+                self.attempts.forget(update_id)
+                continue
+            retry.add(update_id)
+        known = [u.update_id for u in updates] + list(aside) + list(held)
         if retry:
-            self.offset = retry[0]  # handled ones after it come again and are skipped
-            await self._pause(5.0)
-        else:
-            self.offset = updates[-1].update_id + 1
+            self.offset = min(retry)  # handled ones after it come again and are skipped
+            await self._pause(self.retry_pause)
+        elif known:
+            self.offset = max(known) + 1
 
     async def _call(self, request: Any) -> Any:
         """A Bot API call, retried with back-off until it succeeds or we stop."""

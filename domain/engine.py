@@ -17,6 +17,7 @@ from domain import payloads
 from domain.appointments import AppointmentFlows
 from domain.booking import INTENT_NEED, ROLE_NAMES, SlotTaken
 from domain.content import GROUP_LABELS, GROUPS, TOPIC_GROUP, TOPIC_ROUTE, Content
+from domain.deadletters import DeadLetters
 from domain.directory import Directory
 from domain.formatting import clock_time, long_date, long_day, opening_hours
 from domain.handover import EMERGENCY_PRIORITY, HandoverFlows, is_open_at, next_opening
@@ -131,7 +132,7 @@ class Turn:
         self.replies.append(Reply(text=text, buttons=buttons or [], **kw))
 
 
-class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools):
+class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLetters):
     """Handle inbound messages; every dependency is a port."""
 
     def __init__(

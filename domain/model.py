@@ -186,3 +186,18 @@ class TurnStart:
     conversation: Conversation | None
     handled_before: bool = False
     unsent: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An update that could not be handled and was put aside: where it failed and why, never
+    what it said (no text, no name, no raw update)."""
+
+    update_id: int | None
+    citizen_id: int | None
+    at: datetime
+    stage: str  # parse, handle, send
+    error: str  # the exception's type name
+    attempts: int = 1
+    kind: str | None = None  # the update's type: message, callback_query, ...
+    id: int | None = None

@@ -11,6 +11,7 @@ from domain.booking import Booking
 from domain.model import (
     Citizen,
     Conversation,
+    DeadLetter,
     DueReminder,
     Handover,
     OutboundMessage,
@@ -227,6 +228,18 @@ class UpdateLog(Protocol):
 
 
 
+class DeadLetterRepository(Protocol):
+    """Updates put aside (they failed for good): metadata only, never their text."""
+
+    async def add(self, letter: DeadLetter) -> None: ...
+    async def count(self, since: datetime | None = None) -> int: ...
+    async def latest(self, limit: int) -> Sequence[DeadLetter]: ...
+
+    async def clear(self, before: datetime | None = None) -> int:
+        """Delete those recorded before ``before`` (all without it); how many went."""
+        ...
+
+
 class UnitOfWork(Protocol):
     citizens: CitizenRepository
     conversations: ConversationRepository
@@ -242,6 +255,7 @@ class UnitOfWork(Protocol):
     updates: UpdateLog
     closures: ClosureRepository
     tallies: TallyRepository
+    dead_letters: DeadLetterRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

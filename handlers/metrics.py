@@ -14,3 +14,5 @@ NLU_LATENCY = Histogram("teams_nlu_latency_seconds", "Time to understand one tex
 HANDOVERS_WAITING = Gauge("teams_handovers_waiting", "Hand-overs nobody has claimed yet")
 FLOOD_SLOWED = Counter("teams_flood_slowed_total",
                        "Messages made to wait by flood control (none is dropped)")
+DEAD_LETTERS = Counter("teams_dead_letters_total",
+                       "Updates put aside because they could not be handled", ["stage"])

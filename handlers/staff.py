@@ -1,5 +1,5 @@
-"""Staff tools in Telegram: /agenda, /closed, /reopen and /feed, in a private chat with the bot
-or in the staff group, and the buttons under agenda items. Registered staff only.
+"""Staff tools in Telegram: /agenda, /closed, /reopen, /feed and /metrics, in a private chat
+with the bot or in the staff group, and the buttons under agenda items. Registered staff only.
 
 Whatever names citizens (an agenda, a closed day's booked citizens) or is private (a calendar
 address) is sent only in the staff member's private chat with the bot: asked in the group, the
@@ -20,7 +20,7 @@ from domain.text import N_
 
 log = logging.getLogger(__name__)
 
-STAFF_COMMANDS = ("/agenda", "/closed", "/reopen", "/feed")
+STAFF_COMMANDS = ("/agenda", "/closed", "/reopen", "/feed", "/metrics")
 SENT_IN_PRIVATE = N_("Sent to you in your private chat with me.")
 START_FIRST = N_("I cannot write to you in private yet: open a chat with me, press Start "
                  "(/start), then ask again here.")
@@ -83,6 +83,8 @@ async def staff_command(update: Update, engine: Engine, bot: Any, staff_chat: in
                      "(/feed new: a new address; the old one stops working)")
         else:
             view.add("TEAMS_WEBHOOK_URL is not set: the calendar feed has no public address.")
+    elif command == "/metrics":
+        view = await engine.dead_letters_view(user.id)
     else:
         return False
     if view is None:

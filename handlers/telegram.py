@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,10 +23,7 @@ from telegram.constants import ChatType, MessageLimit
 from telegram.error import (
     BadRequest,
     Forbidden,
-    NetworkError,
-    RetryAfter,
     TelegramError,
-    TimedOut,
 )
 from telegram.ext import (
     AIORateLimiter,
@@ -38,14 +36,17 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
+from domain import payloads
 from domain.engine import Engine
 from domain.languages import LANGUAGES, normalise_language
 from domain.messages import ContentType, Inbound, Reply
+from domain.model import DeadLetter
 from domain.payloads import MAX_BYTES
 from domain.ports import Translations
 from domain.text import N_
+from handlers.failures import Attempts, Failure, is_transient
 from handlers.flood import CitizenTurns, FloodGuard
 from handlers.handover import (
     Albums,
@@ -55,7 +56,14 @@ from handlers.handover import (
     on_edit,
     on_staff_message,
 )
-from handlers.metrics import ERRORS, FLOOD_SLOWED, HANDOVERS_WAITING, REPLY_LATENCY, UPDATES
+from handlers.metrics import (
+    DEAD_LETTERS,
+    ERRORS,
+    FLOOD_SLOWED,
+    HANDOVERS_WAITING,
+    REPLY_LATENCY,
+    UPDATES,
+)
 from handlers.staff import STAFF_COMMANDS, staff_button, staff_command, tell_removed_staff
 
 log = logging.getLogger(__name__)
@@ -90,6 +98,19 @@ class BotData:
     # Updates to be delivered again (storage away, replies not sent): the webhook answers
     # 503, polling does not acknowledge them. A set, as updates are handled concurrently.
     failed: set[int] = field(default_factory=set)
+    # Why each of those failed (stage, error type): what a dead letter records if the
+    # update is given up on (handlers/failures.py).
+    failures: dict[int, Failure] = field(default_factory=dict)
+    # Transient failures per update, counted by the webhook (polling counts its own).
+    attempts: Attempts = field(default_factory=Attempts)
+    # Citizens told "technical problem" during the current storage outage: told once, not
+    # on every redelivery. Cleared as soon as a turn goes through (the outage is over).
+    apologised: set[int] = field(default_factory=set)
+    # Updates whose failed turn was answered with the emergency numbers: not again on their
+    # redelivery.
+    danger_answered: set[int] = field(default_factory=set)
+    # The HTTP layer that fetches updates (polling reads them raw, to parse each alone).
+    updates_request: BaseRequest | None = None
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
@@ -202,6 +223,10 @@ SLOW_DOWN = N_("You are writing very fast. I answer one message at a time: pleas
                "moment.")
 SORRY = N_("Sorry, I have a technical problem right now. Please write again in a few "
            "minutes.")
+SORRY_FOR_GOOD = N_("Sorry, I could not handle this message. Please open the menu, or ask "
+                    "for a person: someone from the TEAMS service will answer you.")
+MENU_BUTTON = N_("Main menu")
+PERSON_BUTTON = N_("Talk to a person")
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError, ConnectionError, TimeoutError)
 
 
@@ -254,17 +279,106 @@ async def _handle(context: Context, update: Update, inbound: Inbound, chat_id: i
     started = time.perf_counter()
     try:
         replies = await _handle_once_more_if_stale(_engine(context), inbound)
-    except _storage_errors() as exc:
+    except Exception as exc:
         ERRORS.labels(kind).inc()
-        log.error("storage unavailable (%s): apologised", type(exc).__name__)
-        # Someone in danger gets the emergency numbers even with the database away.
-        await send_replies(context.bot, chat_id, await _engine(context).danger_replies(inbound))
-        text = translations.gettext(language, SORRY) if translations else SORRY
-        await context.bot.send_message(chat_id, text)
-        context.bot_data.failed.add(update.update_id)
+        # Someone in danger gets the emergency numbers whatever failed, even the database.
+        await _answer_danger(context, update.update_id, chat_id, inbound)
+        if not is_transient(exc):
+            if not await put_aside(context.bot, context.bot_data, update.update_id, "handle",
+                                   exc, citizen=inbound.user_id, chat_id=chat_id,
+                                   language_hint=inbound.language_hint, kind=_kind(update)):
+                retry_later(context.bot_data, update.update_id, "handle", exc)
+            return None
+        apologised = context.bot_data.apologised
+        if inbound.user_id in apologised:
+            log.error("storage unavailable (%s)", type(exc).__name__)
+        else:  # once per citizen and outage, not on every redelivery
+            log.error("storage unavailable (%s): apologised", type(exc).__name__)
+            apologised.add(inbound.user_id)
+            text = translations.gettext(language, SORRY) if translations else SORRY
+            try:
+                await context.bot.send_message(chat_id, text)
+            except TelegramError as error:
+                log.warning("apology not delivered (%s)", type(error).__name__)
+        retry_later(context.bot_data, update.update_id, "handle", exc)
         return None
+    context.bot_data.apologised.clear()  # storage works: the next outage is a new one
     REPLY_LATENCY.observe(time.perf_counter() - started)
     return replies
+
+
+def retry_later(bot_data: BotData, update_id: int, stage: str, error: BaseException) -> None:
+    """The update is to be delivered again (a transient failure)."""
+    bot_data.failed.add(update_id)
+    bot_data.failures[update_id] = Failure(stage, type(error).__name__)
+
+
+async def put_aside(bot: Any, bot_data: BotData, update_id: int | None, stage: str,
+                    error: BaseException | str, *, citizen: int | None = None,
+                    chat_id: int | None = None, language_hint: str | None = None,
+                    attempts: int = 1, kind: str | None = None) -> bool:
+    """Give up on an update: record it as a dead letter (no text), answer the citizen kindly
+    once, in their language. False when it could not be recorded (the database is away):
+    then it must be delivered again rather than lost."""
+    name = error if isinstance(error, str) else type(error).__name__
+    # The type and where it happened, never the exception's message (SQL parameters, a
+    # citizen's words): the frames alone say which line failed.
+    frames = ("" if isinstance(error, str) or isinstance(error, TelegramError)
+              else "\n" + "".join(traceback.format_tb(error.__traceback__)).rstrip())
+    log.error("update %s put aside at the %s stage: %s after %d tries%s", update_id, stage,
+              name, attempts, frames)
+    engine = bot_data.engine
+    if engine is None:
+        return False
+    try:
+        language = await engine.put_aside(DeadLetter(
+            update_id, citizen, engine.clock.now(), stage, name, attempts, kind))
+        if stage == "send" and update_id is not None:
+            await engine.replies_sent(update_id)  # what was sent stays sent, once
+    except Exception as exc:
+        log.error("update %s could not be put aside (%s); it will come again", update_id,
+                  type(exc).__name__)
+        return False
+    DEAD_LETTERS.labels(stage).inc()
+    bot_data.failed.discard(update_id or 0)
+    bot_data.failures.pop(update_id or 0, None)
+    if chat_id is not None and chat_id > 0:  # a private chat: the citizen is told
+        await sorry_for_good(bot, bot_data, chat_id,
+                             language or normalise_language(language_hint) or "it")
+    return True
+
+
+async def give_up(bot: Any, bot_data: BotData, update: Update, failure: Failure | None,
+                  tries: int) -> bool:
+    """A transient failure that persisted for one update: put it aside, so that the updates
+    behind it flow (polling gets at most 100 per getUpdates). False when it could not be
+    recorded (the database is still away)."""
+    chat, user = update.effective_chat, update.effective_user
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    return await put_aside(
+        bot, bot_data, update.update_id, failure.stage if failure else "handle",
+        failure.error if failure else "unknown",
+        citizen=user.id if private and user else None,
+        chat_id=chat.id if private and chat else None,
+        language_hint=user.language_code if user else None, attempts=tries,
+        kind=_kind(update))
+
+
+async def sorry_for_good(bot: Any, bot_data: BotData, chat_id: int, language: str) -> None:
+    """The one kind answer to a message that was put aside, with a way on."""
+    translations = bot_data.translations
+
+    def tr(text: str) -> str:
+        return translations.gettext(language, text) if translations else text
+
+    buttons = InlineKeyboardMarkup([[
+        InlineKeyboardButton(tr(MENU_BUTTON), callback_data=payloads.make("menu")),
+        InlineKeyboardButton(tr(PERSON_BUTTON), callback_data=payloads.make("human"))]])
+    try:
+        await bot.send_message(chat_id, tr(SORRY_FOR_GOOD), reply_markup=buttons)
+    except TelegramError as exc:
+        log.warning("the apology for an update put aside was not delivered (%s)",
+                    type(exc).__name__)
 
 
 async def _deliver_replies(context: Context, update: Update, chat_id: int,
@@ -278,15 +392,27 @@ async def _deliver_replies(context: Context, update: Update, chat_id: int,
         await send_replies(context.bot, chat_id, replies, pressed, blocked=engine.mark_blocked)
         return await after_citizen_turn(context.bot, engine, context.bot_data.staff_chat_id,
                                         message, chat_id, replies, context.bot_data.albums)
-    except (NetworkError, TimedOut, RetryAfter) as exc:
-        _not_delivered(context, update, exc)
+    except Exception as exc:
+        await _not_delivered(context, update, exc)
         return None
 
 
-def _not_delivered(context: Context, update: Update, exc: BaseException) -> None:
+async def _not_delivered(context: Context, update: Update, exc: BaseException) -> None:
+    """A transient failure: the update comes again. A permanent one (a 400 such as a forum
+    topic refused, "not enough rights"; a 403 from the staff group; a bug) would be the same
+    on every redelivery: it is put aside, and what was sent stays sent, once."""
     ERRORS.labels("send").inc()
-    log.warning("replies not delivered (%s); kept for the redelivery", type(exc).__name__)
-    context.bot_data.failed.add(update.update_id)
+    if is_transient(exc):
+        log.warning("replies not delivered (%s); kept for the redelivery", type(exc).__name__)
+        retry_later(context.bot_data, update.update_id, "send", exc)
+        return
+    chat, user = update.effective_chat, update.effective_user
+    chat_id = chat.id if chat is not None else None
+    if not await put_aside(context.bot, context.bot_data, update.update_id, "send", exc,
+                           citizen=chat_id, chat_id=chat_id,
+                           language_hint=user.language_code if user else None,
+                           kind=_kind(update)):
+        retry_later(context.bot_data, update.update_id, "send", exc)
 
 
 async def _confirm(context: Context, update: Update,
@@ -295,10 +421,27 @@ async def _confirm(context: Context, update: Update,
     for future in pending:
         try:
             await future
-        except (NetworkError, TimedOut, RetryAfter) as exc:
-            _not_delivered(context, update, exc)
+        except Exception as exc:
+            await _not_delivered(context, update, exc)
             return
     await _engine(context).replies_sent(update.update_id)
+
+
+async def _answer_danger(context: Context, update_id: int, chat_id: int,
+                         inbound: Inbound) -> None:
+    """The emergency numbers for a text in danger whose turn failed; once per update."""
+    answered = context.bot_data.danger_answered
+    if update_id in answered:
+        return
+    try:
+        replies = await _engine(context).danger_replies(inbound)
+        if replies:
+            await send_replies(context.bot, chat_id, replies)
+            if len(answered) >= 10_000:
+                answered.clear()
+            answered.add(update_id)
+    except Exception as exc:  # the apology and the redelivery still follow
+        log.error("emergency numbers not sent (%s)", type(exc).__name__)
 
 
 async def on_message(update: Update, context: Context) -> None:
@@ -461,11 +604,28 @@ async def on_member(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log the failure without any message text; the process carries on."""
+    """Log the failure without any message text; the process carries on. A permanent one
+    (not a network or database blip) is put aside, and a citizen in a private chat told."""
     ERRORS.labels("unhandled").inc()
     error = context.error
+    if (isinstance(update, Update) and error is not None and not is_transient(error)
+            and update.update_id not in context.bot_data.failed):
+        chat, user = update.effective_chat, update.effective_user
+        private = chat is not None and chat.type == ChatType.PRIVATE
+        await put_aside(context.bot, context.bot_data, update.update_id, "handle", error,
+                        citizen=user.id if private and user else None,
+                        chat_id=chat.id if private and chat else None,
+                        language_hint=user.language_code if user else None,
+                        kind=_kind(update))
+        return
     log.error("update handling failed: %s", type(error).__name__,
               exc_info=(type(error), error, error.__traceback__) if error else None)
+
+
+def _kind(update: Update) -> str | None:
+    """The update's type (message, callback_query, ...): no content."""
+    data = update.to_dict()
+    return next((key for key in data if key != "update_id"), None)
 
 
 async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any],
@@ -509,16 +669,20 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+        updates_request: BaseRequest = request
     else:
         # PTB's default is one connection: with concurrent updates, replies would queue for
         # it and time out under load.
         builder = builder.connection_pool_size(BOT_API_CONNECTIONS).pool_timeout(10.0)
+        updates_request = HTTPXRequest(connection_pool_size=1)  # the long poll's own
+        builder = builder.get_updates_request(updates_request)
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     if not updater:  # webhook served by our own HTTP app
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data.staff_chat_id = staff_chat_id
+    application.bot_data.updates_request = updates_request
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(private, on_message))
     application.add_handler(CallbackQueryHandler(on_button))

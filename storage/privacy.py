@@ -19,6 +19,7 @@ from storage.tables import (
     CitizenRow,
     CitizenTopicRow,
     ConversationRow,
+    DeadLetterRow,
     HandoverRow,
     MessageLinkRow,
     OutboxRow,
@@ -78,6 +79,9 @@ class SqlPrivacy:
                              for r in await rows(BookingRow, BookingRow.start_at)],
             "waiting_list": [{"role": r.role, "since": _iso(r.created_at), "status": r.status}
                              for r in await rows(WaitlistRow, WaitlistRow.id)],
+            "messages_put_aside": [
+                {"at": _iso(r.created_at), "stage": r.stage}
+                for r in await rows(DeadLetterRow, DeadLetterRow.id)],
             "conversations_with_staff": [
                 {"opened": _iso(r.opened_at), "closed": _iso(r.closed_at), "reason": r.reason}
                 for r in await rows(HandoverRow, HandoverRow.id)],
@@ -120,6 +124,8 @@ class SqlPrivacy:
                 await self._tally(when, "handovers.answered", "all")
         await self._queue_topic_deletion(citizen_id, now)
         await self.session.execute(delete(CitizenRow).where(CitizenRow.id == citizen_id))
+        await self.session.execute(  # no foreign key: the citizen may never have been stored
+            delete(DeadLetterRow).where(DeadLetterRow.citizen_id == citizen_id))
         return cancelled
 
     async def _queue_topic_deletion(self, citizen_id: int, now: datetime) -> bool:
@@ -203,6 +209,8 @@ class SqlPrivacy:
         await self.session.execute(  # redeliveries come within hours, not days
             delete(ProcessedUpdateRow).where(
                 ProcessedUpdateRow.processed_at < now - timedelta(days=2)))
+        await self.session.execute(  # metadata only, but about a person: kept no longer
+            delete(DeadLetterRow).where(DeadLetterRow.created_at < transcript_before))
         busy = select(BookingRow.citizen_id).where(BookingRow.status == "active",
                                                    BookingRow.start_at > now)
         open_cases = select(HandoverRow.citizen_id).where(

@@ -299,3 +299,20 @@ class StaffRemovalRow(Base):
     removed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     told_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+class DeadLetterRow(Base):
+    """An update put aside because it could not be handled: where and why, never its text.
+
+    ``citizen_id`` has no foreign key: the citizen may never have been stored (their first
+    update failed); erasure and retention delete these rows explicitly.
+    """
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    update_id: Mapped[int | None] = mapped_column(BigInteger)
+    citizen_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    stage: Mapped[str] = mapped_column(String(8))  # parse, handle, send
+    error: Mapped[str] = mapped_column(String(64))  # the exception's type name
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str | None] = mapped_column(String(32))  # message, callback_query, ...

@@ -51,8 +51,8 @@ class FakeBotApiServer:
                     params = dict(parse_qsl(body))
                 elif "multipart" in ctype:  # a file upload (sendDocument)
                     params = multipart_fields(ctype, raw)
-                params = decode_params(params)
-                method = self.path.rsplit("/", 1)[-1]
+                method, _, query = self.path.rsplit("/", 1)[-1].partition("?")
+                params = decode_params({**dict(parse_qsl(query)), **params})
                 with outer.lock:
                     outer.api.calls.append((method, params))
                     result = outer.api._result(method, params)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl
 
 from telegram.request import BaseRequest, RequestData
 
@@ -432,6 +433,8 @@ class FakeBotAPI(BaseRequest):
         # retry_after or None); each is used once, in order. See :meth:`fail`.
         self.injected: list[tuple[str, int | None, int, str, int | None]] = []
         self.refused: list[tuple[str, dict[str, Any]]] = []  # calls answered by an injection
+        self.refusing: dict[str, tuple[int, str]] = {}  # method -> (status, description)
+        self.failing_chats: set[int] = set()  # every send to these chats meets a 502
         self.updates: list[dict[str, Any]] = []  # what getUpdates hands out, until acked
         self.offsets: list[int] = []  # the offset of every getUpdates call
 
@@ -474,14 +477,22 @@ class FakeBotAPI(BaseRequest):
                          read_timeout: Any = None, write_timeout: Any = None,
                          connect_timeout: Any = None, pool_timeout: Any = None
                          ) -> tuple[int, bytes]:
-        name = url.rsplit("/", 1)[-1]
-        params = decode_params(dict(request_data.parameters) if request_data else {})
+        name, _, query = url.rsplit("/", 1)[-1].partition("?")
+        params = decode_params({**dict(parse_qsl(query)),
+                                **(request_data.parameters if request_data else {})})
         if self.failing and name.startswith("send"):
             self.failing -= 1
             return 502, b'{"ok": false, "error_code": 502, "description": "Bad Gateway"}'
         injected = self._injected(name, params)
         if injected is not None:
             return injected
+        if name in self.refusing:
+            status, description = self.refusing[name]
+            self.calls.append((name + ":refused", params))
+            return status, json.dumps({"ok": False, "error_code": status,
+                                       "description": description}).encode()
+        if name.startswith("send") and int(params.get("chat_id") or 0) in self.failing_chats:
+            return 502, b'{"ok": false, "error_code": 502, "description": "Bad Gateway"}'
         self.calls.append((name, params))
         chat_id = params.get("chat_id")
         if chat_id is not None and int(chat_id) in self.blocked:

@@ -39,9 +39,9 @@ async def test_a_batch_is_acknowledged_after_it_was_handled_in_each_citizens_ord
     acknowledged: list[int] = []
     real = polling.handle_batch
 
-    async def watch(updates):
+    async def watch(updates, *rest):
         acknowledged.append(api.offsets[-1])  # what the poll that fetched them acked
-        await real(updates)
+        await real(updates, *rest)
         # nothing of the batch was acknowledged while it was being handled
         assert api.offsets[-1] <= batch[0]["update_id"]
 

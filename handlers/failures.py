@@ -1,0 +1,147 @@
+"""Transient or permanent: what to do with an update whose handling failed.
+
+*Transient* failures go away by themselves, so the update is tried again (the webhook answers
+503, polling does not acknowledge it): the database unreachable, a dropped connection, a pool
+timeout, a serialisation conflict; the Bot API unreachable, timing out, answering 5xx or 429.
+
+*Permanent* failures come back on every try, so the update is put aside at once (a dead
+letter, one kind answer to the citizen, the offset moves on): a 400 ``BadRequest`` or a 403
+``Forbidden`` from any Bot API call (PTB derives ``BadRequest`` from ``NetworkError``: it is
+checked first), data the database refuses (a NUL character, a value too long: SQLSTATE
+classes 22 and 23 but a unique violation, which is a concurrent insert), and any other
+exception (a bug does not fix itself on the next try).
+
+A transient failure that persists for one update is not retried for ever either: see
+:class:`Attempts`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+#: SQLSTATE codes of failures that a second try can get past.
+_RETRYABLE_SQLSTATE_PREFIXES = ("08", "40", "53", "55P03", "57", "58", "HV", "23505")
+#: SQLSTATE classes of data the database will refuse again: data exceptions, integrity
+#: violations (but the unique violation above), syntax or access rules (a bug).
+_PERMANENT_SQLSTATE_PREFIXES = ("22", "23", "42", "2B", "2D")
+
+#: An update that failed transiently this many times, over at least this long, is put aside
+#: (when the dead-letter table can be written: during a database outage nothing is put aside
+#: and the updates wait for it). Ten tries over five minutes: a short Bot API or database
+#: blip loses nothing, and one citizen's stuck update holds the others for minutes, not for
+#: ever.
+GIVE_UP_TRIES = 10
+GIVE_UP_SECONDS = 300.0
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    orig = getattr(error, "orig", None)
+    for source in (orig, getattr(orig, "__cause__", None), error):
+        code = getattr(source, "sqlstate", None) or getattr(source, "pgcode", None)
+        if isinstance(code, str) and code:
+            return code
+    return None
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when trying the same update again may succeed."""
+    if isinstance(error, TelegramError):
+        if isinstance(error, BadRequest | Forbidden | InvalidToken):
+            return False  # before NetworkError: BadRequest is one
+        return isinstance(error, NetworkError | RetryAfter)  # TimedOut is a NetworkError
+    from sqlalchemy.exc import (
+        DBAPIError,
+        DisconnectionError,
+        IntegrityError,
+        InterfaceError,
+        OperationalError,
+    )
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from domain.ports import ConcurrentUpdate
+
+    if isinstance(error, ConcurrentUpdate | PoolTimeout | DisconnectionError):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        code = _sqlstate(error)
+        if code is not None:
+            if code.startswith(_RETRYABLE_SQLSTATE_PREFIXES):
+                return True
+            if code.startswith(_PERMANENT_SQLSTATE_PREFIXES):
+                return False
+        if isinstance(error, IntegrityError):
+            return False  # SQLite: NOT NULL, foreign key, check
+        # SQLite's "database is locked", a refused connection, a closed one
+        return isinstance(error, OperationalError | InterfaceError) or code is not None
+    return isinstance(error, OSError | ConnectionError | TimeoutError)
+
+
+@dataclass
+class Failure:
+    """Why an update is to be delivered again: where it failed, and the exception's type."""
+
+    stage: str  # handle, send
+    error: str
+
+
+@dataclass
+class Attempts:
+    """Transient failures per update, in this process: when one update keeps failing
+    (:data:`GIVE_UP_TRIES` tries over :data:`GIVE_UP_SECONDS`), it is given up on."""
+
+    tries: int = GIVE_UP_TRIES
+    seconds: float = GIVE_UP_SECONDS
+    _seen: dict[int, tuple[int, float]] = field(default_factory=dict)
+
+    def failed(self, update_id: int) -> int:
+        """Count one more failure; returns how many so far."""
+        count, first = self._seen.get(update_id, (0, time.monotonic()))
+        self._seen[update_id] = (count + 1, first)
+        if len(self._seen) > 10_000:  # updates long gone (another worker took them)
+            self._seen.pop(next(iter(self._seen)))
+        return count + 1
+
+    def exhausted(self, update_id: int) -> bool:
+        count, first = self._seen.get(update_id, (0, time.monotonic()))
+        return count >= self.tries and time.monotonic() - first >= self.seconds
+
+    def count(self, update_id: int) -> int:
+        return self._seen.get(update_id, (0, 0.0))[0]
+
+    def forget(self, update_id: int) -> None:
+        self._seen.pop(update_id, None)
+
+
+def raw_origin(item: Any) -> tuple[str | None, int | None, int | None, str | None]:
+    """From a raw update PTB could not parse: its type, the sender, the private chat to
+    answer in, the sender's language; whatever can be read safely."""
+    if not isinstance(item, dict):
+        return None, None, None, None
+    kind = next((str(k) for k in item if k != "update_id"), None)
+    body = item.get(kind) if kind else None
+    if not isinstance(body, dict):
+        return kind, None, None, None
+    sender: dict[str, Any] = body["from"] if isinstance(body.get("from"), dict) else {}
+    user = sender.get("id") if isinstance(sender.get("id"), int) else None
+    language = sender.get("language_code")
+    chat: Any = body.get("chat")
+    if not isinstance(chat, dict) and isinstance(body.get("message"), dict):
+        chat = body["message"].get("chat")
+    private = None
+    if isinstance(chat, dict) and chat.get("type") == "private" and isinstance(
+            chat.get("id"), int):
+        private = chat["id"]
+    return kind, user, private, language if isinstance(language, str) else None
