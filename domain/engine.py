@@ -288,6 +288,13 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
             await uow.commit()
         return messages
 
+    async def keep_unsent(self, update_id: int, replies: list[Reply]) -> None:
+        """A failure after some replies reached the citizen: only the rest is kept for the
+        redelivery, so nobody reads the same message twice."""
+        async with self.uow_factory() as uow:
+            await uow.updates.keep_unsent(update_id, [r.to_record() for r in replies])
+            await uow.commit()
+
     async def replies_sent(self, update_id: int) -> None:
         """The channel delivered every reply of an update: they need not be kept.
 

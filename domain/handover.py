@@ -243,22 +243,27 @@ class HandoverFlows(EngineParts):
 
     async def staff_input(self, user_id: int, thread_id: int | None, text: str | None,
                           kind: str = "text", reply_to_staff_message: int | None = None,
-                          message_id: int | None = None) -> StaffOutcome | None:
+                          message_id: int | None = None, update_id: int | None = None
+                          ) -> StaffOutcome | None:
         """A message or command from the staff group (``message_id``: the staff message,
-        copied to the citizen through the relay outbox); None when it is to be ignored."""
+        copied to the citizen through the relay outbox); None when it is to be ignored, or
+        was handled before (``update_id`` delivered again after a failure: what it wrote for
+        the citizen is in the relay outbox already, so nothing is written twice)."""
         from domain.ports import ConcurrentUpdate
 
         for _ in range(5):
             try:
                 return await self._staff_input_once(user_id, thread_id, text, kind,
-                                                    reply_to_staff_message, message_id)
+                                                    reply_to_staff_message, message_id,
+                                                    update_id)
             except ConcurrentUpdate:
                 continue  # the citizen wrote at the same moment: read again
         raise ConcurrentUpdate("staff input kept colliding")
 
     async def _staff_input_once(self, user_id: int, thread_id: int | None, text: str | None,
                                 kind: str, reply_to_staff_message: int | None,
-                                message_id: int | None = None) -> StaffOutcome | None:
+                                message_id: int | None = None,
+                                update_id: int | None = None) -> StaffOutcome | None:
         now = self.clock.now()
         async with self.uow_factory() as uow:
             member = await uow.staff.get(user_id)
@@ -306,6 +311,8 @@ class HandoverFlows(EngineParts):
                     citizen_id, staff_message_id=message_id, reply=reply.to_record(),
                     thread_id=thread_id, record_kind=canned, text=reply.text if canned
                     else None), now)
+            if update_id is not None and not await uow.updates.remember(update_id, now, []):
+                return None  # handled before: rolled back, nothing written twice
             await uow.commit()
         return outcome
 

@@ -226,6 +226,11 @@ class UpdateLog(Protocol):
         """The replies of a handled update that were never confirmed sent, else None."""
         ...
 
+    async def keep_unsent(self, update_id: int, replies: list[dict[str, Any]]) -> None:
+        """Only these replies of a handled update are still to be sent (the others reached
+        their chat before a failure): a redelivery sends these, not the ones before."""
+        ...
+
 
 
 class DeadLetterRepository(Protocol):

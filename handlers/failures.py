@@ -17,9 +17,11 @@ A transient failure that persists for one update is not retried for ever either:
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.error import (
     BadRequest,
@@ -87,6 +89,23 @@ def is_transient(error: BaseException) -> bool:
         # SQLite's "database is locked", a refused connection, a closed one
         return isinstance(error, OperationalError | InterfaceError) or code is not None
     return isinstance(error, OSError | ConnectionError | TimeoutError)
+
+
+T = TypeVar("T")
+
+
+async def after_sending(write: Callable[[], Awaitable[T]], tries: int = 4) -> T:
+    """A database write that records what a Bot API call already did (a copy's link, a
+    message delivered): tried again at once when the database blinked (a dropped pooled
+    connection), since failing here makes the call be made twice."""
+    for attempt in range(tries):
+        try:
+            return await write()
+        except Exception as exc:
+            if attempt == tries - 1 or isinstance(exc, TelegramError) or not is_transient(exc):
+                raise
+            await asyncio.sleep(0.02 * 2 ** attempt)
+    raise AssertionError("unreachable")
 
 
 @dataclass

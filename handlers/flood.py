@@ -30,10 +30,19 @@ class FloodGuard:
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.burst, self.rate, self.clock, self.sleep = burst, rate, clock, sleep
         self.buckets: dict[int, _Bucket] = {}
+        self.counted: dict[int, None] = {}  # update ids counted already (a redelivery is not
+        # the citizen writing again)
 
-    def reserve(self, citizen_id: int) -> tuple[float, bool]:
+    def reserve(self, citizen_id: int, update_id: int | None = None) -> tuple[float, bool]:
         """Take a place for one message: the seconds to wait before handling it (0: at
-        once), and whether to say "please wait" (the first message of a flood only)."""
+        once), and whether to say "please wait" (the first message of a flood only). An
+        update delivered again after a failure takes no second place."""
+        if update_id is not None:
+            if update_id in self.counted:
+                return 0.0, False
+            if len(self.counted) >= 10_000:
+                self.counted.pop(next(iter(self.counted)))
+            self.counted[update_id] = None
         now = self.clock()
         bucket = self.buckets.get(citizen_id)
         if bucket is None:

@@ -29,6 +29,7 @@ from domain.handover import OWN_MESSAGE
 from domain.messages import Reply
 from domain.model import RelayMessage
 from domain.text import N_
+from handlers.failures import after_sending
 
 log = logging.getLogger(__name__)
 WENT_BACK = N_("The citizen went back to the automated assistant.")
@@ -106,7 +107,8 @@ async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: i
                 raise
             await engine.set_thread(citizen_id, None)
             return await ensure_thread(bot, engine, staff_chat, citizen_id, True)
-        await engine.link(citizen_id, OWN_MESSAGE, posted.message_id)  # erased with the rest
+        await after_sending(lambda: engine.link(  # erased with the rest
+            citizen_id, OWN_MESSAGE, posted.message_id))
     return thread
 
 
@@ -238,7 +240,8 @@ async def _copy(bot: Any, engine: Engine, staff_chat: int, citizen_id: int, ids:
             thread = await ensure_thread(bot, engine, staff_chat, citizen_id, announce=True)
     if len(copied) == len(ids):  # Telegram skips what it could not copy: then unlinked
         for original, copy in zip(ids, copied, strict=True):
-            await engine.link(citizen_id, original, copy.message_id)
+            await after_sending(functools.partial(engine.link, citizen_id, original,
+                                                  copy.message_id))
 
 
 async def after_citizen_turn(bot: Any, engine: Engine, staff_chat: int | None,
@@ -305,7 +308,7 @@ async def delete_staff_copies(bot: Any, engine: Engine, staff_chat: int,
             log.warning("staff copies of an erased case not deleted yet (%s); tried again "
                         "later", type(exc).__name__)
             continue
-        await engine.topic_deleted(job.id)
+        await after_sending(functools.partial(engine.topic_deleted, job.id))
 
 
 def _worker() -> str:
@@ -336,7 +339,8 @@ async def on_staff_message(update: Update, engine: Engine, bot: Any, staff_chat:
     kind = "text" if message.text is not None else "media"
     # What goes to the citizen is written to the relay outbox with the staff input.
     outcome = await engine.staff_input(user.id, thread, message.text or message.caption, kind,
-                                       reply_to, message_id=message.message_id)
+                                       reply_to, message_id=message.message_id,
+                                       update_id=update.update_id)
     if outcome is None:
         return  # not registered staff, or not a citizen's thread: nothing happens
     for text in outcome.to_thread:
@@ -394,7 +398,7 @@ async def _deliver_to_citizen(bot: Any, engine: Engine, staff_chat: int,
         if not await engine.relay_retry(message):
             await _not_delivered(bot, engine, staff_chat, message, in_time=False)
         return 0
-    await engine.relay_delivered(message, sent)
+    await after_sending(functools.partial(engine.relay_delivered, message, sent))
     return 1
 
 

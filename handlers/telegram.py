@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
 import time
-import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from telegram import (
@@ -46,7 +46,7 @@ from domain.model import DeadLetter
 from domain.payloads import MAX_BYTES
 from domain.ports import Translations
 from domain.text import N_
-from handlers.failures import Attempts, Failure, is_transient
+from handlers.failures import Attempts, Failure, after_sending, is_transient
 from handlers.flood import CitizenTurns, FloodGuard
 from handlers.handover import (
     Albums,
@@ -266,7 +266,7 @@ async def _handle(context: Context, update: Update, inbound: Inbound, chat_id: i
     translations = context.bot_data.translations
     language = normalise_language(inbound.language_hint) or "it"
     flood = context.bot_data.flood
-    delay, warn = flood.reserve(inbound.user_id)
+    delay, warn = flood.reserve(inbound.user_id, update.update_id)
     if warn:
         text = translations.gettext(language, SLOW_DOWN) if translations else SLOW_DOWN
         try:
@@ -323,10 +323,11 @@ async def put_aside(bot: Any, bot_data: BotData, update_id: int | None, stage: s
     name = error if isinstance(error, str) else type(error).__name__
     # The type and where it happened, never the exception's message (SQL parameters, a
     # citizen's words): the frames alone say which line failed.
-    frames = ("" if isinstance(error, str) or isinstance(error, TelegramError)
-              else "\n" + "".join(traceback.format_tb(error.__traceback__)).rstrip())
-    log.error("update %s put aside at the %s stage: %s after %d tries%s", update_id, stage,
-              name, attempts, frames)
+    # Rendered by bot.logs as its type, frames and (SQLAlchemy) statement shape: never the
+    # exception's message, which can hold SQL parameters or a citizen's words.
+    exc_info = None if isinstance(error, str | TelegramError) else error
+    log.error("update %s put aside at the %s stage: %s after %d tries", update_id, stage,
+              name, attempts, exc_info=exc_info)
     engine = bot_data.engine
     if engine is None:
         return False
@@ -381,20 +382,48 @@ async def sorry_for_good(bot: Any, bot_data: BotData, chat_id: int, language: st
                     type(exc).__name__)
 
 
+Pending = list[tuple[asyncio.Future[None], Reply]]  # what is on its way, and for which reply
+
+
 async def _deliver_replies(context: Context, update: Update, chat_id: int,
                            replies: list[Reply], message: Message | None,
-                           pressed: Message | None) -> list[asyncio.Future[None]] | None:
-    """Send the replies (and relay); what is still on its way (an album being gathered) is
-    returned for :func:`_confirm`. On a network failure, None: they stay kept with the
-    update and the webhook asks Telegram to deliver it again (503)."""
+                           pressed: Message | None) -> Pending | None:
+    """Send the replies, each followed by its hand-over event; what is still on its way (an
+    album being gathered) is returned for :func:`_confirm`. On a failure, None: what had not
+    reached its chat yet stays kept with the update (what had, is not sent again), and the
+    update is delivered again (webhook: 503; polling: not acknowledged)."""
     engine = _engine(context)
+    pending: Pending = []
+    blocked = False
+    for index, reply in enumerate(replies):
+        said = False
+        try:
+            if not blocked:
+                try:
+                    await send_reply(context.bot, chat_id, reply, pressed)
+                except Forbidden:
+                    log.info("a citizen blocked the bot; reply not delivered")
+                    await engine.mark_blocked(chat_id)
+                    blocked = True
+            said = True
+            futures = await after_citizen_turn(
+                context.bot, engine, context.bot_data.staff_chat_id, message, chat_id,
+                [reply], context.bot_data.albums)
+            pending.extend((future, reply) for future in futures)
+        except Exception as exc:
+            rest = [replace(reply, text="", file=None, buttons=[]) if said else reply,
+                    *replies[index + 1:]]
+            await _keep_unsent(context, update, rest)
+            await _not_delivered(context, update, exc)
+            return None
+    return pending
+
+
+async def _keep_unsent(context: Context, update: Update, rest: list[Reply]) -> None:
     try:
-        await send_replies(context.bot, chat_id, replies, pressed, blocked=engine.mark_blocked)
-        return await after_citizen_turn(context.bot, engine, context.bot_data.staff_chat_id,
-                                        message, chat_id, replies, context.bot_data.albums)
-    except Exception as exc:
-        await _not_delivered(context, update, exc)
-        return None
+        await _engine(context).keep_unsent(update.update_id, rest)
+    except Exception as exc:  # then all of them come again: a repeat, never a loss
+        log.warning("what was sent could not be recorded (%s)", type(exc).__name__)
 
 
 async def _not_delivered(context: Context, update: Update, exc: BaseException) -> None:
@@ -415,13 +444,14 @@ async def _not_delivered(context: Context, update: Update, exc: BaseException) -
         retry_later(context.bot_data, update.update_id, "send", exc)
 
 
-async def _confirm(context: Context, update: Update,
-                   pending: list[asyncio.Future[None]]) -> None:
+async def _confirm(context: Context, update: Update, pending: Pending) -> None:
     """Once everything of the update reached its chat, its kept replies are let go."""
-    for future in pending:
+    for future, reply in pending:
         try:
             await future
         except Exception as exc:
+            await _keep_unsent(context, update, [replace(reply, text="", file=None,
+                                                         buttons=[])])
             await _not_delivered(context, update, exc)
             return
     await _engine(context).replies_sent(update.update_id)
@@ -571,7 +601,7 @@ async def _deliver(context: Context, engine: Engine, message: Any) -> None:
                     type(exc).__name__)
         return
     assert message.id is not None
-    await engine.delivered(message.id)
+    await after_sending(functools.partial(engine.delivered, message.id))
 
 
 async def deliver_due(context: Context) -> None:
@@ -608,6 +638,14 @@ async def on_error(update: object, context: Context) -> None:
     (not a network or database blip) is put aside, and a citizen in a private chat told."""
     ERRORS.labels("unhandled").inc()
     error = context.error
+    if (isinstance(update, Update) and error is not None and is_transient(error)
+            and update.update_id not in context.bot_data.failed):
+        # A staff message, a staff button, a staff command met the database or the Bot API
+        # away: delivered again (webhook 503, polling not acknowledged), never lost.
+        log.warning("update %s not handled (%s); it will come again", update.update_id,
+                    type(error).__name__)
+        retry_later(context.bot_data, update.update_id, "handle", error)
+        return
     if (isinstance(update, Update) and error is not None and not is_transient(error)
             and update.update_id not in context.bot_data.failed):
         chat, user = update.effective_chat, update.effective_user

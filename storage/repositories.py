@@ -622,6 +622,10 @@ class SqlUpdateLog:
         row = (await conn.execute(hot.SELECT_UPDATE, {"key": update_id})).first()
         return None if row is None else _unsent(row)
 
+    async def keep_unsent(self, update_id: int, replies: list[dict[str, Any]]) -> None:
+        conn = await self.session.connection()
+        await conn.execute(hot.KEEP_UNSENT, {"key": update_id, "replies": replies})
+
 
 class SqlClosures:
     def __init__(self, session: AsyncSession) -> None:

@@ -82,6 +82,10 @@ INSERT_TRANSCRIPT = insert(_table(TranscriptRow))
 SELECT_UPDATE = select(updates.c.replies, updates.c.sent_at).where(
     updates.c.update_id == bindparam("key"))
 
+KEEP_UNSENT = update(updates).where(
+    updates.c.update_id == bindparam("key"), updates.c.sent_at.is_(None)).values(
+    replies=bindparam("replies"))
+
 MARK_SENT = update(updates).where(
     updates.c.update_id.in_(bindparam("keys", expanding=True))).values(replies=null())
 

@@ -58,6 +58,10 @@ class FakeUpdateLog:
     async def unsent_replies(self, update_id: int) -> list[dict[str, Any]] | None:
         return self.store.kept.get(update_id)
 
+    async def keep_unsent(self, update_id: int, replies: list[dict[str, Any]]) -> None:
+        if self.store.kept.get(update_id) is not None:
+            self.store.kept[update_id] = replies
+
 
 
 class FakeBookings:

@@ -99,8 +99,11 @@ async def test_a_database_error_leaves_no_parameters_in_the_logs(database_url, c
         await db.dispose()
     output = _all_output(caplog, capsys)
     configure(logging.WARNING)
-    assert "update handling failed" in output and "Traceback" in output  # it was logged
-    assert "transcript" in output  # the statement's shape helps whoever reads the log
+    if "put aside" in output:  # PostgreSQL: a permanent error, logged with its traceback
+        assert "Traceback" in output
+        assert "transcript" in output  # the statement's shape helps whoever reads the log
+    else:  # SQLite's "no such table" is an OperationalError, as "locked" is: tried again
+        assert "it will come again" in output
     for secret in (WORDS, "Zorblaxine", PHONE, "1234567"):
         assert secret not in output
 
