@@ -9,7 +9,11 @@ handled ones no-ops and re-sends replies that were kept but never confirmed sent
 webhook mode.
 
 One citizen's updates in a batch are handled one after another, in Telegram's order;
-different citizens' at once.
+different citizens' at once (an album's parts are started together, so that they are copied
+to the staff as one album; they still take their turns in order). A batch waits at most
+``LINGER_SECONDS`` for a citizen whose messages are slow to handle (a flood being slowed
+down): their queue goes on in the background, unacknowledged, while the next batch brings
+everybody else's messages; updates still being handled are not dispatched twice.
 
 One update never holds the others (handlers/failures.py): a permanent failure is put aside at
 once (a dead letter, one kind answer); a transient one is tried again, and given up on (put
@@ -49,6 +53,7 @@ log = logging.getLogger(__name__)
 LONG_POLL_SECONDS = 25
 MAX_BACKOFF_SECONDS = 30.0
 RETRY_PAUSE_SECONDS = 5.0
+LINGER_SECONDS = 2.0
 #: A getUpdates answer that is not JSON is fetched again (a truncated response); the same
 #: this many times in a row, its update ids are read from it and put aside.
 MALFORMED_TRIES = 3
@@ -92,6 +97,21 @@ def _answer(code: int, payload: bytes) -> list[Any]:
     raise NetworkError(message)
 
 
+def _album_at(queue: list[Update], index: int) -> list[Update]:
+    """The updates from ``index`` that are parts of one album (or the one update there)."""
+    first = queue[index].effective_message
+    group_id = first.media_group_id if first is not None else None
+    if group_id is None:
+        return [queue[index]]
+    end = index + 1
+    while end < len(queue):
+        message = queue[end].effective_message
+        if message is None or message.media_group_id != group_id:
+            break
+        end += 1
+    return queue[index:end]
+
+
 def _sender(update: Update) -> int | None:
     user = update.effective_user
     if user is not None:
@@ -110,7 +130,10 @@ class DurablePolling:
         self.stopping = asyncio.Event()
         self.attempts = Attempts()  # transient failures per update
         self.retry_pause = RETRY_PAUSE_SECONDS
+        self.linger = LINGER_SECONDS
         self._malformed = 0
+        self.in_flight: set[int] = set()  # updates being handled (some from earlier batches)
+        self._queues: set[asyncio.Task[None]] = set()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -124,6 +147,8 @@ class DurablePolling:
             items = await self._call(self._fetch)
             if items:
                 await self.handle_raw(items)
+        if self._queues:  # what was begun is finished before the process goes
+            await asyncio.gather(*self._queues, return_exceptions=True)
 
     async def _fetch(self) -> list[Any]:
         """getUpdates, raw: PTB's ``get_updates`` parses the whole batch at once (one bad
@@ -183,23 +208,45 @@ class DurablePolling:
         ``aside`` were put aside already; ``held`` could not be parsed nor put aside."""
         queues: dict[int | None, list[Update]] = defaultdict(list)
         for update in updates:
-            queues[_sender(update)].append(update)
+            if update.update_id not in self.in_flight:  # not still being handled
+                queues[_sender(update)].append(update)
         bot_data = self.application.bot_data
         failed = bot_data.failed
         waiting: set[int] = set()
 
         async def in_order(queue: list[Update]) -> None:
-            for index, update in enumerate(queue):
-                await self.application.process_update(update)
-                if update.update_id in failed:
-                    # this citizen's later updates wait for it
-                    waiting.update(u.update_id for u in queue[index + 1:])
-                    return
+            try:
+                index = 0
+                while index < len(queue):
+                    group = _album_at(queue, index)
+                    for update in group:
+                        failed.discard(update.update_id)  # an earlier try's failure is old
+                    # An album's parts together: each waits for the whole album's copy.
+                    await asyncio.gather(*(self.application.process_update(update)
+                                           for update in group))
+                    for update in group:
+                        self.in_flight.discard(update.update_id)
+                    index += len(group)
+                    if any(update.update_id in failed for update in group):
+                        # this citizen's later updates wait for it
+                        waiting.update(u.update_id for u in queue[index:])
+                        return
+            finally:
+                self.in_flight.difference_update(u.update_id for u in queue)
 
-        await asyncio.gather(*(in_order(queue) for queue in queues.values()))
+        for queue in queues.values():
+            self.in_flight.update(u.update_id for u in queue)
+            task = asyncio.ensure_future(in_order(queue))
+            self._queues.add(task)
+            task.add_done_callback(self._queues.discard)
+        if self._queues:
+            await asyncio.wait(set(self._queues), timeout=self.linger)
         retry = set(held) | waiting
+        lingering = {u.update_id for u in updates if u.update_id in self.in_flight}
         for update in updates:
             update_id = update.update_id
+            if update_id in lingering:
+                continue  # still being handled: not acknowledged, not a failure
             if update_id not in failed:
                 if update_id not in waiting:
                     self.attempts.forget(update_id)
@@ -213,9 +260,11 @@ class DurablePolling:
                 continue
             retry.add(update_id)
         known = [u.update_id for u in updates] + list(aside) + list(held)
-        if retry:
-            self.offset = min(retry)  # handled ones after it come again and are skipped
-            await self._pause(self.retry_pause)
+        if retry or lingering:
+            # handled ones after it come again and are skipped
+            self.offset = min(retry | lingering)
+            if retry:
+                await self._pause(self.retry_pause)
         elif known:
             self.offset = max(known) + 1
 

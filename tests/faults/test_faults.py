@@ -388,8 +388,14 @@ async def _run_and_check(make_world: Any, database_url: str, tmp_path: Any,
             assert Counter(got[citizen]) == Counter(expected[citizen]), f"citizen {citizen}"
     # 2. Everything a citizen wrote to a person reached the thread, once, in order.
     copies = copies_to_staff(api)
-    ambiguous = Counter((int(p.get("from_chat_id", 0)), int(p.get("message_id", 0)))
-                        for n, p in api.ambiguous if n == "copyMessage")
+    ambiguous: Counter[tuple[int, int]] = Counter()
+    for name, params in api.ambiguous:
+        if name == "copyMessage":
+            ambiguous[(int(params.get("from_chat_id", 0)), int(params.get("message_id", 0)))] += 1
+        elif name == "copyMessages":
+            ids = params["message_ids"]
+            for message_id in json.loads(ids) if isinstance(ids, str) else ids:
+                ambiguous[(int(params.get("from_chat_id", 0)), int(message_id))] += 1
     for key in script.to_staff:
         assert 1 <= copies.count(key) <= 1 + ambiguous[key], key
     for citizen in citizens:

@@ -73,3 +73,79 @@ async def test_an_update_whose_reply_could_not_be_sent_is_fetched_again_and_answ
     assert sorted(to) == [811, 812]  # each answered, once
     # the poll after the batch did not acknowledge the update that failed: it came again
     assert api.offsets[1] in (first["update_id"], second["update_id"])
+
+
+async def test_a_citizens_flood_does_not_hold_the_next_batch_for_everybody(tmp_path):
+    """One citizen forwards 30 messages at once: they are slowed down (and all answered, in
+    order), but another citizen who writes meanwhile is answered before the flood is over."""
+    from handlers.flood import FloodGuard
+
+    api = FakeBotAPI()
+    url, app, db = await polled(tmp_path, api)
+    app.bot_data.flood = FloodGuard(burst=3, rate=10.0)  # 27 messages over: about 2.7 s
+    flood = [message_update(901, f"/help {n}", language="it") for n in range(30)]
+    api.updates.extend(flood)
+    polling = DurablePolling(app)
+    polling.linger = 0.2
+    task = asyncio.create_task(polling.run())
+    for _ in range(100):  # the flood's first batch is under way
+        await asyncio.sleep(0.02)
+        if len([m for m in api.sent() if int(m["chat_id"]) == 901]) >= 3:
+            break
+    other = message_update(902, "/menu", language="it")
+    api.updates.append(other)
+    for _ in range(1000):
+        await asyncio.sleep(0.01)
+        if len([m for m in api.sent() if int(m["chat_id"]) == 901]) >= 31:  # 30 + a notice
+            break
+    polling.stop()
+    await task
+    await app.shutdown()
+    await db.dispose()
+    to = [int(m["chat_id"]) for m in api.sent()]
+    assert 902 in to
+    last_of_flood = len(to) - 1 - to[::-1].index(901)
+    assert to.index(902) < last_of_flood  # the other citizen did not wait for the flood
+    texts = await incoming_texts(url)
+    assert texts[901] == [f"/help {n}" for n in range(30)]  # every one, in order
+    # Nothing of the flood was acknowledged before it was handled.
+    assert api.offsets[-1] == other["update_id"] + 1
+
+
+async def test_an_albums_parts_in_one_batch_reach_the_mediator_as_one_album(tmp_path):
+    from datetime import UTC, datetime
+
+    from domain.model import StaffMember
+
+    api = FakeBotAPI()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'album.db'}"
+    await upgrade_async(url)
+    engine, db = make_engine(url, KeywordUnderstanding({}))
+    engine.config = type(engine.config)(staff_chat=True)
+    async with engine.uow_factory() as uow:
+        await uow.staff.add(StaffMember(777001, "Mediator", "mediator", ("it",)),
+                            datetime.now(UTC))
+        await uow.commit()
+    from handlers.telegram import build_application
+    from tests.telegram.helpers import TOKEN
+
+    app = build_application(TOKEN, "https://bot.api.test/bot", "https://bot.api.test/file/bot",
+                            request=api, rate_limiter=False, staff_chat_id=-1001234567890)
+    app.bot_data.engine = engine
+    await app.initialize()
+    api.updates.append(message_update(903, "/human", language="it"))
+    polling = DurablePolling(app)
+    await run_until_drained(polling, api, after=1)
+    photos = [message_update(903, None, language="it", media_group_id="alb-1", photo=[
+        {"file_id": f"p{n}", "file_unique_id": f"p{n}", "width": 9, "height": 9}])
+        for n in range(4)]
+    api.clear()
+    api.updates.extend(photos)
+    polling = DurablePolling(app)
+    await run_until_drained(polling, api, after=len(api.offsets) + 1)
+    await app.shutdown()
+    await db.dispose()
+    (album,) = api.sent("copyMessages")
+    ids = album["message_ids"]
+    assert list(ids) == [p["message"]["message_id"] for p in photos]
+    assert not api.sent("copyMessage")
