@@ -438,14 +438,22 @@ class HandoverFlows(EngineParts):
         assert message.id is not None
         now = self.clock.now()
         async with self.uow_factory() as uow:
-            await uow.relay.done(message.id)
-            if message.record_kind:
-                await uow.transcript.add(TranscriptEntry(
-                    message.citizen_id, "out", message.record_kind, message.text, None, now))
+            await self._out_of_relay(uow, message, message.record_kind, now)
             if message.copy and citizen_message is not None and message.staff_message_id:
                 await uow.handovers.link(message.citizen_id, citizen_message,
                                          message.staff_message_id, now)
             await uow.commit()
+
+    @staticmethod
+    async def _out_of_relay(uow: UnitOfWork, message: RelayMessage, kind: str | None,
+                            now: datetime) -> None:
+        """The message leaves the outbox; the transcript says what became of it."""
+        assert message.id is not None
+        await uow.relay.done(message.id)
+        if message.record_kind:
+            await uow.transcript.add(TranscriptEntry(
+                message.citizen_id, "out", kind or message.record_kind, message.text, None,
+                now))
 
     async def relay_retry(self, message: RelayMessage, wait: float | None = None) -> bool:
         """A transient failure: try again later (``wait`` seconds, as Telegram asked, else a
@@ -468,10 +476,7 @@ class HandoverFlows(EngineParts):
         assert message.id is not None
         now = self.clock.now()
         async with self.uow_factory() as uow:
-            await uow.relay.done(message.id)
-            if message.record_kind:
-                await uow.transcript.add(TranscriptEntry(
-                    message.citizen_id, "out", "undelivered", message.text, None, now))
+            await self._out_of_relay(uow, message, "undelivered", now)
             if blocked:
                 await uow.citizens.set_blocked(message.citizen_id, now)
             await uow.commit()

@@ -101,6 +101,17 @@ class StaffTools(EngineParts):
     def _staff_say(self) -> Say:
         return Say(self.translations, self.config.default_language)
 
+    async def _coordinator(self, uow: UnitOfWork, user_id: int, doing: str
+                           ) -> tuple[StaffMember | None, Say, StaffView]:
+        """Who asks, for a coordinators-only command: None when they are not staff; the
+        view holds the refusal when they are staff but not a coordinator."""
+        member = await uow.staff.get(user_id)
+        say, view = self._staff_say(), StaffView()
+        if member is not None and not member.sees_everyone:
+            log.info("staff command refused: %s needs a coordinator", doing)
+            view.add(say._(COORDINATORS_ONLY))
+        return member, say, view
+
     # -- the agenda -------------------------------------------------------------------------
 
     def _period(self, word: str, today: date) -> tuple[date, date] | None:
@@ -288,15 +299,9 @@ class StaffTools(EngineParts):
         """``/closed DATE [reason]``: no new bookings that day; booked citizens are listed
         with the choice to keep them or cancel and tell them. Coordinators only."""
         async with self.uow_factory() as uow:
-            member = await uow.staff.get(user_id)
-            if member is None:
-                return None
-            say = self._staff_say()
-            view = StaffView()
-            if not member.sees_everyone:
-                log.info("staff command refused: closing a day needs a coordinator")
-                view.add(say._(COORDINATORS_ONLY))
-                return view
+            member, say, view = await self._coordinator(uow, user_id, "closing a day")
+            if member is None or view.messages:
+                return view if member is not None else None
             word, _, reason = argument.strip().partition(" ")
             day, refusal = self._staff_day(
                 say, word, say._("Write /closed YYYY-MM-DD and, if you want, a reason."))
@@ -325,15 +330,9 @@ class StaffTools(EngineParts):
     async def reopen_day(self, user_id: int, argument: str) -> StaffView | None:
         """``/reopen DATE``: undo a closure made with ``/closed``. Coordinators only."""
         async with self.uow_factory() as uow:
-            member = await uow.staff.get(user_id)
-            if member is None:
-                return None
-            say = self._staff_say()
-            view = StaffView()
-            if not member.sees_everyone:
-                log.info("staff command refused: reopening a day needs a coordinator")
-                view.add(say._(COORDINATORS_ONLY))
-                return view
+            member, say, view = await self._coordinator(uow, user_id, "reopening a day")
+            if member is None or view.messages:
+                return view if member is not None else None
             day, refusal = self._staff_day(say, argument.strip(),
                                            say._("Write /reopen YYYY-MM-DD."))
             if day is None:

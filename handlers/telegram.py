@@ -494,12 +494,19 @@ async def on_message(update: Update, context: Context) -> None:
         caption=message.caption,
         update_id=update.update_id,
     )
-    async with context.bot_data.turns.of(user.id):  # in the order they were sent
-        replies = await _handle(context, update, inbound, message.chat_id, "message")
+    await _citizen_turn(context, update, inbound, message.chat_id, "message", message)
+
+
+async def _citizen_turn(context: Context, update: Update, inbound: Inbound, chat_id: int,
+                        kind: str, message: Message | None = None,
+                        pressed: Message | None = None) -> None:
+    """One citizen update: handled and answered in the citizen's turn (in the order they
+    were sent), then confirmed once whatever was on its way (an album) arrived."""
+    async with context.bot_data.turns.of(inbound.user_id):
+        replies = await _handle(context, update, inbound, chat_id, kind)
         if replies is None:
             return
-        pending = await _deliver_replies(context, update, message.chat_id, replies, message,
-                                         None)
+        pending = await _deliver_replies(context, update, chat_id, replies, message, pressed)
     if pending is not None:
         await _confirm(context, update, pending)
 
@@ -526,14 +533,7 @@ async def on_button(update: Update, context: Context) -> None:
             content_type=ContentType.BUTTON, update_id=update.update_id,
         )
         pressed = query.message if isinstance(query.message, Message) else None
-        async with context.bot_data.turns.of(user.id):
-            replies = await _handle(context, update, inbound, user.id, "button")
-            if replies is None:
-                return
-            pending = await _deliver_replies(context, update, user.id, replies, None,
-                                             pressed)
-        if pending is not None:
-            await _confirm(context, update, pending)
+        await _citizen_turn(context, update, inbound, user.id, "button", pressed=pressed)
     finally:
         await answering
 
@@ -570,12 +570,7 @@ async def on_edited(update: Update, context: Context) -> None:
             user_id=user.id, text=message.text or message.caption,
             language_hint=user.language_code, update_id=update.update_id, edited=True,
         )
-        async with context.bot_data.turns.of(user.id):
-            replies = await _handle(context, update, inbound, message.chat_id, "edit")
-            pending = None if replies is None else await _deliver_replies(
-                context, update, message.chat_id, replies, None, None)
-        if pending is not None:
-            await _confirm(context, update, pending)
+        await _citizen_turn(context, update, inbound, message.chat_id, "edit")
     await on_edit(update, _engine(context), context.bot, context.bot_data.staff_chat_id)
 
 
