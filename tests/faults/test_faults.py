@@ -109,6 +109,7 @@ class World:
     db: Any
     polling: DurablePolling
     offered: list[dict[str, Any]] = field(default_factory=list)
+    drops: int = 0  # database connections the storm dropped
 
     async def offer(self, *updates: dict[str, Any]) -> None:
         """Hand updates to getUpdates and wait until polling acknowledged them."""
@@ -334,7 +335,7 @@ async def run_script(world: World, faults: bool) -> Script:
     finally:
         stop.set()
         if dropper is not None:
-            await dropper
+            world.drops = await dropper
         world.api.rate = 0.0  # the faults end; what was kept for later is delivered
         await world.flush()
         world.polling.stop()
@@ -352,13 +353,15 @@ async def test_faults_lose_nothing_and_duplicate_nothing(make_world, database_ur
         logging.getLogger(name).setLevel(logging.DEBUG)
     caplog.set_level(logging.DEBUG)
     try:
-        await _run_and_check(make_world, database_url, tmp_path, rate)
+        stats = await _run_and_check(make_world, database_url, tmp_path, rate)
         logged = caplog.text + capsys.readouterr().err
     finally:
         configure(logging.WARNING)
         root = logging.getLogger()
         for handler in [h for h in root.handlers if h.get_name() == "teams-bot"]:
             root.removeHandler(handler)  # it writes to this test's captured stderr
+    with capsys.disabled():
+        print("\n" + stats)  # seen with pytest -s
     assert "Calling Bot API endpoint" in logged  # the libraries did log at DEBUG
     for secret in ("mujhe madad", "picchia", "these are my documents", MEDIATOR_NAME, TOKEN,
                    "permesso di soggiorno scaduto", "Salaam", "Aap kal"):
@@ -366,13 +369,15 @@ async def test_faults_lose_nothing_and_duplicate_nothing(make_world, database_ur
 
 
 async def _run_and_check(make_world: Any, database_url: str, tmp_path: Any,
-                         rate: float) -> None:
+                         rate: float) -> str:
     reference = await make_world(0.0, f"sqlite+aiosqlite:///{tmp_path / 'reference.db'}")
     await run_script(reference, faults=False)
     world = await make_world(rate, database_url)
     script = await run_script(world, faults=True)
     api = world.api
     assert rate == 0 or sum(api.faults.values()) >= 5, api.faults  # the run was really under fire
+    stats = (f"rate {rate}: Bot API faults {dict(api.faults)}, {len(api.ambiguous)} after "
+             f"delivery, {len(api.calls)} calls, {world.drops} database connections dropped")
 
     citizens = {Script.FAQ, Script.HANDOVER, Script.DANGER, Script.BOOKING, Script.ALBUM}
     # 1. Each citizen got exactly what they get without faults (in the same order, but for
@@ -415,6 +420,7 @@ async def _run_and_check(make_world: Any, database_url: str, tmp_path: Any,
         if "callback_query" in update or update["message"]["chat"]["type"] == "private":
             assert handled.get(update["update_id"]) is not None, update["update_id"]
     assert await _topics(world) >= 2
+    return stats
 
 
 async def _topics(world: World) -> int:
