@@ -421,7 +421,8 @@ async def _deliver_replies(context: Context, update: Update, chat_id: int,
 
 async def _keep_unsent(context: Context, update: Update, rest: list[Reply]) -> None:
     try:
-        await _engine(context).keep_unsent(update.update_id, rest)
+        await after_sending(functools.partial(_engine(context).keep_unsent, update.update_id,
+                                              rest))
     except Exception as exc:  # then all of them come again: a repeat, never a loss
         log.warning("what was sent could not be recorded (%s)", type(exc).__name__)
 
@@ -506,6 +507,10 @@ async def _citizen_turn(context: Context, update: Update, inbound: Inbound, chat
         replies = await _handle(context, update, inbound, chat_id, kind)
         if replies is None:
             return
+        if update.update_id in context.bot_data.danger_answered:
+            # The numbers went out when an earlier try of this update failed: not twice.
+            context.bot_data.danger_answered.discard(update.update_id)
+            replies = [r for r in replies if r.event != "emergency"]
         pending = await _deliver_replies(context, update, chat_id, replies, message, pressed)
     if pending is not None:
         await _confirm(context, update, pending)
