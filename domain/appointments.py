@@ -11,7 +11,6 @@ from domain import payloads
 from domain.booking import (
     ACTIVE,
     INTENT_NEED,
-    NEEDS,
     REFERRAL_LABELS,
     ROLE_NAMES,
     URGENCY,
@@ -28,12 +27,13 @@ from domain.formatting import clock_time, day_label, long_day
 from domain.languages import LANGUAGES, NATIVE_NAMES
 from domain.messages import Button, OutFile, Reply
 from domain.model import OutboundMessage, WaitEntry
+from domain.needs import NEEDS
 from domain.parts import EngineParts
 from domain.text import Say
 
 if TYPE_CHECKING:
-    from domain.engine import Turn
     from domain.ports import UnitOfWork
+    from domain.turn import Turn
 
 MAX_DESCRIPTION = 500
 OFFER_HOURS = 4

@@ -14,17 +14,6 @@ from zoneinfo import ZoneInfo
 from domain.directory import WEEKDAYS, Directory, Professional, parse_window
 from domain.text import N_
 
-NEEDS: dict[str, str] = {
-    "documents": N_("📄 Documents and permits"),
-    "work": N_("💼 Work"),
-    "training": N_("🎓 Training and courses"),
-    "health": N_("🩺 Health"),
-    "housing": N_("🏠 Housing"),
-    "money": N_("💶 Money and benefits"),
-    "family_school": N_("👪 Family and school"),
-    "language": N_("🗣️ Language, understanding the services"),
-    "other": N_("❓ Something else"),
-}
 URGENCY: dict[str, str] = {
     "week": N_("This week"),
     "month": N_("Within a month"),

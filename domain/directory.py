@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain import yamlfile
 from domain.languages import LANGUAGES
+from domain.needs import NEEDS
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -199,7 +200,6 @@ def check_directory(directory: Directory) -> list[tuple[yamlfile.Loc, str]]:
     """What a well-shaped directory can still get wrong, as (location, message) pairs: ids
     given twice, references to nothing, windows that overlap or fall outside the office's
     hours, closures that end before they start."""
-    from domain.booking import NEEDS  # booking builds on this module
 
     found: list[tuple[yamlfile.Loc, str]] = []
     offices: dict[str, Office] = {}

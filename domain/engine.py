@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,12 +37,12 @@ from domain.ports import (
     HandledElsewhere,
     Translations,
     Understanding,
-    UnitOfWork,
     UnitOfWorkFactory,
 )
 from domain.privacy import PrivacyFlows
 from domain.staff import StaffTools
 from domain.text import Say
+from domain.turn import EngineConfig, Turn
 
 log = logging.getLogger(__name__)
 
@@ -96,40 +96,6 @@ def danger_text(inbound: Inbound) -> str:
 
 def is_emergency(parsed: dict[str, Any] | None) -> bool:
     return bool(parsed) and (parsed or {}).get("intent", {}).get("name") == EMERGENCY
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    default_language: str = "it"
-    timezone: str = "Europe/Rome"
-    staff_chat: bool = False  # a staff group is configured: hand-overs go to people
-
-
-@dataclass
-class Turn:
-    """Everything one inbound message is handled with."""
-
-    inbound: Inbound
-    citizen: Citizen
-    conversation: Conversation
-    say: Say
-    now: datetime
-    uow: UnitOfWork
-    replies: list[Reply] = field(default_factory=list)
-    slot_taken: bool = False
-    erased: bool = False  # the citizen's data was erased: nothing is written back
-    parsed: dict[str, Any] | None = None  # what the free text means, understood beforehand
-    tallies: list[tuple[str, str]] = field(default_factory=list)  # anonymous counts
-
-    def count(self, metric: str, key: str) -> None:
-        self.tallies.append((metric, key))
-
-    @property
-    def language(self) -> str:
-        return self.say.language
-
-    def reply(self, text: str, buttons: list[list[Button]] | None = None, **kw: Any) -> None:
-        self.replies.append(Reply(text=text, buttons=buttons or [], **kw))
 
 
 class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLetters):

@@ -13,19 +13,20 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from domain import payloads
-from domain.booking import NEEDS, ROLE_NAMES, new_case_code
+from domain.booking import ROLE_NAMES, new_case_code
 from domain.directory import WEEKDAYS, parse_window
 from domain.formatting import clock_time, long_day
 from domain.languages import NATIVE_NAMES
 from domain.messages import Button, Reply
 from domain.model import Handover, RelayMessage, StaffMember, Topic, TranscriptEntry
+from domain.needs import NEEDS
 from domain.parts import EngineParts
 from domain.text import N_, Say
 
 if TYPE_CHECKING:
     from domain.directory import Directory
-    from domain.engine import Turn
     from domain.ports import UnitOfWork
+    from domain.turn import Turn
 
 EMERGENCY_PRIORITY = 2
 SUMMARY_MESSAGES = 8
@@ -383,7 +384,7 @@ class HandoverFlows(EngineParts):
     async def _offer_times(self, uow: UnitOfWork, citizen_id: int, role: str, their: Say,
                            now: datetime) -> list[Reply]:
         """The booking flow's day choice, sent to the citizen on a mediator's /book."""
-        from domain.engine import Turn
+        from domain.turn import Turn
 
         citizen = await uow.citizens.get(citizen_id)
         conversation = await uow.conversations.get(citizen_id)

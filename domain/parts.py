@@ -8,8 +8,8 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from domain.directory import Directory
-    from domain.engine import EngineConfig
     from domain.ports import Clock, Translations, UnitOfWorkFactory
+    from domain.turn import EngineConfig
 
 
 class EngineParts:

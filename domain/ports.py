@@ -24,6 +24,9 @@ from domain.model import (
     TurnStart,
     WaitEntry,
 )
+from domain.text import Translations
+
+__all__ = ["Translations"]  # defined beside Say, which uses it; a port all the same
 
 
 class ConcurrentUpdate(Exception):
@@ -281,11 +284,6 @@ class UnitOfWorkFactory(Protocol):
     async def mark_sent(self, update_ids: Sequence[int], now: datetime) -> None:
         """Confirm the replies of updates sent, in one statement outside any unit of work."""
         ...
-
-
-class Translations(Protocol):
-    def gettext(self, language: str, message: str) -> str: ...
-    def ngettext(self, language: str, singular: str, plural: str, n: int) -> str: ...
 
 
 class Understanding(Protocol):

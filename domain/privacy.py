@@ -18,8 +18,8 @@ from domain.text import N_, Say
 
 if TYPE_CHECKING:
 
-    from domain.engine import Turn
     from domain.ports import UnitOfWork
+    from domain.turn import Turn
 
 ANONYMISE_AFTER_DAYS = 365
 STAFF_ERASED = N_("Case {code}: the citizen erased their data. Cancelled appointments: "

@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from domain.booking import ACTIVE, NEEDS, ROLE_NAMES, URGENCY, Booking, Slot
+from domain.booking import ACTIVE, ROLE_NAMES, URGENCY, Booking, Slot
 from domain.formatting import clock_time, long_day
 from domain.messages import Button
 from domain.model import OutboundMessage, StaffMember
+from domain.needs import NEEDS
 from domain.parts import EngineParts
 from domain.text import N_, Say
 

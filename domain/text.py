@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from domain.languages import isolate, isolate_latin_runs
 
-if TYPE_CHECKING:
-    from domain.ports import Translations
+
+class Translations(Protocol):
+    """The port to the interface's catalogs (gettext), per language."""
+
+    def gettext(self, language: str, message: str) -> str: ...
+    def ngettext(self, language: str, singular: str, plural: str, n: int) -> str: ...
 
 
 def N_(message: str) -> str:
