@@ -26,7 +26,7 @@ from domain.booking import (
 from domain.formatting import clock_time, day_label, long_day
 from domain.languages import LANGUAGES, NATIVE_NAMES
 from domain.messages import Button, OutFile, Reply
-from domain.model import OutboundMessage, WaitEntry
+from domain.model import ConversationState, OutboundMessage, WaitEntry
 from domain.needs import NEEDS
 from domain.parts import EngineParts
 from domain.text import Say
@@ -75,7 +75,7 @@ class AppointmentFlows(EngineParts):
 
     def _privacy_notice(self, turn: Turn) -> None:
         service = self.directory.service
-        turn.conversation.state = "consent"
+        turn.conversation.state = ConversationState.CONSENT
         turn.reply(turn.say._(
             "Before we start: this is an automated assistant of {service}. To book an "
             "appointment we keep what you tell us (what you need, the language, the time) so "
@@ -103,7 +103,7 @@ class AppointmentFlows(EngineParts):
     # -- intake -----------------------------------------------------------------------------
 
     def _ask_needs(self, turn: Turn, edit: bool = False) -> None:
-        turn.conversation.state = "intake_needs"
+        turn.conversation.state = ConversationState.INTAKE_NEEDS
         chosen = set(turn.conversation.data["intake"]["needs"])
         say = turn.say
         buttons = [Button(("✅ " if key in chosen else "") + say._(label),
@@ -141,7 +141,7 @@ class AppointmentFlows(EngineParts):
         self._ask_urgency(turn)
 
     def _ask_urgency(self, turn: Turn) -> None:
-        turn.conversation.state = "intake_urgency"
+        turn.conversation.state = ConversationState.INTAKE_URGENCY
         turn.reply(turn.say._("How urgent is it?"), [[
             Button(turn.say._(label), payloads.make("urg", key)) for key, label in URGENCY.items()
         ]])
@@ -149,7 +149,7 @@ class AppointmentFlows(EngineParts):
     def on_urgency(self, turn: Turn, key: str) -> None:
         turn.conversation.data["intake"]["urgency"] = key
         if turn.citizen.referral is None:
-            turn.conversation.state = "intake_referral"
+            turn.conversation.state = ConversationState.INTAKE_REFERRAL
             rows = [[Button(turn.say._(label), payloads.make("ref", key))]
                     for key, label in REFERRAL_LABELS.items()]
             turn.reply(turn.say._("Who sent you to TEAMS?"), rows)
@@ -161,7 +161,7 @@ class AppointmentFlows(EngineParts):
         self._ask_meeting_language(turn)
 
     def _ask_meeting_language(self, turn: Turn, everything: bool = False) -> None:
-        turn.conversation.state = "intake_language"
+        turn.conversation.state = ConversationState.INTAKE_LANGUAGE
         codes = list(LANGUAGES) if everything else list(dict.fromkeys([turn.language, "it"]))
         buttons = [Button(NATIVE_NAMES[c], payloads.make("mlang", c)) for c in codes]
         rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
@@ -175,7 +175,7 @@ class AppointmentFlows(EngineParts):
             self._ask_meeting_language(turn, everything=True)
             return
         turn.conversation.data["intake"]["language"] = code
-        turn.conversation.state = "intake_description"
+        turn.conversation.state = ConversationState.INTAKE_DESCRIPTION
         turn.reply(turn.say._(
             "If you want, write in a few words what you need (no names and no document "
             "numbers, please). Or press Skip."),
@@ -194,7 +194,7 @@ class AppointmentFlows(EngineParts):
                         intake.get("role"))
         intake["role"] = result.role
         intake["with_mediator"] = result.with_mediator
-        turn.conversation.state = "triage"
+        turn.conversation.state = ConversationState.TRIAGE
         say = turn.say
         role = say._(ROLE_NAMES[result.role])
         if result.reasons:
@@ -259,7 +259,7 @@ class AppointmentFlows(EngineParts):
                    for d, s in list(days.items())[:DAYS_SHOWN]]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
         rows.append(self._home(turn))
-        turn.conversation.state = "choosing_day"
+        turn.conversation.state = ConversationState.CHOOSING_DAY
         turn.reply(text or say._("Choose a day:"), rows)
 
     async def show_times(self, turn: Turn, day: str) -> None:
@@ -286,7 +286,7 @@ class AppointmentFlows(EngineParts):
             buttons.append(Button(label, payloads.make("slot", slot.key)))
         rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
         rows.append([Button("⬅️ " + turn.say._("Other days"), payloads.make("days"))])
-        turn.conversation.state = "choosing_time"
+        turn.conversation.state = ConversationState.CHOOSING_TIME
         turn.reply(text, rows)
 
     async def on_slot(self, turn: Turn, key: str, taken: bool = False) -> None:
@@ -337,7 +337,7 @@ class AppointmentFlows(EngineParts):
             await turn.uow.reminders.add(booking.id, kind, due)
         data.pop("intake", None)
         data.pop("moving", None)
-        turn.conversation.state = "idle"
+        turn.conversation.state = ConversationState.IDLE
         self._confirm(turn, booking)
 
     def _describe(self, say: Say, booking: Booking, language: str) -> str:
@@ -448,7 +448,7 @@ class AppointmentFlows(EngineParts):
         existing = await turn.uow.waitlist.active_for(turn.citizen.id)
         if existing is None:
             await turn.uow.waitlist.add(WaitEntry(turn.citizen.id, role, turn.now))
-        turn.conversation.state = "idle"
+        turn.conversation.state = ConversationState.IDLE
         self._main_menu(turn, turn.say._(
             "You are on the waiting list for the {role}. We will write to you here when a "
             "time frees up.", role=turn.say._(ROLE_NAMES[role])))

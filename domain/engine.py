@@ -26,6 +26,7 @@ from domain.messages import Button, ContentType, Inbound, Reply
 from domain.model import (
     Citizen,
     Conversation,
+    ConversationState,
     Handover,
     OutboundMessage,
     TranscriptEntry,
@@ -336,7 +337,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
         """The emergency numbers at once; then a person, first in the queue. Returns the
         alarm for the thread of a hand-over already open."""
         self._emergency(turn)
-        turn.count("safety.emergency", turn.conversation.state or "idle")
+        turn.count("safety.emergency", turn.conversation.state or ConversationState.IDLE)
         if handover is None:
             if self.handover_enabled:
                 await self.escalate(turn, "emergency")
@@ -503,7 +504,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
         state = turn.conversation.state
         result = turn.parsed or await self.understanding.parse(text, turn.language)
         intent = str(result.get("intent", {}).get("name") or "nlu_fallback")
-        if state == "intake_description" and "intake" in turn.conversation.data:
+        if state == ConversationState.INTAKE_DESCRIPTION and "intake" in turn.conversation.data:
             # Kept as written (danger in it was answered before the flow saw it).
             self.on_description(turn, text)
             return
@@ -519,7 +520,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
             return
         if self._unsupported_language(turn, text, detected):
             return
-        if state == "intake_needs" and "intake" in turn.conversation.data and (
+        if state == ConversationState.INTAKE_NEEDS and "intake" in turn.conversation.data and (
                 intent in INTENT_NEED or intent in FALLBACK_INTENTS):
             self.on_needs_text(turn, text, intent)
         elif intent in FALLBACK_INTENTS:
@@ -637,7 +638,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
 
     def _main_menu(self, turn: Turn, text: str | None = None, language_button: bool = False
                    ) -> None:
-        turn.conversation.state = "idle"
+        turn.conversation.state = ConversationState.IDLE
         turn.reply(text or turn.say._("Main menu. Choose a topic:"),
                    self._menu_buttons(turn, language_button))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 REFERRALS: frozenset[str] = frozenset(
@@ -30,12 +31,27 @@ class Citizen:
     consent_at: datetime | None = None
 
 
+class ConversationState(StrEnum):
+    """Where a citizen is in a flow (stored as its value: a plain string)."""
+
+    IDLE = "idle"
+    CONSENT = "consent"  # the privacy notice is shown, waiting for yes or no
+    INTAKE_NEEDS = "intake_needs"
+    INTAKE_URGENCY = "intake_urgency"
+    INTAKE_REFERRAL = "intake_referral"
+    INTAKE_LANGUAGE = "intake_language"  # the meeting's language
+    INTAKE_DESCRIPTION = "intake_description"  # free words, optional
+    TRIAGE = "triage"  # the professional proposed, waiting for a choice
+    CHOOSING_DAY = "choosing_day"
+    CHOOSING_TIME = "choosing_time"
+
+
 @dataclass
 class Conversation:
     """Where a citizen is in a flow and what has been collected; ``version`` guards updates."""
 
     citizen_id: int
-    state: str = "idle"
+    state: str = ConversationState.IDLE
     data: dict[str, Any] = field(default_factory=dict)
     version: int = 0
 
