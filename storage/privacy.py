@@ -29,6 +29,7 @@ from storage.tables import (
     TranscriptRow,
     WaitlistRow,
 )
+from storage.tallies import SqlTallies
 
 #: A worker that claimed a topic deletion and did not finish it (it died, or the Bot API
 #: refused): another worker tries again after this long.
@@ -88,8 +89,6 @@ class SqlPrivacy:
         }
 
     async def _tally(self, month: str, metric: str, key: str | None, n: int = 1) -> None:
-        from storage.repositories import SqlTallies
-
         await SqlTallies(self.session).add(month, metric, key or "-", n)
 
     async def erase(self, citizen_id: int, now: datetime) -> list[dict[str, Any]]:
