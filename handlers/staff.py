@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from domain.engine import Engine
 from domain.staff import StaffView
 from domain.text import N_
+from handlers.commands import parse_command
+from handlers.render import keyboard
 
 log = logging.getLogger(__name__)
 
@@ -28,33 +30,10 @@ COULD_NOT_REMOVE = N_("I could not remove them from the staff group: make me an 
                       "allowed to ban users, then press the button again.")
 
 
-def thread_link(staff_chat: int | None, thread: str) -> str | None:
-    """``https://t.me/c/<chat>/<thread>``: opens the citizen's thread for group members."""
-    if staff_chat is None or not str(staff_chat).startswith("-100"):
-        return None
-    return f"https://t.me/c/{str(staff_chat)[4:]}/{thread}"
-
-
-def markup(rows: list[list[Any]], staff_chat: int | None) -> InlineKeyboardMarkup | None:
-    out = []
-    for row in rows:
-        cells = []
-        for button in row:
-            if button.payload.startswith("url:thread."):
-                link = thread_link(staff_chat, button.payload.removeprefix("url:thread."))
-                if link:
-                    cells.append(InlineKeyboardButton(button.label, url=link))
-                continue
-            cells.append(InlineKeyboardButton(button.label, callback_data=button.payload))
-        if cells:
-            out.append(cells)
-    return InlineKeyboardMarkup(out) if out else None
-
-
 async def show(bot: Any, chat_id: int, view: StaffView, staff_chat: int | None,
                thread: int | None = None) -> None:
     for text, rows in view.messages:
-        await bot.send_message(chat_id, text[:4096], reply_markup=markup(rows, staff_chat),
+        await bot.send_message(chat_id, text[:4096], reply_markup=keyboard(rows, staff_chat),
                                message_thread_id=thread)
 
 
@@ -64,8 +43,7 @@ async def staff_command(update: Update, engine: Engine, bot: Any, staff_chat: in
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or not message.text:
         return False
-    command, _, argument = message.text.strip().partition(" ")
-    command = command.split("@", 1)[0].lower()
+    command, argument = parse_command(message.text)
     thread = message.message_thread_id if message.is_topic_message else None
     if command == "/agenda":
         view = await engine.agenda(user.id, argument or "today")
@@ -159,7 +137,7 @@ async def tell_removed_staff(bot: Any, engine: Engine, staff_chat: int | None) -
             if chat is None or (reached and chat == staff_chat):
                 continue
             try:
-                await bot.send_message(chat, text, reply_markup=markup(rows, staff_chat))
+                await bot.send_message(chat, text, reply_markup=keyboard(rows, staff_chat))
                 reached = True
             except TelegramError as exc:
                 log.info("a staff removal notice was not delivered (%s)", type(exc).__name__)
