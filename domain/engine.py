@@ -22,7 +22,7 @@ from domain.directory import Directory
 from domain.formatting import clock_time, long_date, long_day, opening_hours
 from domain.handover import EMERGENCY_PRIORITY, HandoverFlows, is_open_at, next_opening
 from domain.languages import LANGUAGES, NATIVE_NAMES, normalise_language
-from domain.messages import Button, ContentType, Inbound, Reply
+from domain.messages import Button, ContentType, Inbound, Reply, split_command
 from domain.model import (
     Citizen,
     Conversation,
@@ -86,13 +86,8 @@ def danger_text(inbound: Inbound) -> str:
     Empty for a button press."""
     if inbound.payload is not None:
         return ""
-    text = (inbound.text or inbound.caption or "").strip()
-    if text.startswith("/"):
-        command, _, words = text.partition(" ")
-        if command.split("@", 1)[0].lower() == "/start":
-            return ""
-        text = words.strip()
-    return text
+    command, words = split_command(inbound.text or inbound.caption)
+    return "" if command == "/start" else words
 
 
 def is_emergency(parsed: dict[str, Any] | None) -> bool:
@@ -368,10 +363,9 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
             await turn.uow.handovers.save(handover)
 
     async def _on_command(self, turn: Turn, text: str) -> None:
-        command, _, argument = text.partition(" ")
-        command = command.split("@", 1)[0].lower()
+        command, argument = split_command(text)
         if command == "/start":
-            self._start(turn, argument.strip())
+            self._start(turn, argument)
         elif command == "/language":
             self._language_menu(turn)
         elif command == "/menu":

@@ -17,7 +17,7 @@ from domain.booking import ROLE_NAMES, new_case_code
 from domain.directory import WEEKDAYS, parse_window
 from domain.formatting import clock_time, long_day
 from domain.languages import NATIVE_NAMES
-from domain.messages import Button, Reply
+from domain.messages import Button, Reply, split_command
 from domain.model import Handover, RelayMessage, StaffMember, Topic, TranscriptEntry
 from domain.needs import NEEDS
 from domain.parts import EngineParts
@@ -271,8 +271,7 @@ class HandoverFlows(EngineParts):
             if member is None:
                 return None  # only registered staff; anybody else gets nothing
             say = Say(self.translations, self.config.default_language)
-            command, _, argument = (text or "").strip().partition(" ")
-            command = command.split("@", 1)[0].lower() if command.startswith("/") else ""
+            command, argument = split_command(text)
             if command == "/queue":
                 outcome = StaffOutcome(to_thread=[await self._queue_text(uow, say, now)])
                 await uow.commit()

@@ -21,6 +21,16 @@ class ContentType(StrEnum):
     OTHER = "other"
 
 
+def split_command(text: str | None) -> tuple[str, str]:
+    """A command's name (lower case, without ``@botname``) and its argument; ``("", text)``
+    when the text is not a command."""
+    text = (text or "").strip()
+    if not text.startswith("/"):
+        return "", text
+    command, _, argument = text.partition(" ")
+    return command.split("@", 1)[0].lower(), argument.strip()
+
+
 @dataclass(frozen=True)
 class Inbound:
     """One thing a citizen did: typed a text or command, pressed a button, or sent media."""

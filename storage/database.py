@@ -47,7 +47,8 @@ def create_engine(url: str) -> AsyncEngine:
     # No ping before each checkout (it was a round trip per transaction, two per message):
     # a connection the server dropped fails its first statement with
     # ``connection_invalidated`` set, SQLAlchemy discards the whole stale pool, and the
-    # caller runs the transaction again once (handlers/telegram.py, mark_sent).
+    # caller runs the transaction again once (storage/uow.py, mark_sent;
+    # handlers/failures.py, after_sending).
     return create_async_engine(
         url, hide_parameters=True, pool_size=10, max_overflow=10, pool_pre_ping=False,
         skip_autocommit_rollback=True,
