@@ -55,14 +55,6 @@ def content_type(message: Message) -> ContentType:
     return ContentType.OTHER
 
 
-
-def _storage_errors() -> tuple[type[BaseException], ...]:
-    from sqlalchemy.exc import DBAPIError, OperationalError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-    return (*STORAGE_ERRORS, OperationalError, DBAPIError, PoolTimeout)
-
-
 def is_stale_connection(error: BaseException) -> bool:
     """A pooled connection the database had dropped (a restart, an idle timeout)."""
     return bool(getattr(error, "connection_invalidated", False))
@@ -74,8 +66,8 @@ async def _handle_once_more_if_stale(engine: Engine, inbound: Inbound) -> list[R
     run return the kept replies instead of acting twice."""
     try:
         return await engine.handle(inbound)
-    except _storage_errors() as exc:
-        if not is_stale_connection(exc):
+    except Exception as exc:
+        if not is_stale_connection(exc):  # only a pooled connection the server had dropped
             raise
         log.warning("a database connection had been dropped; trying again")
         return await engine.handle(inbound)
