@@ -712,13 +712,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
 
     def _human_by_office(self, turn: Turn) -> None:
         """Without a staff group, a person is reached at the office."""
-        office = self.directory.main_office
-        turn.reply(
-            turn.say._("A person from the TEAMS service can help you. Contact the office:")
-            + "\n\n" + self.directory.contacts_text() + "\n\n" + turn.say._("Opening hours:")
-            + "\n" + opening_hours(office, turn.language),
-            [[Button("🏠 " + turn.say._("Main menu"), payloads.make("menu"))]],
-        )
+        turn.replies.append(self.office_reply(turn.say))
 
     def _emergency(self, turn: Turn) -> None:
         say = turn.say

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from domain import payloads
 from domain.booking import ROLE_NAMES, new_case_code
 from domain.directory import WEEKDAYS, parse_window
-from domain.formatting import clock_time, long_day
+from domain.formatting import clock_time, long_day, opening_hours
 from domain.languages import NATIVE_NAMES
 from domain.messages import Button, Reply, split_command
 from domain.model import Handover, RelayMessage, StaffMember, Topic, TranscriptEntry
@@ -107,6 +107,35 @@ class HandoverFlows(EngineParts):
                    language_button: bool = False) -> None: ...
 
     def _human_by_office(self, turn: Turn) -> None: ...
+
+    def office_reply(self, say: Say, lead: str | None = None) -> Reply:
+        """How to reach a person at the office: contacts and opening hours."""
+        office = self.directory.main_office
+        return Reply(
+            (lead + "\n\n" if lead else "")
+            + say._("A person from the TEAMS service can help you. Contact the office:")
+            + "\n\n" + self.directory.contacts_text() + "\n\n" + say._("Opening hours:")
+            + "\n" + opening_hours(office, say.language),
+            [[Button("🏠 " + say._("Main menu"), payloads.make("menu"))]])
+
+    async def handover_unreachable(self, citizen_id: int) -> tuple[str, list[Reply]]:
+        """The staff group refuses a topic for this citizen (the bot may not manage topics):
+        the hand-over ends, and the citizen is given the office's contacts instead, so that
+        what they write next is answered rather than lost in a thread that cannot exist.
+        Returns the case code (for the staff's alert) and the replies for the citizen."""
+        async with self.uow_factory() as uow:
+            handover = await uow.handovers.open_for(citizen_id)
+            if handover is not None:
+                handover.status, handover.closed_at = "closed", self.clock.now()
+                await uow.handovers.save(handover)
+            await self._set_handover(uow, citizen_id, False)
+            topic = await uow.handovers.topic(citizen_id)
+            citizen = await uow.citizens.get(citizen_id)
+            await uow.commit()
+        their = Say(self.translations, (citizen.language if citizen else None)
+                    or self.config.default_language)
+        return (topic.case_code if topic else "-"), [self.office_reply(their, their._(
+            "I cannot pass your conversation to a person through this chat right now."))]
 
     @property
     def handover_enabled(self) -> bool:

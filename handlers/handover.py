@@ -24,12 +24,21 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from domain.engine import Engine
 from domain.messages import Reply
-from domain.text import N_
+from domain.text import N_, Say
 from handlers.albums import Album, Albums
 from handlers.failures import after_sending
-from handlers.topics import close_thread, delete_staff_copies, ensure_thread, thread_missing
+from handlers.render import send_replies
+from handlers.topics import (
+    TopicRefused,
+    close_thread,
+    delete_staff_copies,
+    ensure_thread,
+    thread_missing,
+)
 
 log = logging.getLogger(__name__)
+NO_TOPIC = N_("I cannot open a topic in this group for case {code}: make me an administrator "
+               "allowed to manage topics. The citizen was given the office's contacts.")
 WENT_BACK = N_("The citizen went back to the automated assistant.")
 ALARM = N_("Possible emergency: the assistant sent the citizen the emergency numbers (112, "
            "1522). This conversation is now first in /queue.")
@@ -126,31 +135,57 @@ async def after_citizen_turn(bot: Any, engine: Engine, staff_chat: int | None,
     if staff_chat is None:
         return pending
     for reply in replies:
-        event = reply.event or ""
-        if event == "relay" and message is not None:
-            album = await relay_to_staff(bot, engine, staff_chat, message,
-                                         reply.meta.get("thread"), albums)
-            if album is not None:
-                pending.append(album)
-        elif event.startswith("handover:"):
-            await ensure_thread(bot, engine, staff_chat, citizen_id, announce=True)
-        elif event == "alarm":
-            thread = reply.meta.get("thread")
-            if thread is None:
-                thread = await ensure_thread(bot, engine, staff_chat, citizen_id,
-                                             announce=True)
-            await bot.send_message(staff_chat, "🚨 " + engine.translations.gettext(
-                engine.config.default_language, ALARM), message_thread_id=thread)
-        elif event == "erased":
-            await delete_staff_copies(bot, engine, staff_chat)
-        elif event == "handover_closed":
-            topic, _ = await engine.topic_of(citizen_id)
-            if topic.thread_id is not None:
-                await bot.send_message(staff_chat, "↩️ " + engine.translations.gettext(
-                    engine.config.default_language, WENT_BACK),
-                    message_thread_id=topic.thread_id)
-                await close_thread(bot, staff_chat, topic.thread_id)
+        try:
+            album = await _carry_out(bot, engine, staff_chat, message, citizen_id, reply,
+                                     albums)
+        except TopicRefused:
+            await _without_topic(bot, engine, staff_chat, citizen_id)
+            break  # the hand-over is over: nothing else of this turn needs a thread
+        if album is not None:
+            pending.append(album)
     return pending
+
+
+async def _carry_out(bot: Any, engine: Engine, staff_chat: int, message: Message | None,
+                     citizen_id: int, reply: Reply, albums: Albums | None
+                     ) -> asyncio.Future[None] | None:
+    """One event of the turn; an album being gathered is returned."""
+    event = reply.event or ""
+    if event == "relay" and message is not None:
+        return await relay_to_staff(bot, engine, staff_chat, message,
+                                    reply.meta.get("thread"), albums)
+    if event.startswith("handover:"):
+        await ensure_thread(bot, engine, staff_chat, citizen_id, announce=True)
+    elif event == "alarm":
+        thread = reply.meta.get("thread")
+        if thread is None:
+            thread = await ensure_thread(bot, engine, staff_chat, citizen_id, announce=True)
+        await bot.send_message(staff_chat, "🚨 " + engine.translations.gettext(
+            engine.config.default_language, ALARM), message_thread_id=thread)
+    elif event == "erased":
+        await delete_staff_copies(bot, engine, staff_chat)
+    elif event == "handover_closed":
+        topic, _ = await engine.topic_of(citizen_id)
+        if topic.thread_id is not None:
+            await bot.send_message(staff_chat, "↩️ " + engine.translations.gettext(
+                engine.config.default_language, WENT_BACK), message_thread_id=topic.thread_id)
+            await close_thread(bot, staff_chat, topic.thread_id)
+    return None
+
+
+async def _without_topic(bot: Any, engine: Engine, staff_chat: int, citizen_id: int) -> None:
+    """No topic can be opened: the citizen is given the office's contacts (and is answered
+    by the assistant again), the staff group is told in General what to fix."""
+    code, replies = await after_sending(functools.partial(engine.handover_unreachable,
+                                                          citizen_id))
+    log.error("the staff group refused a forum topic: the bot must be an administrator "
+              "allowed to manage topics")
+    say = Say(engine.translations, engine.config.default_language)
+    try:
+        await bot.send_message(staff_chat, "⚠️ " + say._(NO_TOPIC, code=code))
+    except TelegramError as exc:
+        log.warning("the staff group could not be told (%s)", type(exc).__name__)
+    await send_replies(bot, citizen_id, replies)
 
 
 async def on_edit(update: Update, engine: Engine, bot: Any, staff_chat: int | None) -> None:

@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 DELETE_AT_ONCE = 100  # deleteMessages takes at most 100 ids
 
 
+class TopicRefused(Exception):
+    """The staff group refused to open a topic (the bot is not allowed to manage topics, or
+    the group has none): the same on every try."""
+
+
 def thread_missing(exc: BadRequest) -> bool:
     text = str(exc).lower()
     return any(words in text for words in (
@@ -44,7 +49,11 @@ async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: i
                 thread = None
             # "TOPIC_NOT_MODIFIED": it was open already
     if thread is None:
-        created = await bot.create_forum_topic(staff_chat, f"{topic.case_code} · {language}")
+        try:
+            created = await bot.create_forum_topic(staff_chat,
+                                                   f"{topic.case_code} · {language}")
+        except BadRequest as exc:
+            raise TopicRefused(type(exc).__name__) from exc
         thread = created.message_thread_id
         await engine.set_thread(citizen_id, thread)
         announce = True

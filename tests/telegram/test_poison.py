@@ -64,9 +64,15 @@ async def dead_letters(engine):
         return list(await uow.dead_letters.latest(100))
 
 
-async def test_a_refused_forum_topic_tells_the_citizen_once_and_is_put_aside(tmp_path):
+NO_TOPIC = "cannot open a topic in this group"
+OFFICE = "Contact the office"
+
+
+async def test_a_refused_forum_topic_gives_the_office_and_tells_the_staff_once(tmp_path):
     """createForumTopic answers 400 "not enough rights": the hand-over notice went out 6
-    times in 30 s, as the update was retried for ever. Now: once, one kind word, put aside."""
+    times in 30 s, as the update was retried for ever. Now: once; the citizen is given the
+    office's contacts (and is answered by the assistant again), General is told what to fix,
+    and the offset moves on. Nothing is put aside: nothing was lost."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'topic.db'}"
     await upgrade_async(url)
     api = FakeBotAPI()
@@ -76,13 +82,19 @@ async def test_a_refused_forum_topic_tells_the_citizen_once_and_is_put_aside(tmp
     api.updates.append(update)
     await drain(quick(DurablePolling(app)), api)
     texts = to(api, 6101)
-    assert len(texts) == 2, texts  # the hand-over notice, then the apology: once each
-    assert SORRY_FOR_GOOD in texts[1] and SORRY_FOR_GOOD not in texts[0]
+    assert len(texts) == 2, texts  # the hand-over notice, then how to reach the office
+    assert OFFICE in texts[1] and OFFICE not in texts[0]
     assert api.offsets[-1] == update["update_id"] + 1
     assert len(api.sent("createForumTopic:refused")) == 1
-    (letter,) = await dead_letters(engine)
-    assert (letter.update_id, letter.citizen_id, letter.stage, letter.error) == (
-        update["update_id"], 6101, "send", "BadRequest")
+    (alert,) = [m for m in api.sent() if int(m["chat_id"]) == STAFF_CHAT]
+    assert NO_TOPIC in alert["text"] and "message_thread_id" not in alert  # in General
+    assert await dead_letters(engine) == []
+    api.clear()
+    later = message_update(6101, "hello, are you there?", language="en")
+    api.updates.append(later)
+    await drain(quick(DurablePolling(app)), api)
+    assert to(api, 6101) and SORRY_FOR_GOOD not in to(api, 6101)[0]  # the assistant answers
+    assert not api.sent("createForumTopic:refused") and not api.sent("copyMessage")
     await app.shutdown()
     await db.dispose()
 
@@ -101,8 +113,32 @@ async def test_the_same_refusal_in_webhook_mode_is_answered_200_once(tmp_path):
                  for _ in range(3)]  # Telegram would have delivered a 503 again and again
     assert codes == [200, 200, 200]
     texts = to(api, 6102)
-    assert len(texts) == 2 and SORRY_FOR_GOOD in texts[1]
-    assert [d.stage for d in await dead_letters(engine)] == ["send"]
+    assert len(texts) == 2 and OFFICE in texts[1]
+    assert await dead_letters(engine) == []
+    await app.shutdown()
+    await db.dispose()
+
+
+async def test_a_message_telegram_refuses_to_copy_is_put_aside_with_one_kind_answer(tmp_path):
+    """A permanent refusal while relaying (400 "message can't be copied") would come back on
+    every redelivery: one kind answer, a dead letter at the send stage, and the next goes on."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'copy.db'}"
+    await upgrade_async(url)
+    api = FakeBotAPI()
+    engine, db, app = await staff_app(url, api)
+    api.updates.append(message_update(6103, "/human", language="en"))
+    await drain(quick(DurablePolling(app)), api)
+    api.refusing["copyMessage"] = (400, "Bad Request: message can't be copied")
+    api.clear()
+    update = message_update(6103, "this one cannot be copied", language="en")
+    api.updates.append(update)
+    await drain(quick(DurablePolling(app)), api)
+    texts = to(api, 6103)
+    assert len(texts) == 1 and SORRY_FOR_GOOD in texts[0]
+    assert api.offsets[-1] == update["update_id"] + 1
+    (letter,) = await dead_letters(engine)
+    assert (letter.update_id, letter.citizen_id, letter.stage, letter.error) == (
+        update["update_id"], 6103, "send", "BadRequest")
     await app.shutdown()
     await db.dispose()
 
