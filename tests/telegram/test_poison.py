@@ -16,6 +16,7 @@ from bot.polling import DurablePolling
 from bot.web import build_web_app
 from domain.model import StaffMember
 from handlers.failures import Attempts
+from handlers.handover import NO_TOPIC
 from handlers.telegram import build_application
 from storage.database import create_engine, upgrade_async
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
@@ -64,7 +65,6 @@ async def dead_letters(engine):
         return list(await uow.dead_letters.latest(100))
 
 
-NO_TOPIC = "cannot open a topic in this group"
 OFFICE = "Contact the office"
 
 
@@ -87,7 +87,9 @@ async def test_a_refused_forum_topic_gives_the_office_and_tells_the_staff_once(t
     assert api.offsets[-1] == update["update_id"] + 1
     assert len(api.sent("createForumTopic:refused")) == 1
     (alert,) = [m for m in api.sent() if int(m["chat_id"]) == STAFF_CHAT]
-    assert NO_TOPIC in alert["text"] and "message_thread_id" not in alert  # in General
+    said = engine.translations.gettext("it", NO_TOPIC)  # the staff's language
+    assert alert["text"].startswith("⚠️ " + said.split("{code}")[0])
+    assert "message_thread_id" not in alert  # in General: the case has no topic
     assert await dead_letters(engine) == []
     api.clear()
     later = message_update(6101, "hello, are you there?", language="en")
