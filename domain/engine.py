@@ -32,6 +32,7 @@ from domain.model import (
     TranscriptEntry,
     referral_from_payload,
 )
+from domain.parse import EMERGENCY, Parse
 from domain.ports import (
     Clock,
     ConcurrentUpdate,
@@ -52,6 +53,7 @@ LAST_SEEN_STEP = timedelta(minutes=10)  # last contact is kept to the nearest te
 MAX_TEXT = 1000  # longer texts are cut before understanding (latency); the transcript keeps all
 DANGER_OVERLAP = 100  # a longer text is read for danger in pieces that overlap this much
 SWITCH_CONFIDENCE = 0.9  # language identification needed before offering to switch language
+UNSUPPORTED_CONFIDENCE = 0.9  # ... and before saying a language is not spoken here
 SWITCH_MIN_WORDS = 3
 ALSO_ANSWER_CONFIDENCE = 0.5  # after an emergency reply, also answer a confident question
 _DIGITS = str.isdigit
@@ -77,7 +79,6 @@ _BOOKING_ARGS: dict[str, Any] = {
     "offer": _is_digits, "offerno": _is_digits,
 }
 FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
-EMERGENCY = "emergency"
 
 
 def danger_text(inbound: Inbound) -> str:
@@ -90,8 +91,8 @@ def danger_text(inbound: Inbound) -> str:
     return "" if command == "/start" else words
 
 
-def is_emergency(parsed: dict[str, Any] | None) -> bool:
-    return bool(parsed) and (parsed or {}).get("intent", {}).get("name") == EMERGENCY
+def is_emergency(parsed: Parse | None) -> bool:
+    return parsed is not None and parsed.emergency
 
 
 class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLetters):
@@ -135,21 +136,22 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
                 log.info("concurrent update of a conversation, retry %d", attempt + 1)
         raise ConcurrentUpdate("conversation kept changing under five attempts")
 
-    async def _understand(self, inbound: Inbound) -> dict[str, Any] | None:
+    async def _understand(self, inbound: Inbound) -> Parse | None:
         """The meaning of the first MAX_TEXT characters; danger is looked for in all of it
         (someone may write a long story and say what is happening at its end)."""
         text = danger_text(inbound)
         if not text:
             return None
-        parsed = await self.understanding.parse(text[:MAX_TEXT], inbound.language_hint)
+        parsed = Parse.of(await self.understanding.parse(text[:MAX_TEXT],
+                                                         inbound.language_hint))
         step = MAX_TEXT - DANGER_OVERLAP  # pieces overlap: a word cut at a boundary is whole
         for start in range(step, len(text) - DANGER_OVERLAP, step):
             if is_emergency(parsed):
                 break
             piece = text[start:start + MAX_TEXT]
-            rest = await self.understanding.parse(piece, inbound.language_hint)
-            if is_emergency(rest):
-                parsed = {**parsed, "intent": rest["intent"]}
+            rest = Parse.of(await self.understanding.parse(piece, inbound.language_hint))
+            if rest.emergency:
+                parsed = parsed.in_danger()
         return parsed
 
     async def danger_replies(self, inbound: Inbound) -> list[Reply]:
@@ -166,7 +168,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
         self._emergency(turn)
         return turn.replies
 
-    async def _handle_once(self, inbound: Inbound, parsed: dict[str, Any] | None = None
+    async def _handle_once(self, inbound: Inbound, parsed: Parse | None = None
                            ) -> list[Reply]:
         try:
             return await self._transaction(inbound, False, parsed)
@@ -182,7 +184,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
             return [Reply.from_record(r) for r in kept or []]
 
     async def _transaction(self, inbound: Inbound, slot_taken: bool,
-                           parsed: dict[str, Any] | None) -> list[Reply]:
+                           parsed: Parse | None) -> list[Reply]:
         now = self.clock.now()
         async with self.uow_factory() as uow:
             start = await uow.citizens.start_turn(inbound.user_id, inbound.update_id)
@@ -496,23 +498,21 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
 
     async def _on_text(self, turn: Turn, text: str) -> None:
         state = turn.conversation.state
-        result = turn.parsed or await self.understanding.parse(text, turn.language)
-        intent = str(result.get("intent", {}).get("name") or "nlu_fallback")
+        result = turn.parsed or Parse.of(await self.understanding.parse(text, turn.language))
+        intent = result.intent
         if state == ConversationState.INTAKE_DESCRIPTION and "intake" in turn.conversation.data:
             # Kept as written (danger in it was answered before the flow saw it).
             self.on_description(turn, text)
             return
-        detected = result.get("language") or {}
         if intent == "emergency":
             # Answered already; a false alarm costs little when the question still gets its
             # answer.
-            ranking = result.get("intent_ranking") or []
-            top = ranking[0] if ranking else {}
-            if (top.get("name") not in (None, "emergency", *FALLBACK_INTENTS)
-                    and float(top.get("confidence", 0)) >= ALSO_ANSWER_CONFIDENCE):
-                await self._on_intent(turn, str(top["name"]))
+            top = result.ranking[0] if result.ranking else None
+            if (top is not None and top.name not in (EMERGENCY, *FALLBACK_INTENTS)
+                    and top.confidence >= ALSO_ANSWER_CONFIDENCE):
+                await self._on_intent(turn, top.name)
             return
-        if self._unsupported_language(turn, text, detected):
+        if self._unsupported_language(turn, text, result):
             return
         if state == ConversationState.INTAKE_NEEDS and "intake" in turn.conversation.data and (
                 intent in INTENT_NEED or intent in FALLBACK_INTENTS):
@@ -522,7 +522,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
         else:
             turn.conversation.data["misunderstood"] = 0
             await self._on_intent(turn, intent)
-        self._maybe_offer_language(turn, text, detected)
+        self._maybe_offer_language(turn, text, result)
 
     # -- intents ----------------------------------------------------------------------------
 
@@ -562,8 +562,8 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
 
     def _not_understood(self, turn: Turn, intent: str) -> None:
         data = turn.conversation.data
-        ranking = (turn.parsed or {}).get("intent_ranking") or []
-        guess = next((r["name"] for r in ranking if r.get("name") not in FALLBACK_INTENTS),
+        ranking = turn.parsed.ranking if turn.parsed is not None else ()
+        guess = next((r.name for r in ranking if r.name not in FALLBACK_INTENTS),
                      intent)
         turn.count("questions.unanswered", str(guess))  # the topic it was near, never text
         data["misunderstood"] = int(data.get("misunderstood", 0)) + 1
@@ -747,9 +747,10 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
 
     # -- languages --------------------------------------------------------------------------
 
-    def _unsupported_language(self, turn: Turn, text: str, detected: dict[str, Any]) -> bool:
-        code = detected.get("code")
-        if (code and code not in LANGUAGES and float(detected.get("confidence", 0)) >= 0.9
+    def _unsupported_language(self, turn: Turn, text: str, parsed: Parse) -> bool:
+        code = parsed.language
+        if (code and code not in LANGUAGES
+                and parsed.language_confidence >= UNSUPPORTED_CONFIDENCE
                 and len(text.split()) >= SWITCH_MIN_WORDS):
             turn.reply(
                 "Sorry, I can't speak this language yet. Please choose one of these languages.\n"
@@ -759,11 +760,11 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
             return True
         return False
 
-    def _maybe_offer_language(self, turn: Turn, text: str, detected: dict[str, Any]) -> None:
-        code = detected.get("code")
+    def _maybe_offer_language(self, turn: Turn, text: str, parsed: Parse) -> None:
+        code = parsed.language
         declined = turn.conversation.data.get("declined_languages", [])
-        if (code in LANGUAGES and code != turn.language and code not in declined
-                and float(detected.get("confidence", 0)) >= SWITCH_CONFIDENCE
+        if (code is not None and code in LANGUAGES and code != turn.language
+                and code not in declined and parsed.language_confidence >= SWITCH_CONFIDENCE
                 and len(text.split()) >= SWITCH_MIN_WORDS):
             theirs = Say(self.translations, code)
             turn.reply(

@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.messages import Button, Inbound, Reply
 from domain.model import Citizen, Conversation
+from domain.parse import Parse
 from domain.ports import UnitOfWork
 from domain.text import Say
 
@@ -33,7 +34,7 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     slot_taken: bool = False
     erased: bool = False  # the citizen's data was erased: nothing is written back
-    parsed: dict[str, Any] | None = None  # what the free text means, understood beforehand
+    parsed: Parse | None = None  # what the free text means, understood beforehand
     tallies: list[tuple[str, str]] = field(default_factory=list)  # anonymous counts
 
     def count(self, metric: str, key: str) -> None:
