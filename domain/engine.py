@@ -91,6 +91,11 @@ def danger_text(inbound: Inbound) -> str:
     return "" if command == "/start" else words
 
 
+def _in_danger_call(say: Say) -> str:
+    return say._("If you or someone else is in danger now, call {number}. It is free, from any "
+                 "phone, day and night.", number="112")
+
+
 def is_emergency(parsed: Parse | None) -> bool:
     return parsed is not None and parsed.emergency
 
@@ -161,12 +166,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
         if not is_emergency(parsed):
             return []
         language = normalise_language(inbound.language_hint) or self.config.default_language
-        turn = Turn(inbound, Citizen(inbound.user_id, first_seen=self.clock.now(),
-                                     last_seen=self.clock.now()),
-                    Conversation(inbound.user_id), Say(self.translations, language),
-                    self.clock.now(), None, parsed=parsed)  # type: ignore[arg-type]
-        self._emergency(turn)
-        return turn.replies
+        return [self.emergency_reply(Say(self.translations, language))]
 
     async def _handle_once(self, inbound: Inbound, parsed: Parse | None = None
                            ) -> list[Reply]:
@@ -504,7 +504,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
             # Kept as written (danger in it was answered before the flow saw it).
             self.on_description(turn, text)
             return
-        if intent == "emergency":
+        if result.emergency:
             # Answered already; a false alarm costs little when the question still gets its
             # answer.
             top = result.ranking[0] if result.ranking else None
@@ -715,31 +715,37 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
         turn.replies.append(self.office_reply(turn.say))
 
     def _emergency(self, turn: Turn) -> None:
-        say = turn.say
+        turn.replies.append(self.emergency_reply(turn.say))
+
+    def emergency_reply(self, say: Say) -> Reply:
+        """112, 1522 and the directory's lines: never waits for a person or the database."""
         lines = [
-            say._("If you or someone else is in danger now, call {number}. It is free, from any "
-                  "phone, day and night.", number="112"),
+            _in_danger_call(say),
             say._("Violence or stalking against women: call {number}, free, day and night, in "
                   "several languages.", number="1522"),
         ]
         for contact in self.directory.emergency_contacts:
             details = ", ".join(x for x in (contact.phone, contact.hours) if x)
             lines.append(f"• {contact.name}: {details}")
-        turn.reply("🚨 " + "\n\n".join(lines),
-                   [[Button(say._("🙋 Talk to a person"), payloads.make("human"))]],
-                   event="emergency")
+        return Reply("🚨 " + "\n\n".join(lines),
+                     [[Button(say._("🙋 Talk to a person"), payloads.make("human"))]],
+                     event="emergency")
 
     def _on_media(self, turn: Turn) -> None:
         say, kind = turn.say, turn.inbound.content_type
         if kind in (ContentType.VOICE, ContentType.AUDIO):
+            # What was said cannot be read for danger: the number goes with the answer.
             text = say._("I can't listen to voice messages yet. Please write your question in "
                          "words, in your language, or choose a topic.")
+            text += "\n\n🚨 " + _in_danger_call(say)
         elif kind == ContentType.STICKER:
             text = say._("Nice sticker! I understand only written words. Write your question "
                          "or choose a topic.")
         elif kind in (ContentType.PHOTO, ContentType.VIDEO, ContentType.DOCUMENT):
             text = say._("I can't read photos, videos or files. Please don't send documents "
                          "here: write your question in words, or choose a topic.")
+            if kind == ContentType.VIDEO:  # a video note may be someone speaking
+                text += "\n\n🚨 " + _in_danger_call(say)
         else:
             text = say._("I can only read written messages. Write your question or choose "
                          "a topic.")

@@ -271,3 +271,21 @@ async def test_danger_at_the_end_of_a_long_message_is_not_missed(world, state):
     await feed(app, message_update(uid, story + " " + DANGER))
     told = [m["text"] for m in api.sent("sendMessage") if m["chat_id"] == uid]
     assert any("112" in t and "1522" in t for t in told)
+
+
+@pytest.mark.parametrize("media", [
+    {"voice": {"file_id": "v1", "file_unique_id": "v1", "duration": 4}},
+    {"video_note": {"file_id": "n1", "file_unique_id": "n1", "length": 9, "duration": 4}},
+])
+@pytest.mark.parametrize("state", ["main menu", "intake needs", "booking description"])
+async def test_a_voice_note_that_cannot_be_heard_still_carries_the_emergency_number(
+        world, state, media):
+    """What is said in a voice note cannot be read for danger yet: the answer gives 112."""
+    app, api = world["app"], world["api"]
+    uid = next(_citizens)
+    for step in STATES[state]:
+        await step(app, api, uid)
+    api.clear()
+    await feed(app, message_update(uid, None, **media))
+    told = [m["text"] for m in api.sent("sendMessage") if m["chat_id"] == uid]
+    assert told and "112" in told[-1]
