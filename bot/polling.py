@@ -45,7 +45,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from handlers.failures import Attempts, raw_origin
+from handlers.failures import Attempts, raw_origin, retry_seconds
 from handlers.telegram import give_up, put_aside
 
 log = logging.getLogger(__name__)
@@ -285,9 +285,7 @@ class DurablePolling:
             except InvalidToken:
                 raise
             except RetryAfter as exc:
-                wait = exc.retry_after
-                await self._pause(wait if isinstance(wait, int | float) else
-                                  wait.total_seconds())
+                await self._pause(retry_seconds(exc))
             except Conflict:
                 log.error("another process is polling with this token (or a webhook is "
                           "set); retrying")

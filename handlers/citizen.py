@@ -35,7 +35,6 @@ SLOW_DOWN = N_("You are writing very fast. I answer one message at a time: pleas
                "moment.")
 SORRY = N_("Sorry, I have a technical problem right now. Please write again in a few "
            "minutes.")
-STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError, ConnectionError, TimeoutError)
 
 
 def content_type(message: Message) -> ContentType:
@@ -218,7 +217,6 @@ async def _answer_danger(context: Context, update_id: int, chat_id: int,
         log.error("emergency numbers not sent (%s)", type(exc).__name__)
 
 
-
 async def on_message(update: Update, context: Context) -> None:
     """Hand a private message (text, command or media) to the engine and send its replies."""
     message, user = update.effective_message, update.effective_user
@@ -294,8 +292,6 @@ async def _answer_query(query: Any) -> None:
         pass  # the query is too old to answer; the press is still handled
     except TelegramError as exc:  # only the spinner stays: the press is handled anyway
         log.info("button press not acknowledged (%s)", type(exc).__name__)
-
-
 
 
 async def on_edited(update: Update, context: Context) -> None:

@@ -42,8 +42,6 @@ async def put_aside(bot: Any, bot_data: BotData, update_id: int | None, stage: s
     once, in their language. False when it could not be recorded (the database is away):
     then it must be delivered again rather than lost."""
     name = error if isinstance(error, str) else type(error).__name__
-    # The type and where it happened, never the exception's message (SQL parameters, a
-    # citizen's words): the frames alone say which line failed.
     # Rendered by bot.logs as its type, frames and (SQLAlchemy) statement shape: never the
     # exception's message, which can hold SQL parameters or a citizen's words.
     exc_info = None if isinstance(error, str | TelegramError) else error

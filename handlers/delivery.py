@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from domain.engine import Engine
 from domain.messages import Button
@@ -38,6 +38,9 @@ async def _deliver(context: Context, engine: Engine, message: OutboundMessage) -
     except Forbidden:
         log.info("a citizen blocked the bot; a scheduled message was dropped")
         await engine.mark_blocked(message.citizen_id)
+    except BadRequest as exc:  # the same on every try: not claimed again and again
+        log.warning("a scheduled message was refused for good (%s); dropped",
+                    type(exc).__name__)
     except TelegramError as exc:
         log.warning("scheduled message not delivered (%s); retried later",
                     type(exc).__name__)

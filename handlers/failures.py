@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from telegram.error import (
@@ -106,6 +108,14 @@ async def after_sending(write: Callable[[], Awaitable[T]], tries: int = 4) -> T:
                 raise
             await asyncio.sleep(0.02 * 2 ** attempt)
     raise AssertionError("unreachable")
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """Telegram's wait, read without PTB's int/timedelta deprecation warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 @dataclass

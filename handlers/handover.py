@@ -14,9 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import warnings
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 from telegram import Message, ReplyParameters, Update
@@ -26,7 +24,7 @@ from domain.engine import Engine
 from domain.messages import Reply
 from domain.text import N_, Say
 from handlers.albums import Album, Albums
-from handlers.failures import after_sending
+from handlers.failures import after_sending, retry_seconds
 from handlers.render import send_replies
 from handlers.topics import (
     TopicRefused,
@@ -43,14 +41,6 @@ WENT_BACK = N_("The citizen went back to the automated assistant.")
 ALARM = N_("Possible emergency: the assistant sent the citizen the emergency numbers (112, "
            "1522). This conversation is now first in /queue.")
 FLOOD_WAIT_MAX = 60.0  # seconds of Telegram flood waits sat out in one relay, then redelivery
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """Telegram's wait, read without PTB's int/timedelta deprecation warning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def patiently(call: Callable[[], Awaitable[Any]]) -> Any:

@@ -14,8 +14,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from domain.engine import Engine
 from domain.messages import Reply
 from domain.model import RelayMessage
-from handlers.failures import after_sending
-from handlers.handover import retry_seconds
+from handlers.failures import after_sending, retry_seconds
 from handlers.render import send_reply
 from handlers.topics import close_thread
 

@@ -5,7 +5,7 @@ module of one job:
   ``on_staff`` (the staff group), ``on_member``, ``on_error``, ``BOT_API_CONNECTIONS``.
 - handlers/context.py: ``BotData`` (the typed ``bot_data``), ``Context``, ``WORKER``.
 - handlers/citizen.py: a citizen's update as one turn: ``on_message``, ``on_button``,
-  ``on_edited``, ``content_type``, ``SLOW_DOWN``, ``SORRY``, ``STORAGE_ERRORS``,
+  ``on_edited``, ``content_type``, ``SLOW_DOWN``, ``SORRY``,
   ``is_stale_connection``.
 - handlers/render.py: replies as Bot API calls, the one button renderer: ``keyboard``,
   ``split_text``, ``send_reply``, ``send_replies``.
@@ -32,7 +32,6 @@ from handlers.application import (
 from handlers.citizen import (
     SLOW_DOWN,
     SORRY,
-    STORAGE_ERRORS,
     content_type,
     is_stale_connection,
     on_button,
@@ -61,7 +60,7 @@ from handlers.render import keyboard, send_replies, send_reply, split_text
 
 __all__ = [
     "BOT_API_CONNECTIONS", "COMMANDS", "DESCRIPTION", "MENU_BUTTON", "PERSON_BUTTON",
-    "SHORT_DESCRIPTION", "SLOW_DOWN", "SORRY", "SORRY_FOR_GOOD", "STORAGE_ERRORS", "WORKER",
+    "SHORT_DESCRIPTION", "SLOW_DOWN", "SORRY", "SORRY_FOR_GOOD", "WORKER",
     "BotData", "Context", "build_application", "content_type", "deliver_due",
     "deliver_due_now", "give_up", "is_stale_connection", "keyboard", "on_button",
     "on_edited", "on_error", "on_member", "on_message", "on_staff", "parse_command",

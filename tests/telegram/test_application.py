@@ -177,3 +177,38 @@ async def test_scheduled_messages_are_delivered_once_by_the_job(setup):
     sent = api.sent()
     assert [m["text"] for m in sent] == ["⏰ reminder"]
     assert sent[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "appts"
+
+
+async def test_a_scheduled_message_telegram_refuses_is_not_tried_for_ever(setup):
+    """A 400 on a reminder (a chat Telegram no longer knows) is the same on every try: it is
+    dropped, not claimed again and again in front of the others."""
+    from domain.model import OutboundMessage
+    from handlers.telegram import deliver_due
+    from tests.telegram.helpers import feed as _feed
+
+    app, api, url = setup
+    await _feed(app, message_update(512, "/menu"))
+    engine = app.bot_data.engine
+    async with engine.uow_factory() as uow:
+        await uow.outbox.add(OutboundMessage(512, "⏰ reminder", []))
+        await uow.commit()
+    api.fail("sendMessage", 400, "Bad Request: chat not found", chat_id=512)
+
+    class Ctx:
+        bot = app.bot
+        bot_data = app.bot_data
+
+    await deliver_due(Ctx())  # type: ignore[arg-type]
+    assert api.refused  # it was tried, and refused
+    from sqlalchemy import update
+
+    from storage.database import create_engine
+    from storage.tables import OutboxRow
+
+    db = create_engine(url)
+    async with db.begin() as conn:  # an hour later: any claim of it is long stale
+        await conn.execute(update(OutboxRow).values(claimed_at=None))
+    await db.dispose()
+    api.clear()
+    await deliver_due(Ctx())  # type: ignore[arg-type]
+    assert api.sent() == []
