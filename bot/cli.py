@@ -258,17 +258,17 @@ def _privacy(settings: Settings, args: argparse.Namespace) -> int:
         engine = services.engine
         try:
             if args.privacy_command == "export":
-                data = await engine.export_citizen(args.citizen)
+                data = await engine.privacy.export_citizen(args.citizen)
                 if data is None:
                     print(f"no data about citizen {args.citizen}", file=sys.stderr)
                     return 1
                 print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
             elif args.privacy_command == "erase":
-                cancelled = await engine.erase_citizen(args.citizen)
+                cancelled = await engine.privacy.erase_citizen(args.citizen)
                 print(f"erased citizen {args.citizen}; future appointments cancelled: "
                       f"{', '.join(c['case_code'] for c in cancelled) or 'none'}")
             else:
-                print(json.dumps(await engine.purge()))
+                print(json.dumps(await engine.privacy.purge()))
             return 0
         finally:
             await services.close()

@@ -104,7 +104,7 @@ def build_web_app(application: Any, secret: str, path: str, db: Any,
     async def calendar(request: Request) -> Response:
         token = str(request.path_params["token"])
         engine = application.bot_data.engine if application is not None else None
-        body = await engine.feed(token) if engine is not None else None
+        body = await engine.desk.feed(token) if engine is not None else None
         if body is None:
             return PlainTextResponse("not found", status_code=404)
         return Response(body, media_type="text/calendar; charset=utf-8",

@@ -1,19 +1,15 @@
-"""The booking flows: privacy consent, needs intake, triage, day and time, appointments,
-waiting list, reminders. A mixin of :class:`domain.engine.Engine`.
-"""
+"""The booking flows after the intake (:mod:`domain.intake`): day and time, the booking, the
+citizen's appointments (cancel, move), the waiting list and its offers, reminders."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from domain import payloads
 from domain.booking import (
     ACTIVE,
-    INTENT_NEED,
-    REFERRAL_LABELS,
     ROLE_NAMES,
-    URGENCY,
     Booking,
     Slot,
     SlotTaken,
@@ -21,44 +17,36 @@ from domain.booking import (
     parse_slot_key,
     reminder_times,
     to_ics,
-    triage,
 )
+from domain.calendar import live_directory
 from domain.formatting import clock_time, day_label, long_day
-from domain.languages import LANGUAGES, NATIVE_NAMES
-from domain.messages import Button, OutFile, Reply
+from domain.intake import IntakeFlow
+from domain.menus import Menus
+from domain.messages import Button, OutFile
 from domain.model import ConversationState, OutboundMessage, WaitEntry
-from domain.needs import NEEDS
-from domain.parts import EngineParts
+from domain.ports import UnitOfWork
 from domain.text import Say
+from domain.turn import Services, Turn
 
-if TYPE_CHECKING:
-    from domain.ports import UnitOfWork
-    from domain.turn import Turn
-
-MAX_DESCRIPTION = 500
 OFFER_HOURS = 4
 DAYS_SHOWN = 7
 TIMES_SHOWN = 12
 REMINDER_BATCH = 50
 
+class Appointments:
+    """Booking, moving and cancelling; the waiting list; reminders."""
 
-class AppointmentFlows(EngineParts):
-    """Booking flows; relies on the engine's directory, translations and helpers."""
-
-    # helpers the engine provides
-    def _main_menu(self, turn: Turn, text: str | None = None,
-                   language_button: bool = False) -> None: ...
-
-    def _home(self, turn: Turn) -> list[Button]:
-        return [Button("🏠 " + turn.say._("Main menu"), payloads.make("menu"))]
+    def __init__(self, services: Services, menus: Menus, intake: IntakeFlow) -> None:
+        self.s = services
+        self.menus = menus
+        self.intake = intake
 
     # -- entry ------------------------------------------------------------------------------
 
     async def start_booking(self, turn: Turn, role: str | None = None,
                             need: str | None = None) -> None:
-        data = turn.conversation.data
         upcoming = await turn.uow.bookings.for_citizen(turn.citizen.id, turn.now)
-        if len(upcoming) >= self.directory.booking.max_future_per_citizen:
+        if len(upcoming) >= self.s.directory.booking.max_future_per_citizen:
             turn.reply(turn.say.n_(
                 "You already have {n} appointment. To book another one, first cancel or "
                 "move it.",
@@ -66,172 +54,25 @@ class AppointmentFlows(EngineParts):
                 "move one of them.", len(upcoming)))
             await self.show_appointments(turn)
             return
-        data.pop("moving", None)
-        data["intake"] = {"needs": [need] if need else [], "role": role}
-        if turn.citizen.consent_at is None:
-            self._privacy_notice(turn)
-            return
-        self._ask_needs(turn)
-
-    def _privacy_notice(self, turn: Turn) -> None:
-        service = self.directory.service
-        turn.conversation.state = ConversationState.CONSENT
-        turn.reply(turn.say._(
-            "Before we start: this is an automated assistant of {service}. To book an "
-            "appointment we keep what you tell us (what you need, the language, the time) so "
-            "that the professional can help you. The data controller is {controller}. We keep "
-            "it for {days} days after your last contact, and you can see or delete it at any "
-            "time with /privacy. Full notice: {url}\n\nDo you agree?",
-            service=service.name, controller=service.controller,
-            days=service.retention_days, url=service.privacy_notice_url,
-        ), [[Button("✅ " + turn.say._("I agree"), payloads.make("consent", "yes")),
-             Button(turn.say._("No, thanks"), payloads.make("consent", "no"))]])
+        self.intake.begin(turn, role, need)
 
     async def on_consent(self, turn: Turn, agree: bool) -> None:
-        if not agree:
-            turn.conversation.data.pop("intake", None)
-            self._main_menu(turn, turn.say._(
-                "All right, we keep nothing. You can still read all the information and write "
-                "to a person."))
-            return
-        turn.citizen.consent_at = turn.now
-        if turn.conversation.data.pop("after_consent", None) == "days":
+        if "intake" not in turn.conversation.data:
+            turn.conversation.data["intake"] = {"needs": [], "role": None}
+        if self.intake.consent(turn, agree):
             await self.show_days(turn)  # a mediator offered times
-            return
-        self._ask_needs(turn)
-
-    # -- intake -----------------------------------------------------------------------------
-
-    def _ask_needs(self, turn: Turn, edit: bool = False) -> None:
-        turn.conversation.state = ConversationState.INTAKE_NEEDS
-        chosen = set(turn.conversation.data["intake"]["needs"])
-        say = turn.say
-        buttons = [Button(("✅ " if key in chosen else "") + say._(label),
-                          payloads.make("need", key)) for key, label in NEEDS.items()]
-        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-        rows.append([Button("✔️ " + say._("Done"), payloads.make("needs_done"))])
-        turn.replies.append(Reply(say._(
-            "What do you need help with? Choose one or more, then press Done. You can also "
-            "write it in your own words."), rows, edit=edit))
-
-    def on_need(self, turn: Turn, key: str) -> None:
-        intake = turn.conversation.data.setdefault("intake", {"needs": [], "role": None})
-        needs = intake["needs"]
-        if key in needs:
-            needs.remove(key)
-        else:
-            needs.append(key)
-        self._ask_needs(turn, edit=True)
-
-    def on_needs_text(self, turn: Turn, text: str, intent: str) -> None:
-        intake = turn.conversation.data["intake"]
-        need = INTENT_NEED.get(intent)
-        if need is None:
-            need = "other"
-            intake["description"] = text[:MAX_DESCRIPTION]
-        if need not in intake["needs"]:
-            intake["needs"].append(need)
-        self._ask_needs(turn)
-
-    def on_needs_done(self, turn: Turn) -> None:
-        if not turn.conversation.data["intake"]["needs"]:
-            turn.reply(turn.say._("Please choose at least one thing, or \"Something else\"."))
-            self._ask_needs(turn)
-            return
-        self._ask_urgency(turn)
-
-    def _ask_urgency(self, turn: Turn) -> None:
-        turn.conversation.state = ConversationState.INTAKE_URGENCY
-        turn.reply(turn.say._("How urgent is it?"), [[
-            Button(turn.say._(label), payloads.make("urg", key)) for key, label in URGENCY.items()
-        ]])
-
-    def on_urgency(self, turn: Turn, key: str) -> None:
-        turn.conversation.data["intake"]["urgency"] = key
-        if turn.citizen.referral is None:
-            turn.conversation.state = ConversationState.INTAKE_REFERRAL
-            rows = [[Button(turn.say._(label), payloads.make("ref", key))]
-                    for key, label in REFERRAL_LABELS.items()]
-            turn.reply(turn.say._("Who sent you to TEAMS?"), rows)
-            return
-        self._ask_meeting_language(turn)
-
-    def on_referral(self, turn: Turn, key: str) -> None:
-        turn.citizen.referral = key
-        self._ask_meeting_language(turn)
-
-    def _ask_meeting_language(self, turn: Turn, everything: bool = False) -> None:
-        turn.conversation.state = ConversationState.INTAKE_LANGUAGE
-        codes = list(LANGUAGES) if everything else list(dict.fromkeys([turn.language, "it"]))
-        buttons = [Button(NATIVE_NAMES[c], payloads.make("mlang", c)) for c in codes]
-        rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-        if not everything:
-            rows.append([Button("🌐 " + turn.say._("Another language"),
-                                payloads.make("mlang", "more"))])
-        turn.reply(turn.say._("In which language would you like to talk at the meeting?"), rows)
-
-    def on_meeting_language(self, turn: Turn, code: str) -> None:
-        if code == "more":
-            self._ask_meeting_language(turn, everything=True)
-            return
-        turn.conversation.data["intake"]["language"] = code
-        turn.conversation.state = ConversationState.INTAKE_DESCRIPTION
-        turn.reply(turn.say._(
-            "If you want, write in a few words what you need (no names and no document "
-            "numbers, please). Or press Skip."),
-            [[Button("⏭️ " + turn.say._("Skip"), payloads.make("skip"))]])
-
-    def on_description(self, turn: Turn, text: str | None) -> None:
-        if text:
-            turn.conversation.data["intake"]["description"] = text[:MAX_DESCRIPTION]
-        self._show_triage(turn)
-
-    # -- triage -----------------------------------------------------------------------------
-
-    def _show_triage(self, turn: Turn) -> None:
-        intake = turn.conversation.data["intake"]
-        result = triage(self.directory, intake["needs"], intake.get("language"),
-                        intake.get("role"))
-        intake["role"] = result.role
-        intake["with_mediator"] = result.with_mediator
-        turn.conversation.state = ConversationState.TRIAGE
-        say = turn.say
-        role = say._(ROLE_NAMES[result.role])
-        if result.reasons:
-            needs = ", ".join(say._(NEEDS[n]) for n in result.reasons)
-            text = say._("You will meet the {role}, who helps with: {needs}.", role=role,
-                         needs=needs)
-        else:
-            text = say._("You will meet the {role}.", role=role)
-        if result.with_mediator:
-            text += "\n" + say._("A linguistic-cultural mediator will also be there, to help "
-                                 "with the language.")
-        turn.reply(text, [
-            [Button("📅 " + say._("Choose a day"), payloads.make("days"))],
-            [Button(say._("Another professional"), payloads.make("roles"))],
-        ])
-
-    def show_roles(self, turn: Turn) -> None:
-        rows = [[Button(turn.say._(label), payloads.make("role", key))]
-                for key, label in ROLE_NAMES.items()]
-        turn.reply(turn.say._("Whom would you like to meet?"), rows)
-
-    def on_role(self, turn: Turn, role: str) -> None:
-        intake = turn.conversation.data.setdefault("intake", {"needs": ["other"]})
-        intake["role"] = role
-        self._show_triage(turn)
 
     # -- day and time -----------------------------------------------------------------------
 
     async def _free(self, turn: Turn, role: str) -> list[Slot]:
-        rules = self.directory.booking
-        ids = [p.id for p in self.directory.professionals if p.role == role]
+        rules = self.s.directory.booking
+        ids = [p.id for p in self.s.directory.professionals if p.role == role]
         until = turn.now + timedelta(days=rules.horizon_days + 1)
         taken = await turn.uow.bookings.taken(ids, turn.now, until)
         taken |= await self._held_offers(turn)
         language = turn.conversation.data.get("intake", {}).get("language")
-        directory = await self.live_directory(turn.uow)  # type: ignore[attr-defined]
-        return free_slots(directory, role, taken, turn.now, self.zone, language)
+        directory = await live_directory(self.s.directory, turn.uow)
+        return free_slots(directory, role, taken, turn.now, self.s.zone, language)
 
     async def _held_offers(self, turn: Turn) -> set[tuple[str, datetime]]:
         held = set()
@@ -254,11 +95,11 @@ class AppointmentFlows(EngineParts):
             return
         days: dict[str, Slot] = {}
         for slot in slots:
-            days.setdefault(slot.start.astimezone(self.zone).strftime("%Y%m%d"), slot)
-        buttons = [Button(day_label(s.start, turn.language, self.zone), payloads.make("day", d))
+            days.setdefault(slot.start.astimezone(self.s.zone).strftime("%Y%m%d"), slot)
+        buttons = [Button(day_label(s.start, turn.language, self.s.zone), payloads.make("day", d))
                    for d, s in list(days.items())[:DAYS_SHOWN]]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-        rows.append(self._home(turn))
+        rows.append(self.menus.home(turn))
         turn.conversation.state = ConversationState.CHOOSING_DAY
         turn.reply(text or say._("Choose a day:"), rows)
 
@@ -268,21 +109,21 @@ class AppointmentFlows(EngineParts):
             await self.start_booking(turn)
             return
         slots = [s for s in await self._free(turn, role)
-                 if s.start.astimezone(self.zone).strftime("%Y%m%d") == day]
+                 if s.start.astimezone(self.s.zone).strftime("%Y%m%d") == day]
         if not slots:
             await self.show_days(turn, turn.say._(
                 "There is no free time left on that day. Choose another day:"))
             return
         self._times_keyboard(turn, slots[:TIMES_SHOWN], turn.say._("Choose a time, {day}:",
-                             day=day_label(slots[0].start, turn.language, self.zone)))
+                             day=day_label(slots[0].start, turn.language, self.s.zone)))
 
     def _times_keyboard(self, turn: Turn, slots: list[Slot], text: str,
                         with_day: bool = False) -> None:
         buttons = []
         for slot in slots:
-            label = clock_time(slot.start, turn.language, self.zone)
+            label = clock_time(slot.start, turn.language, self.s.zone)
             if with_day:
-                label = f"{day_label(slot.start, turn.language, self.zone)} {label}"
+                label = f"{day_label(slot.start, turn.language, self.s.zone)} {label}"
             buttons.append(Button(label, payloads.make("slot", slot.key)))
         rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
         rows.append([Button("⬅️ " + turn.say._("Other days"), payloads.make("days"))])
@@ -305,7 +146,7 @@ class AppointmentFlows(EngineParts):
                 "times:"), with_day=True)
             return
         if slot is None or role is None:
-            self._main_menu(turn, turn.say._(
+            self.menus.main_menu(turn, turn.say._(
                 "That button is no longer valid. Here is the menu again."))
             return
         await self._book(turn, slot, role, intake)
@@ -314,7 +155,7 @@ class AppointmentFlows(EngineParts):
         data = turn.conversation.data
         moving = data.get("moving")
         upcoming = await turn.uow.bookings.for_citizen(turn.citizen.id, turn.now)
-        limit = self.directory.booking.max_future_per_citizen
+        limit = self.s.directory.booking.max_future_per_citizen
         if not moving and len(upcoming) >= limit:
             await self.start_booking(turn)  # explains the limit
             return
@@ -332,7 +173,7 @@ class AppointmentFlows(EngineParts):
         )
         await turn.uow.bookings.add(booking)  # raises SlotTaken
         assert booking.id is not None
-        for kind, due in reminder_times(booking.start, self.directory, self.zone,
+        for kind, due in reminder_times(booking.start, self.s.directory, self.s.zone,
                                         turn.now).items():
             await turn.uow.reminders.add(booking.id, kind, due)
         data.pop("intake", None)
@@ -341,9 +182,9 @@ class AppointmentFlows(EngineParts):
         self._confirm(turn, booking)
 
     def _describe(self, say: Say, booking: Booking, language: str) -> str:
-        office = self.directory.main_office
-        when = say._("{day} at {time}", day=long_day(booking.start, language, self.zone),
-                     time=clock_time(booking.start, language, self.zone))
+        office = self.s.directory.main_office
+        when = say._("{day} at {time}", day=long_day(booking.start, language, self.s.zone),
+                     time=clock_time(booking.start, language, self.s.zone))
         lines = [
             "📅 " + when,
             "👤 " + say._(ROLE_NAMES[booking.role]).capitalize(),
@@ -361,10 +202,10 @@ class AppointmentFlows(EngineParts):
                 + say._("Bring your passport or other identity document and any papers about "
                         "your question. If you cannot come, cancel or move it with "
                         "/appointments. We will remind you the day before."))
-        ics = to_ics(booking, self.directory, say._("TEAMS appointment"),
+        ics = to_ics(booking, self.s.directory, say._("TEAMS appointment"),
                      say._("Case code: {code}", code=booking.case_code))
         turn.reply(text, [[Button("📋 " + say._("My appointments"), payloads.make("appts")),
-                           *self._home(turn)]],
+                           *self.menus.home(turn)]],
                    file=OutFile(f"teams-{booking.case_code}.ics", ics, "text/calendar"))
 
     # -- managing appointments --------------------------------------------------------------
@@ -375,7 +216,7 @@ class AppointmentFlows(EngineParts):
         if not upcoming:
             turn.reply(say._("You have no appointments."), [
                 [Button("📅 " + say._("Book an appointment"), payloads.make("book"))],
-                self._home(turn)])
+                self.menus.home(turn)])
             return
         for booking in upcoming:
             turn.reply(self._describe(say, booking, turn.language), [[
@@ -408,7 +249,7 @@ class AppointmentFlows(EngineParts):
         await self._cancel(turn, booking)
         turn.reply("✅ " + say._("The appointment is cancelled."), [
             [Button("📅 " + say._("Book an appointment"), payloads.make("book"))],
-            self._home(turn)])
+            self.menus.home(turn)])
 
     async def on_move(self, turn: Turn, raw: str | None) -> None:
         booking = await self._own(turn, raw)
@@ -429,7 +270,7 @@ class AppointmentFlows(EngineParts):
         await turn.uow.bookings.save(booking)
         assert booking.id is not None
         await turn.uow.reminders.cancel_for(booking.id)
-        await self._offer_to_next(turn.uow, booking.role,
+        await self.offer_to_next(turn.uow, booking.role,
                                   Slot(booking.professional_id, booking.start, booking.end),
                                   turn.now)
 
@@ -440,20 +281,20 @@ class AppointmentFlows(EngineParts):
         turn.reply(say._(
             "There are no free times with the {role} in the next {days} days. Would you like "
             "to join the waiting list? We will write to you as soon as a time frees up.",
-            role=say._(ROLE_NAMES[role]), days=self.directory.booking.horizon_days),
+            role=say._(ROLE_NAMES[role]), days=self.s.directory.booking.horizon_days),
             [[Button(say._("Join the waiting list"), payloads.make("wait", role))],
-             self._home(turn)])
+             self.menus.home(turn)])
 
     async def on_wait(self, turn: Turn, role: str) -> None:
         existing = await turn.uow.waitlist.active_for(turn.citizen.id)
         if existing is None:
             await turn.uow.waitlist.add(WaitEntry(turn.citizen.id, role, turn.now))
         turn.conversation.state = ConversationState.IDLE
-        self._main_menu(turn, turn.say._(
+        self.menus.main_menu(turn, turn.say._(
             "You are on the waiting list for the {role}. We will write to you here when a "
             "time frees up.", role=turn.say._(ROLE_NAMES[role])))
 
-    async def _offer_to_next(self, uow: UnitOfWork, role: str, slot: Slot,
+    async def offer_to_next(self, uow: UnitOfWork, role: str, slot: Slot,
                              now: datetime) -> None:
         """Offer a freed slot to the first person waiting for that role, in their language."""
         entry = await uow.waitlist.first_waiting(role)
@@ -464,12 +305,12 @@ class AppointmentFlows(EngineParts):
         await uow.waitlist.save(entry)
         citizen = await uow.citizens.get(entry.citizen_id)
         language = (citizen.language if citizen else None) or "it"
-        say = Say(self.translations, language)
+        say = Say(self.s.translations, language)
         text = say._(
             "Good news: a time with the {role} has become free: {day} at {time}. Do you want "
             "it? We keep it for you for {hours} hours.", role=say._(ROLE_NAMES[role]),
-            day=long_day(slot.start, language, self.zone),
-            time=clock_time(slot.start, language, self.zone), hours=OFFER_HOURS)
+            day=long_day(slot.start, language, self.s.zone),
+            time=clock_time(slot.start, language, self.s.zone), hours=OFFER_HOURS)
         buttons = [[{"label": say._("Yes, book it"), "payload": f"offer:{entry.id}"},
                     {"label": say._("No, thanks"), "payload": f"offerno:{entry.id}"}]]
         await uow.outbox.add(OutboundMessage(entry.citizen_id, text, buttons))
@@ -479,7 +320,7 @@ class AppointmentFlows(EngineParts):
         say = turn.say
         if (entry is None or entry.citizen_id != turn.citizen.id or entry.status != "offered"
                 or entry.offer_expires_at is None or entry.offer_expires_at <= turn.now):
-            self._main_menu(turn, say._("Sorry, this offer has expired."))
+            self.menus.main_menu(turn, say._("Sorry, this offer has expired."))
             return
         parsed = parse_slot_key(entry.offer or "")
         entry.status = "booked" if accept else "left"
@@ -489,31 +330,31 @@ class AppointmentFlows(EngineParts):
         slot = self._slot_of(parsed)
         if not accept:
             if slot:
-                await self._offer_to_next(turn.uow, entry.role, slot, turn.now)
-            self._main_menu(turn, say._("All right. You are no longer on the waiting list."))
+                await self.offer_to_next(turn.uow, entry.role, slot, turn.now)
+            self.menus.main_menu(turn, say._("All right. You are no longer on the waiting list."))
             return
         if slot is None:
-            self._main_menu(turn, say._("Sorry, this offer has expired."))
+            self.menus.main_menu(turn, say._("Sorry, this offer has expired."))
             return
         intake = turn.conversation.data.get("intake") or {"needs": ["other"]}
         await self._book(turn, slot, entry.role, intake)
 
     def _slot_of(self, parsed: tuple[str, datetime]) -> Slot | None:
-        length = timedelta(minutes=self.directory.booking.slot_minutes)
+        length = timedelta(minutes=self.s.directory.booking.slot_minutes)
         professional, start = parsed
-        if not any(p.id == professional for p in self.directory.professionals):
+        if not any(p.id == professional for p in self.s.directory.professionals):
             return None
         return Slot(professional, start, start + length)
 
     # -- periodic work ----------------------------------------------------------------------
 
-    async def _due_work(self, uow: UnitOfWork, now: datetime, worker: str) -> int:
+    async def due_work(self, uow: UnitOfWork, now: datetime, worker: str) -> int:
         """Turn due reminders into messages and pass expired offers on; returns the count."""
         count = 0
         for due in await uow.reminders.claim_due(now, worker, REMINDER_BATCH):
             citizen = await uow.citizens.get(due.citizen_id)
             language = (citizen.language if citizen else None) or "it"
-            say = Say(self.translations, language)
+            say = Say(self.s.translations, language)
             booking = await uow.bookings.get(due.booking_id)
             if booking is None:
                 continue
@@ -530,7 +371,7 @@ class AppointmentFlows(EngineParts):
             await uow.waitlist.save(entry)
             slot = self._slot_of(parsed) if parsed else None
             if slot:
-                await self._offer_to_next(uow, entry.role, slot, now)
+                await self.offer_to_next(uow, entry.role, slot, now)
             count += 1
         return count
 
@@ -539,4 +380,4 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-__all__ = ["AppointmentFlows", "SlotTaken"]
+__all__ = ["Appointments", "SlotTaken"]

@@ -1,6 +1,6 @@
 """Updates put aside: one that fails for good (or keeps failing) is recorded without its text,
 so that it is not tried again and the citizens behind it are served; staff see how many, and
-when, in ``/metrics``. A mixin of :class:`domain.engine.Engine`."""
+when, in ``/metrics``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from domain.formatting import clock_time, long_day
 from domain.model import DeadLetter
-from domain.parts import EngineParts
-from domain.staff import StaffView
-from domain.text import N_, Say
+from domain.staffview import StaffView
+from domain.text import N_
+from domain.turn import Services
 
 SHOWN = 5
 RECENT = timedelta(days=7)
@@ -18,12 +18,14 @@ PUT_ASIDE = N_("Updates put aside because they could not be handled: {total} ({r
                "last 7 days). Their text is not kept; details: teams-bot deadletters list")
 
 
-class DeadLetters(EngineParts):
+class DeadLetters:
+    def __init__(self, services: Services) -> None:
+        self.s = services
 
     async def put_aside(self, letter: DeadLetter) -> str | None:
         """Record the update as put aside and as handled (a redelivery is then a no-op and
         nobody is answered twice); returns the citizen's language when they are known."""
-        async with self.uow_factory() as uow:
+        async with self.s.uow_factory() as uow:
             await uow.dead_letters.add(letter)
             if letter.update_id is not None:
                 await uow.updates.remember(letter.update_id, letter.at, [])
@@ -32,12 +34,12 @@ class DeadLetters(EngineParts):
             await uow.commit()
         return citizen.language if citizen is not None else None
 
-    async def dead_letters_view(self, user_id: int) -> StaffView | None:
+    async def view(self, user_id: int) -> StaffView | None:
         """``/metrics`` for registered staff: how many updates were put aside, and the latest
         few (when, where it failed, the error's type, the case code); None for others."""
-        now = self.clock.now()
-        say = Say(self.translations, self.config.default_language)
-        async with self.uow_factory() as uow:
+        now = self.s.clock.now()
+        say = self.s.say()
+        async with self.s.uow_factory() as uow:
             if await uow.staff.get(user_id) is None:
                 return None
             total = await uow.dead_letters.count()
@@ -47,8 +49,8 @@ class DeadLetters(EngineParts):
                 topic = (await uow.handovers.topic(letter.citizen_id)
                          if letter.citizen_id is not None else None)
                 lines.append(
-                    f"• {long_day(letter.at, say.language, self.zone)} "
-                    f"{clock_time(letter.at, say.language, self.zone)} · {letter.stage} · "
+                    f"• {long_day(letter.at, say.language, self.s.zone)} "
+                    f"{clock_time(letter.at, say.language, self.s.zone)} · {letter.stage} · "
                     f"{letter.error} · ×{letter.attempts}"
                     + (f" · {topic.case_code}" if topic is not None else ""))
         view = StaffView()

@@ -1,152 +1,89 @@
-"""Hand-over to a person: the decision to escalate, the citizen's side while a person is on
-the line, and the mediators' commands. A mixin of :class:`domain.engine.Engine`.
+"""Hand-over to a person, the citizen's side: the decision to escalate, what happens while a
+person has the conversation (the relay, the alarm), going back to the assistant; and what the
+channel reads to open the thread (the summary) and writes after copying (the links).
 
-The relay itself (forum topics, copying messages) is the channel's job; the engine says when
-to relay, keeps the transcript, the service measures and who may do what.
+The relay itself (forum topics, copying messages) is the channel's job; the staff's side is
+:mod:`domain.mediation`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from datetime import datetime
+from typing import Any
 
 from domain import payloads
 from domain.booking import ROLE_NAMES, new_case_code
-from domain.directory import WEEKDAYS, parse_window
-from domain.formatting import clock_time, long_day, opening_hours
+from domain.calendar import is_open_at, next_opening
+from domain.formatting import clock_time, long_day
 from domain.languages import NATIVE_NAMES
-from domain.messages import Button, Reply, split_command
-from domain.model import Handover, RelayMessage, StaffMember, Topic, TranscriptEntry
+from domain.menus import Menus
+from domain.messages import Button, Reply
+from domain.model import Handover, Topic
 from domain.needs import NEEDS
-from domain.parts import EngineParts
-from domain.text import N_, Say
-
-if TYPE_CHECKING:
-    from domain.directory import Directory
-    from domain.ports import UnitOfWork
-    from domain.turn import Turn
+from domain.ports import UnitOfWork
+from domain.text import Say
+from domain.turn import Services, Turn
 
 EMERGENCY_PRIORITY = 2
 SUMMARY_MESSAGES = 8
-RELAY_BACKOFF_MAX = timedelta(minutes=5)  # between tries of a staff message to a citizen
-RELAY_GIVE_UP = timedelta(days=1)  # a staff message not deliverable for a day is reported
-NOT_DELIVERED = N_("⚠️ Not delivered to the citizen: Telegram refused this message.")
-NOT_DELIVERED_IN_TIME = N_("⚠️ Not delivered to the citizen: Telegram could not be reached "
-                           "for a day.")
 #: Linked as the "citizen message" of the bot's own messages in a thread (the summary): no
 #: citizen message has this id, and the link lets an erasure delete them.
 OWN_MESSAGE = 0
 
-#: Canned replies for ``/say KEY``, sent in the citizen's language.
-CANNED: dict[str, str] = {
-    "wait": N_("Thank you for waiting. I am reading your messages and I will answer you soon."),
-    "documents": N_("Please bring your passport or identity document, your residence permit "
-                    "or its receipt if you have them, and any letter you received."),
-    "photo": N_("You can send a photo of the document here, if you want. Cover any number "
-                "you do not want to share."),
-    "appointment": N_("I will send you some times for an appointment: choose the one that "
-                      "suits you."),
-    "thanks": N_("Thank you. If you need anything else, write here."),
-}
-STAFF_HELP = N_(
-    "Commands in a citizen's thread: /claim – I take it; /note TEXT – internal note, never sent; "
-    "/book [role] – offer appointment times; /say KEY – canned reply ({keys}); /close – end the "
-    "conversation. Anywhere: /queue – waiting conversations. Anything else you write here is "
-    "sent to the citizen."
-)
+
+async def ensure_topic(uow: UnitOfWork, citizen_id: int) -> Topic:
+    topic = await uow.handovers.topic(citizen_id)
+    if topic is None:
+        topic = Topic(citizen_id, new_case_code(), None)
+        await uow.handovers.save_topic(topic)
+    return topic
 
 
-@dataclass
-class StaffOutcome:
-    """What the channel does after a staff message: replies in the thread, then delivering
-    the relay outbox (where the staff message to copy, ``relay``, and the messages for the
-    citizen, ``to_citizen``, were put in the same transaction), closing the thread."""
-
-    citizen_id: int | None = None
-    to_thread: list[str] = field(default_factory=list)
-    to_citizen: list[Reply] = field(default_factory=list)
-    relay: bool = False
-    close_thread: bool = False
-    reply_to_citizen_message: int | None = None
+async def set_handover(uow: UnitOfWork, citizen_id: int, on: bool) -> None:
+    """Mark whether a person has the conversation (the citizen's messages are relayed)."""
+    conversation = await uow.conversations.get(citizen_id)
+    if conversation is not None:
+        if on:
+            conversation.data["handover"] = True
+        else:
+            conversation.data.pop("handover", None)
+        await uow.conversations.save(conversation)
 
 
-def is_open_at(directory: Directory, when: datetime, zone: ZoneInfo) -> bool:
-    local = when.astimezone(zone)
-    if any(c.date <= local.date() <= (c.until or c.date) for c in directory.closures):
-        return False
-    windows = directory.main_office.opening_hours.get(  # type: ignore[call-overload]
-        WEEKDAYS[local.weekday()], [])
-    for window in windows:
-        start, end = parse_window(window)
-        if start <= local.time() < end:
-            return True
-    return False
-
-
-def next_opening(directory: Directory, when: datetime, zone: ZoneInfo) -> datetime | None:
-    """The start of the next opening window after ``when`` (within four weeks)."""
-    local = when.astimezone(zone)
-    for offset in range(29):
-        day = local.date() + timedelta(days=offset)
-        if any(c.date <= day <= (c.until or c.date) for c in directory.closures):
-            continue
-        windows = directory.main_office.opening_hours.get(  # type: ignore[call-overload]
-            WEEKDAYS[day.weekday()], [])
-        for window in sorted(windows):
-            start = datetime.combine(day, parse_window(window)[0], tzinfo=zone)
-            if start > local:
-                return start
-    return None
-
-
-class HandoverFlows(EngineParts):
-
-    def _main_menu(self, turn: Turn, text: str | None = None,
-                   language_button: bool = False) -> None: ...
-
-    def _human_by_office(self, turn: Turn) -> None: ...
-
-    def office_reply(self, say: Say, lead: str | None = None) -> Reply:
-        """How to reach a person at the office: contacts and opening hours."""
-        office = self.directory.main_office
-        return Reply(
-            (lead + "\n\n" if lead else "")
-            + say._("A person from the TEAMS service can help you. Contact the office:")
-            + "\n\n" + self.directory.contacts_text() + "\n\n" + say._("Opening hours:")
-            + "\n" + opening_hours(office, say.language),
-            [[Button("🏠 " + say._("Main menu"), payloads.make("menu"))]])
+class HandoverFlow:
+    def __init__(self, services: Services, menus: Menus) -> None:
+        self.s = services
+        self.menus = menus
 
     async def handover_unreachable(self, citizen_id: int) -> tuple[str, list[Reply]]:
         """The staff group refuses a topic for this citizen (the bot may not manage topics):
         the hand-over ends, and the citizen is given the office's contacts instead, so that
         what they write next is answered rather than lost in a thread that cannot exist.
         Returns the case code (for the staff's alert) and the replies for the citizen."""
-        async with self.uow_factory() as uow:
+        async with self.s.uow_factory() as uow:
             handover = await uow.handovers.open_for(citizen_id)
             if handover is not None:
-                handover.status, handover.closed_at = "closed", self.clock.now()
+                handover.status, handover.closed_at = "closed", self.s.clock.now()
                 await uow.handovers.save(handover)
-            await self._set_handover(uow, citizen_id, False)
+            await set_handover(uow, citizen_id, False)
             topic = await uow.handovers.topic(citizen_id)
             citizen = await uow.citizens.get(citizen_id)
             await uow.commit()
-        their = Say(self.translations, (citizen.language if citizen else None)
-                    or self.config.default_language)
-        return (topic.case_code if topic else "-"), [self.office_reply(their, their._(
+        their = Say(self.s.translations, (citizen.language if citizen else None)
+                    or self.s.config.default_language)
+        return (topic.case_code if topic else "-"), [self.menus.office_reply(their, their._(
             "I cannot pass your conversation to a person through this chat right now."))]
 
     @property
     def handover_enabled(self) -> bool:
-        return self.config.staff_chat
+        return self.s.config.staff_chat
 
     # -- the citizen's side -----------------------------------------------------------------
 
     async def escalate(self, turn: Turn, reason: str) -> None:
         """Open (or keep) a hand-over and tell the citizen what happens now."""
         if not self.handover_enabled:
-            self._human_by_office(turn)
+            turn.replies.append(self.menus.office_reply(turn.say))  # at the office
             return
         say = turn.say
         handover = await turn.uow.handovers.open_for(turn.citizen.id)
@@ -157,29 +94,54 @@ class HandoverFlows(EngineParts):
         elif priority > handover.priority:
             handover.priority, handover.reason = priority, reason
             await turn.uow.handovers.save(handover)
-        await self._ensure_topic(turn.uow, turn.citizen.id)
+        await ensure_topic(turn.uow, turn.citizen.id)
         turn.conversation.data["handover"] = True
         text = say._("I am passing your conversation to a person of the TEAMS service. Write "
                      "here: they read everything you send, also photos and voice messages.")
-        if not is_open_at(self.directory, turn.now, self.zone):
-            opening = next_opening(self.directory, turn.now, self.zone)
+        if not is_open_at(self.s.directory, turn.now, self.s.zone):
+            opening = next_opening(self.s.directory, turn.now, self.s.zone)
             if opening is not None:
                 text += "\n\n" + say._(
                     "The office is closed now. A person will answer from {day} at {time}. "
-                    "Your messages are kept.", day=long_day(opening, turn.language, self.zone),
-                    time=clock_time(opening, turn.language, self.zone))
+                    "Your messages are kept.", day=long_day(opening, turn.language, self.s.zone),
+                    time=clock_time(opening, turn.language, self.s.zone))
             handover.announced = True
             await turn.uow.handovers.save(handover)
         turn.reply(text, [[Button("↩️ " + say._("Back to the automated assistant"),
                                   payloads.make("endhuman"))]],
                    event=f"handover:{reason}")
 
-    async def _ensure_topic(self, uow: UnitOfWork, citizen_id: int) -> Topic:
-        topic = await uow.handovers.topic(citizen_id)
-        if topic is None:
-            topic = Topic(citizen_id, new_case_code(), None)
-            await uow.handovers.save_topic(topic)
-        return topic
+    async def relay(self, turn: Turn, handover: Handover) -> None:
+        """While a person has the conversation, everything goes to them: the thread is read
+        here, in the turn's transaction, for the channel to copy into."""
+        topic = await turn.uow.handovers.topic(turn.citizen.id)
+        thread = topic.thread_id if topic is not None else None
+        turn.replies.append(Reply("", event="relay",
+                                  meta={"thread": thread} if thread is not None else {}))
+        if not handover.announced and not is_open_at(self.s.directory, turn.now, self.s.zone):
+            opening = next_opening(self.s.directory, turn.now, self.s.zone)
+            if opening is not None:
+                turn.reply(turn.say._(
+                    "The office is closed now. A person will answer from {day} at {time}. "
+                    "Your messages are kept.",
+                    day=long_day(opening, turn.language, self.s.zone),
+                    time=clock_time(opening, turn.language, self.s.zone)))
+            handover.announced = True
+            await turn.uow.handovers.save(handover)
+
+    async def in_danger(self, turn: Turn, handover: Handover | None) -> Reply | None:
+        """A person, first in the queue: a hand-over opened (or raised to the top); returns
+        the alarm for the thread of a hand-over already open."""
+        if handover is None:
+            if self.handover_enabled:
+                await self.escalate(turn, "emergency")
+            return None
+        if handover.priority < EMERGENCY_PRIORITY:
+            handover.priority, handover.reason = EMERGENCY_PRIORITY, "emergency"
+            await turn.uow.handovers.save(handover)
+        topic = await turn.uow.handovers.topic(turn.citizen.id)
+        return Reply("", event="alarm", meta={
+            "thread": topic.thread_id if topic is not None else None})
 
     async def end_by_citizen(self, turn: Turn) -> None:
         handover = await turn.uow.handovers.open_for(turn.citizen.id)
@@ -187,7 +149,8 @@ class HandoverFlows(EngineParts):
             handover.status, handover.closed_at = "closed", turn.now
             await turn.uow.handovers.save(handover)
         turn.conversation.data.pop("handover", None)
-        self._main_menu(turn, turn.say._("You are talking with the automated assistant again."))
+        self.menus.main_menu(turn, turn.say._(
+            "You are talking with the automated assistant again."))
         if handover is not None:
             turn.replies[-1] = Reply(turn.replies[-1].text, turn.replies[-1].buttons,
                                      event="handover_closed")
@@ -197,13 +160,13 @@ class HandoverFlows(EngineParts):
     async def summary(self, citizen_id: int) -> tuple[Topic, str, str]:
         """The citizen's thread (created in the database if new), its opening summary in the
         staff's language (the default language), and the citizen's language."""
-        say = Say(self.translations, self.config.default_language)
-        async with self.uow_factory() as uow:
-            topic = await self._ensure_topic(uow, citizen_id)
+        say = Say(self.s.translations, self.s.config.default_language)
+        async with self.s.uow_factory() as uow:
+            topic = await ensure_topic(uow, citizen_id)
             citizen = await uow.citizens.get(citizen_id)
             conversation = await uow.conversations.get(citizen_id)
             handover = await uow.handovers.open_for(citizen_id)
-            bookings = await uow.bookings.for_citizen(citizen_id, self.clock.now())
+            bookings = await uow.bookings.for_citizen(citizen_id, self.s.clock.now())
             recent = await uow.transcript.recent(citizen_id, SUMMARY_MESSAGES)
             await uow.commit()
         language = (citizen.language if citizen else None) or "?"
@@ -225,8 +188,8 @@ class HandoverFlows(EngineParts):
         ]
         for booking in bookings:
             lines.append(say._("Appointment: {day} {time}, {role}",
-                               day=long_day(booking.start, say.language, self.zone),
-                               time=clock_time(booking.start, say.language, self.zone),
+                               day=long_day(booking.start, say.language, self.s.zone),
+                               time=clock_time(booking.start, say.language, self.s.zone),
                                role=say._(ROLE_NAMES[booking.role])))
         lines.append(say._("Last messages:"))
         for entry in recent:
@@ -237,288 +200,36 @@ class HandoverFlows(EngineParts):
 
     async def topic_of(self, citizen_id: int) -> tuple[Topic, str]:
         """The citizen's thread (created in the database if new) and their language."""
-        async with self.uow_factory() as uow:
-            topic = await self._ensure_topic(uow, citizen_id)
+        async with self.s.uow_factory() as uow:
+            topic = await ensure_topic(uow, citizen_id)
             citizen = await uow.citizens.get(citizen_id)
             await uow.commit()
         return topic, (citizen.language if citizen else None) or "?"
 
     async def set_thread(self, citizen_id: int, thread_id: int | None) -> None:
-        async with self.uow_factory() as uow:
-            topic = await self._ensure_topic(uow, citizen_id)
+        async with self.s.uow_factory() as uow:
+            topic = await ensure_topic(uow, citizen_id)
             await uow.handovers.save_topic(Topic(citizen_id, topic.case_code, thread_id))
             await uow.commit()
 
     async def link(self, citizen_id: int, citizen_message: int, staff_message: int) -> None:
         """Remember a message and its copy (``citizen_message`` :data:`OWN_MESSAGE` for a
         message of the bot's own in the thread), for replies, edits and erasure."""
-        async with self.uow_factory() as uow:
+        async with self.s.uow_factory() as uow:
             await uow.handovers.link(citizen_id, citizen_message, staff_message,
-                                     self.clock.now())
+                                     self.s.clock.now())
             await uow.commit()
 
     async def staff_message_of(self, citizen_id: int, citizen_message: int) -> int | None:
-        async with self.uow_factory() as uow:
+        async with self.s.uow_factory() as uow:
             return await uow.handovers.staff_message_of(citizen_id, citizen_message)
 
     async def citizen_message_of(self, staff_message: int) -> tuple[int, int] | None:
-        async with self.uow_factory() as uow:
+        async with self.s.uow_factory() as uow:
             return await uow.handovers.citizen_message_of(staff_message)
 
-    # -- the staff's side -------------------------------------------------------------------
-
-    async def is_staff(self, user_id: int) -> StaffMember | None:
-        async with self.uow_factory() as uow:
-            return await uow.staff.get(user_id)
-
-    async def staff_input(self, user_id: int, thread_id: int | None, text: str | None,
-                          kind: str = "text", reply_to_staff_message: int | None = None,
-                          message_id: int | None = None, update_id: int | None = None
-                          ) -> StaffOutcome | None:
-        """A message or command from the staff group (``message_id``: the staff message,
-        copied to the citizen through the relay outbox); None when it is to be ignored, or
-        was handled before (``update_id`` delivered again after a failure: what it wrote for
-        the citizen is in the relay outbox already, so nothing is written twice)."""
-        from domain.ports import ConcurrentUpdate
-
-        for _ in range(5):
-            try:
-                return await self._staff_input_once(user_id, thread_id, text, kind,
-                                                    reply_to_staff_message, message_id,
-                                                    update_id)
-            except ConcurrentUpdate:
-                continue  # the citizen wrote at the same moment: read again
-        raise ConcurrentUpdate("staff input kept colliding")
-
-    async def _staff_input_once(self, user_id: int, thread_id: int | None, text: str | None,
-                                kind: str, reply_to_staff_message: int | None,
-                                message_id: int | None = None,
-                                update_id: int | None = None) -> StaffOutcome | None:
-        now = self.clock.now()
-        async with self.uow_factory() as uow:
-            member = await uow.staff.get(user_id)
-            if member is None:
-                return None  # only registered staff; anybody else gets nothing
-            say = Say(self.translations, self.config.default_language)
-            command, argument = split_command(text)
-            if command == "/queue":
-                outcome = StaffOutcome(to_thread=[await self._queue_text(uow, say, now)])
-                await uow.commit()
-                return outcome
-            citizen_id = await uow.handovers.citizen_of_thread(thread_id) if thread_id else None
-            if citizen_id is None:
-                return None
-            outcome = StaffOutcome(citizen_id=citizen_id)
-            handover = await uow.handovers.open_for(citizen_id)
-            citizen = await uow.citizens.get(citizen_id)
-            their = Say(self.translations, (citizen.language if citizen else None)
-                        or self.config.default_language)
-            if command:
-                await self._staff_command(uow, member, command, argument.strip(), handover,
-                                          citizen_id, say, their, outcome, now)
-            else:
-                if handover is None:  # a mediator writes first: the thread opens again
-                    handover = Handover(citizen_id, "staff", now, status="claimed",
-                                        claimed_by=member.user_id, claimed_at=now)
-                    await uow.handovers.add(handover)
-                    await self._set_handover(uow, citizen_id, True)
-                if handover.first_human_at is None:
-                    handover.first_human_at = now
-                await uow.handovers.save(handover)
-                outcome.relay = True
-                if reply_to_staff_message is not None:
-                    found = await uow.handovers.citizen_message_of(reply_to_staff_message)
-                    outcome.reply_to_citizen_message = found[1] if found else None
-                # Kept in the transcript once delivered (the outbox says so), not before.
-                await uow.relay.add(RelayMessage(
-                    citizen_id, staff_message_id=message_id, copy=True,
-                    reply_to=outcome.reply_to_citizen_message, thread_id=thread_id,
-                    record_kind=f"staff_{kind}", text=text), now)
-            for reply in outcome.to_citizen:
-                canned = reply.meta.get("record")
-                await uow.relay.add(RelayMessage(
-                    citizen_id, staff_message_id=message_id, reply=reply.to_record(),
-                    thread_id=thread_id, record_kind=canned, text=reply.text if canned
-                    else None), now)
-            if update_id is not None and not await uow.updates.remember(update_id, now, []):
-                return None  # handled before: rolled back, nothing written twice
-            await uow.commit()
-        return outcome
-
-    async def _staff_command(self, uow: UnitOfWork, member: StaffMember, command: str,
-                             argument: str, handover: Handover | None, citizen_id: int,
-                             say: Say, their: Say, outcome: StaffOutcome, now: datetime
-                             ) -> None:
-        if command == "/claim":
-            if handover is None:
-                handover = Handover(citizen_id, "staff", now)
-                await uow.handovers.add(handover)
-                await self._set_handover(uow, citizen_id, True)
-            handover.status, handover.claimed_by, handover.claimed_at = (
-                "claimed", member.user_id, now)
-            if handover.first_human_at is None:
-                handover.first_human_at = now
-            await uow.handovers.save(handover)
-            outcome.to_citizen.append(Reply(their._(
-                "A person of the TEAMS service is here now: {name}. Write your message.",
-                name=member.name)))
-            outcome.to_thread.append(say._("Claimed by {name}.", name=member.name))
-        elif command == "/note":
-            await uow.transcript.add(TranscriptEntry(citizen_id, "note", "note", argument,
-                                                     None, now))
-            outcome.to_thread.append(say._("Note saved (not sent to the citizen)."))
-        elif command == "/say":
-            key = argument.split(" ", 1)[0].lower()
-            if key not in CANNED:
-                outcome.to_thread.append(say._("Unknown key. Keys: {keys}",
-                                               keys=", ".join(CANNED)))
-                return
-            message = their._(CANNED[key])
-            if handover is not None and handover.first_human_at is None:
-                handover.first_human_at = now
-                await uow.handovers.save(handover)
-            # in the transcript as the mediator's words once delivered
-            outcome.to_citizen.append(Reply(message, meta={"record": "staff_text"}))
-            outcome.to_thread.append(f"→ {message}")
-        elif command == "/book":
-            role = argument if argument in ROLE_NAMES else "mediator"
-            outcome.to_citizen.extend(await self._offer_times(uow, citizen_id, role, their, now))
-            outcome.to_thread.append(say._("Times offered to the citizen ({role}).",
-                                           role=say._(ROLE_NAMES[role])))
-        elif command == "/close":
-            if handover is not None:
-                handover.status, handover.closed_at = "closed", now
-                await uow.handovers.save(handover)
-            await self._set_handover(uow, citizen_id, False)
-            outcome.to_citizen.append(Reply(
-                their._("The conversation with the person of the TEAMS service is closed. You "
-                        "are talking with the automated assistant again."),
-                [[Button("🏠 " + their._("Main menu"), payloads.make("menu"))]]))
-            outcome.to_thread.append(say._("Closed. The assistant answers the citizen again."))
-            outcome.close_thread = True
-        else:
-            outcome.to_thread.append(say._(STAFF_HELP, keys=", ".join(CANNED)))
-
-    async def _set_handover(self, uow: UnitOfWork, citizen_id: int, on: bool) -> None:
-        """Mark whether a person has the conversation (the citizen's messages are relayed)."""
-        conversation = await uow.conversations.get(citizen_id)
-        if conversation is not None:
-            if on:
-                conversation.data["handover"] = True
-            else:
-                conversation.data.pop("handover", None)
-            await uow.conversations.save(conversation)
-
-    async def _offer_times(self, uow: UnitOfWork, citizen_id: int, role: str, their: Say,
-                           now: datetime) -> list[Reply]:
-        """The booking flow's day choice, sent to the citizen on a mediator's /book."""
-        from domain.turn import Turn
-
-        citizen = await uow.citizens.get(citizen_id)
-        conversation = await uow.conversations.get(citizen_id)
-        if citizen is None or conversation is None:
-            return []
-        intake = conversation.data.get("intake") or {}
-        conversation.data["intake"] = {
-            "needs": intake.get("needs") or ["other"], "role": role,
-            "language": intake.get("language") or citizen.language,
-            "urgency": intake.get("urgency"), "description": intake.get("description"),
-        }
-        turn = Turn(inbound=None, citizen=citizen, conversation=conversation,  # type: ignore
-                    say=their, now=now, uow=uow)
-        if citizen.consent_at is None:
-            self._privacy_notice(turn)  # type: ignore[attr-defined]
-            turn.conversation.data["after_consent"] = "days"
-        else:
-            await self.show_days(turn)  # type: ignore[attr-defined]
-        await uow.conversations.save(conversation)
-        return turn.replies
-
-    async def _queue_text(self, uow: UnitOfWork, say: Say, now: datetime) -> str:
-        waiting = await uow.handovers.waiting()
-        if not waiting:
-            return say._("Nobody is waiting.")
-        lines = [say._("Waiting conversations (most urgent and oldest first):")]
-        for handover in waiting:
-            topic = await uow.handovers.topic(handover.citizen_id)
-            citizen = await uow.citizens.get(handover.citizen_id)
-            minutes = int((now - handover.opened_at).total_seconds() // 60)
-            flag = "🚨 " if handover.priority >= EMERGENCY_PRIORITY else ""
-            lines.append(f"{flag}{topic.case_code if topic else '?'} · "
-                         f"{(citizen.language if citizen else None) or '?'} · "
-                         + say._("waiting {minutes} min", minutes=minutes))
-        return "\n".join(lines)
-
-    # -- the relay outbox: staff -> citizen ------------------------------------------------
-
-    async def take_relay(self, worker: str, citizen_id: int | None = None,
-                         limit: int = 50) -> list[RelayMessage]:
-        """Claim the next staff message of each citizen (or of one) that is due."""
-        async with self.uow_factory() as uow:
-            messages = list(await uow.relay.claim(worker, self.clock.now(), limit,
-                                                  citizen_id))
-            await uow.commit()
-        return messages
-
-    async def relay_delivered(self, message: RelayMessage,
-                              citizen_message: int | None) -> None:
-        """Delivered: out of the outbox, into the transcript, the copy linked to the staff
-        message (replies and edits follow), in one transaction."""
-        assert message.id is not None
-        now = self.clock.now()
-        async with self.uow_factory() as uow:
-            await self._out_of_relay(uow, message, message.record_kind, now)
-            if message.copy and citizen_message is not None and message.staff_message_id:
-                await uow.handovers.link(message.citizen_id, citizen_message,
-                                         message.staff_message_id, now)
-            await uow.commit()
-
     @staticmethod
-    async def _out_of_relay(uow: UnitOfWork, message: RelayMessage, kind: str | None,
-                            now: datetime) -> None:
-        """The message leaves the outbox; the transcript says what became of it."""
-        assert message.id is not None
-        await uow.relay.done(message.id)
-        if message.record_kind:
-            await uow.transcript.add(TranscriptEntry(
-                message.citizen_id, "out", kind or message.record_kind, message.text, None,
-                now))
-
-    async def relay_retry(self, message: RelayMessage, wait: float | None = None) -> bool:
-        """A transient failure: try again later (``wait`` seconds, as Telegram asked, else a
-        growing back-off). False when it has failed for too long: give it up."""
-        assert message.id is not None
-        now = self.clock.now()
-        if message.created_at is not None and now - message.created_at > RELAY_GIVE_UP:
-            return False
-        delay = (timedelta(seconds=wait) if wait is not None
-                 else min(timedelta(seconds=5 * 2 ** message.attempts), RELAY_BACKOFF_MAX))
-        async with self.uow_factory() as uow:
-            await uow.relay.retry_at(message.id, now + delay)
-            await uow.commit()
-        return True
-
-    async def relay_failed(self, message: RelayMessage, blocked: bool = False,
-                           in_time: bool = True) -> str:
-        """Not delivered, for good: out of the outbox, marked undelivered in the transcript;
-        returns what to tell the thread (in the staff's language)."""
-        assert message.id is not None
-        now = self.clock.now()
-        async with self.uow_factory() as uow:
-            await self._out_of_relay(uow, message, "undelivered", now)
-            if blocked:
-                await uow.citizens.set_blocked(message.citizen_id, now)
-            await uow.commit()
-        if blocked:
-            return await self.citizen_blocked(message.citizen_id)
-        return self.translations.gettext(self.config.default_language,
-                                         NOT_DELIVERED if in_time else NOT_DELIVERED_IN_TIME)
-
-    async def citizen_blocked(self, citizen_id: int) -> str:
-        say = Say(self.translations, self.config.default_language)
-        return say._("⚠️ The citizen has blocked the bot: messages cannot be delivered.")
-
-    def measured(self, handover: Handover) -> dict[str, Any]:
+    def measured(handover: Handover) -> dict[str, Any]:
         """Time to first human answer and to close, in seconds (for the monthly report)."""
         def seconds(end: datetime | None) -> float | None:
             return (end - handover.opened_at).total_seconds() if end else None

@@ -1,25 +1,22 @@
 """The citizen's data rights in the chat: the notice, a copy of their data, erasure; and the
-retention rules. A mixin of :class:`domain.engine.Engine`."""
+retention rules."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from domain import payloads
 from domain.booking import ROLE_NAMES
 from domain.formatting import clock_time, long_day
+from domain.menus import Menus
 from domain.messages import Button, OutFile, Reply
 from domain.model import TopicDeletion
-from domain.parts import EngineParts
+from domain.ports import UnitOfWork
 from domain.text import N_, Say
-
-if TYPE_CHECKING:
-
-    from domain.ports import UnitOfWork
-    from domain.turn import Turn
+from domain.turn import Services, Turn
 
 ANONYMISE_AFTER_DAYS = 365
 STAFF_ERASED = N_("Case {code}: the citizen erased their data. Cancelled appointments: "
@@ -32,12 +29,13 @@ STAFF_COPIES = N_(
     "automatically: ask the office to delete them.")
 
 
-class PrivacyFlows(EngineParts):
+class Privacy:
+    def __init__(self, services: Services, menus: Menus) -> None:
+        self.s = services
+        self.menus = menus
 
-    _home: Callable[[Turn], list[Button]]
-
-    def _privacy(self, turn: Turn) -> None:
-        service = self.directory.service
+    def notice(self, turn: Turn) -> None:
+        service = self.s.directory.service
         say = turn.say
         turn.reply(say._(
             "This chat is an automated assistant of {service}. The data controller is "
@@ -52,7 +50,7 @@ class PrivacyFlows(EngineParts):
                            "matters you can also come to the office."),
             [[Button("📄 " + say._("My data"), payloads.make("mydata")),
               Button("🗑️ " + say._("Delete my data"), payloads.make("erase"))],
-             self._home(turn)])
+             self.menus.home(turn)])
 
     async def my_data(self, turn: Turn) -> None:
         say = turn.say
@@ -72,7 +70,7 @@ class PrivacyFlows(EngineParts):
                              "read."))
         content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
         turn.reply("\n".join(summary), [[Button("🗑️ " + say._("Delete my data"),
-                                                payloads.make("erase"))], self._home(turn)],
+                                                payloads.make("erase"))], self.menus.home(turn)],
                    file=OutFile("teams-my-data.json", content, "application/json"))
 
     def ask_erase(self, turn: Turn) -> None:
@@ -93,58 +91,58 @@ class PrivacyFlows(EngineParts):
         turn.replies.append(Reply(
             "✅ " + say._("Your data has been deleted. If you write again, we start from "
                           "the beginning."),
-            event="erased" if self.config.staff_chat else None))
+            event="erased" if self.s.config.staff_chat else None))
 
     async def _erase(self, uow: UnitOfWork, citizen_id: int, now: datetime
                      ) -> list[dict[str, Any]]:
         topic = await uow.handovers.topic(citizen_id)
         cancelled = await uow.privacy.erase(citizen_id, now)
-        if self.config.staff_chat and (cancelled or topic):
+        if self.s.config.staff_chat and (cancelled or topic):
             await uow.privacy.queue_staff_notice(self._staff_erased_notice(
                 topic.case_code if topic else "-", cancelled), now)
         return cancelled
 
     def _staff_erased_notice(self, code: str, cancelled: list[dict[str, Any]]) -> str:
-        say = Say(self.translations, self.config.default_language)
+        say = Say(self.s.translations, self.s.config.default_language)
         items = ", ".join(
-            f"{c['case_code']} {long_day(c['start'], say.language, self.zone)} "
-            f"{clock_time(c['start'], say.language, self.zone)} "
+            f"{c['case_code']} {long_day(c['start'], say.language, self.s.zone)} "
+            f"{clock_time(c['start'], say.language, self.s.zone)} "
             f"({say._(ROLE_NAMES.get(c['role'], c['role']))})" for c in cancelled) or "-"
         return say._(STAFF_ERASED, code=code, appointments=items)
 
-    async def _retention(self, uow: UnitOfWork, now: datetime) -> dict[str, int]:
-        days = self.directory.service.retention_days
+    async def retention(self, uow: UnitOfWork, now: datetime) -> dict[str, int]:
+        days = self.s.directory.service.retention_days
         return await uow.privacy.purge(now, now - timedelta(days=days),
                                        now - timedelta(days=ANONYMISE_AFTER_DAYS))
 
     async def purge(self) -> dict[str, int]:
         """Apply the retention rules now (also run by the periodic job)."""
-        async with self.uow_factory() as uow:
-            counts = await self._retention(uow, self.clock.now())
+        async with self.s.uow_factory() as uow:
+            counts = await self.retention(uow, self.s.clock.now())
             await uow.commit()
         return counts
 
     async def export_citizen(self, citizen_id: int) -> dict[str, Any] | None:
-        async with self.uow_factory() as uow:
+        async with self.s.uow_factory() as uow:
             return await uow.privacy.export(citizen_id)
 
     async def erase_citizen(self, citizen_id: int) -> list[dict[str, Any]]:
         """Staff at the desk erase a citizen's data on their request."""
-        async with self.uow_factory() as uow:
-            cancelled = await self._erase(uow, citizen_id, self.clock.now())
+        async with self.s.uow_factory() as uow:
+            cancelled = await self._erase(uow, citizen_id, self.s.clock.now())
             await uow.commit()
         return cancelled
 
     async def take_topic_deletions(self, worker: str, limit: int = 20
                                    ) -> Sequence[TopicDeletion]:
         """Claim the staff copies waiting to be deleted (after erasures and retention)."""
-        async with self.uow_factory() as uow:
-            jobs = await uow.privacy.claim_topic_deletions(worker, self.clock.now(), limit)
+        async with self.s.uow_factory() as uow:
+            jobs = await uow.privacy.claim_topic_deletions(worker, self.s.clock.now(), limit)
             await uow.commit()
         return jobs
 
     async def topic_deleted(self, deletion_id: int) -> None:
         """The channel deleted them (or found them gone)."""
-        async with self.uow_factory() as uow:
+        async with self.s.uow_factory() as uow:
             await uow.privacy.topic_deleted(deletion_id)
             await uow.commit()

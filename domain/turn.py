@@ -1,17 +1,21 @@
-"""What one citizen turn is handled with (:class:`Turn`), and the engine's settings: shared by
-the engine and every flow, so that none of them imports the engine."""
+"""What one citizen turn is handled with (:class:`Turn`), what every flow is built with
+(:class:`Services`), and the engine's settings: shared by the engine and every flow, so that
+none of them imports the engine."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from domain.content import Content
+from domain.directory import Directory
 from domain.messages import Button, Inbound, Reply
 from domain.model import Citizen, Conversation
 from domain.parse import Parse
-from domain.ports import UnitOfWork
-from domain.text import Say
+from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from domain.text import Say, Translations
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,27 @@ class EngineConfig:
     default_language: str = "it"
     timezone: str = "Europe/Rome"
     staff_chat: bool = False  # a staff group is configured: hand-overs go to people
+
+
+@dataclass
+class Services:
+    """What every flow is built with: the ports, and the service's own facts. One object,
+    shared: settings changed on the engine are seen by every flow."""
+
+    uow_factory: UnitOfWorkFactory
+    translations: Translations
+    clock: Clock
+    directory: Directory
+    content: Content
+    config: EngineConfig
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.config.timezone)
+
+    def say(self, language: str | None = None) -> Say:
+        """Say things in ``language``; the staff's (the default) language when None."""
+        return Say(self.translations, language or self.config.default_language)
 
 
 @dataclass
@@ -36,6 +61,13 @@ class Turn:
     erased: bool = False  # the citizen's data was erased: nothing is written back
     parsed: Parse | None = None  # what the free text means, understood beforehand
     tallies: list[tuple[str, str]] = field(default_factory=list)  # anonymous counts
+
+    @classmethod
+    def by_staff(cls, citizen: Citizen, conversation: Conversation, say: Say, now: datetime,
+                 uow: UnitOfWork) -> Turn:
+        """A turn of the citizen's conversation that a mediator started (``/book``): as if
+        the citizen had asked for the days."""
+        return cls(Inbound(citizen.id, payload="days"), citizen, conversation, say, now, uow)
 
     def count(self, metric: str, key: str) -> None:
         self.tallies.append((metric, key))

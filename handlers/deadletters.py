@@ -51,7 +51,7 @@ async def put_aside(bot: Any, bot_data: BotData, update_id: int | None, stage: s
     if engine is None:
         return False
     try:
-        language = await engine.put_aside(DeadLetter(
+        language = await engine.dead_letters.put_aside(DeadLetter(
             update_id, citizen, engine.clock.now(), stage, name, attempts, kind))
         if stage == "send" and update_id is not None:
             await engine.replies_sent(update_id)  # what was sent stays sent, once

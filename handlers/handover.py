@@ -69,7 +69,8 @@ async def relay_to_staff(bot: Any, engine: Engine, staff_chat: int, message: Mes
     citizen_id = message.chat_id
     reply_to = None
     if message.reply_to_message is not None:
-        reply_to = await engine.staff_message_of(citizen_id, message.reply_to_message.message_id)
+        reply_to = await engine.handover.staff_message_of(
+            citizen_id, message.reply_to_message.message_id)
 
     async def copy_album(album: Album) -> None:
         await _copy(bot, engine, staff_chat, album.citizen_id, album.ids, album.thread,
@@ -107,11 +108,11 @@ async def _copy(bot: Any, engine: Engine, staff_chat: int, citizen_id: int, ids:
         except BadRequest as exc:
             if attempt or not thread_missing(exc):
                 raise
-            await engine.set_thread(citizen_id, None)  # the topic was deleted: a new one
+            await engine.handover.set_thread(citizen_id, None)  # the topic was deleted: a new one
             thread = await ensure_thread(bot, engine, staff_chat, citizen_id, announce=True)
     if len(copied) == len(ids):  # Telegram skips what it could not copy: then unlinked
         for original, copy in zip(ids, copied, strict=True):
-            await after_sending(functools.partial(engine.link, citizen_id, original,
+            await after_sending(functools.partial(engine.handover.link, citizen_id, original,
                                                   copy.message_id))
 
 
@@ -155,7 +156,7 @@ async def _carry_out(bot: Any, engine: Engine, staff_chat: int, message: Message
     elif event == "erased":
         await delete_staff_copies(bot, engine, staff_chat)
     elif event == "handover_closed":
-        topic, _ = await engine.topic_of(citizen_id)
+        topic, _ = await engine.handover.topic_of(citizen_id)
         if topic.thread_id is not None:
             await bot.send_message(staff_chat, "↩️ " + engine.translations.gettext(
                 engine.config.default_language, WENT_BACK), message_thread_id=topic.thread_id)
@@ -166,7 +167,7 @@ async def _carry_out(bot: Any, engine: Engine, staff_chat: int, message: Message
 async def _without_topic(bot: Any, engine: Engine, staff_chat: int, citizen_id: int) -> None:
     """No topic can be opened: the citizen is given the office's contacts (and is answered
     by the assistant again), the staff group is told in General what to fix."""
-    code, replies = await after_sending(functools.partial(engine.handover_unreachable,
+    code, replies = await after_sending(functools.partial(engine.handover.handover_unreachable,
                                                           citizen_id))
     log.error("the staff group refused a forum topic: the bot must be an administrator "
               "allowed to manage topics")
@@ -185,14 +186,15 @@ async def on_edit(update: Update, engine: Engine, bot: Any, staff_chat: int | No
         return
     try:
         if message.chat_id == staff_chat:
-            if await engine.is_staff(message.from_user.id if message.from_user else 0) is None:
+            user_id = message.from_user.id if message.from_user else 0
+            if await engine.desk.is_staff(user_id) is None:
                 return
-            found = await engine.citizen_message_of(message.message_id)
+            found = await engine.handover.citizen_message_of(message.message_id)
             if found:
                 await bot.edit_message_text(message.text, chat_id=found[0],
                                             message_id=found[1])
         elif message.chat.type == "private":
-            copy = await engine.staff_message_of(message.chat_id, message.message_id)
+            copy = await engine.handover.staff_message_of(message.chat_id, message.message_id)
             if copy:
                 await bot.edit_message_text(message.text, chat_id=staff_chat, message_id=copy)
     except TelegramError as exc:

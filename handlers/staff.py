@@ -46,13 +46,13 @@ async def staff_command(update: Update, engine: Engine, bot: Any, staff_chat: in
     command, argument = parse_command(message.text)
     thread = message.message_thread_id if message.is_topic_message else None
     if command == "/agenda":
-        view = await engine.agenda(user.id, argument or "today")
+        view = await engine.desk.agenda(user.id, argument or "today")
     elif command == "/closed":
-        view = await engine.close_day(user.id, argument)
+        view = await engine.desk.close_day(user.id, argument)
     elif command == "/reopen":
-        view = await engine.reopen_day(user.id, argument)
+        view = await engine.desk.reopen_day(user.id, argument)
     elif command == "/feed":
-        token = await engine.feed_token(user.id, renew=argument.strip() in ("new", "revoke"))
+        token = await engine.desk.feed_token(user.id, renew=argument.strip() in ("new", "revoke"))
         if token is None:
             return False
         view = StaffView(personal=True)
@@ -62,7 +62,7 @@ async def staff_command(update: Update, engine: Engine, bot: Any, staff_chat: in
         else:
             view.add("TEAMS_WEBHOOK_URL is not set: the calendar feed has no public address.")
     elif command == "/metrics":
-        view = await engine.dead_letters_view(user.id)
+        view = await engine.desk.dead_letters_view(user.id)
     else:
         return False
     if view is None:
@@ -99,7 +99,7 @@ async def staff_button(update: Update, engine: Engine, bot: Any,
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    answer = await engine.staff_button(user.id, query.data or "")
+    answer = await engine.desk.staff_button(user.id, query.data or "")
     if answer is None:
         return  # not staff: nothing
     text = answer.text
@@ -111,7 +111,7 @@ async def staff_button(update: Update, engine: Engine, bot: Any,
             # A ban removes them; lifting it at once lets them be invited again later.
             await bot.ban_chat_member(staff_chat, target)
             await bot.unban_chat_member(staff_chat, target, only_if_banned=True)
-            text = await engine.removed_from_group(target)
+            text = await engine.desk.removed_from_group(target)
         except TelegramError as exc:
             log.warning("a former staff member was not removed from the group (%s)",
                         type(exc).__name__)
@@ -131,7 +131,7 @@ async def staff_button(update: Update, engine: Engine, bot: Any,
 async def tell_removed_staff(bot: Any, engine: Engine, staff_chat: int | None) -> None:
     """Tell the coordinators (privately; in the staff group if none can be reached) that
     someone was taken off the staff registry, with a button to remove them from the group."""
-    for removal_id, text, rows, coordinators in await engine.removals_to_tell():
+    for removal_id, text, rows, coordinators in await engine.desk.removals_to_tell():
         reached = False
         for chat in [*coordinators, staff_chat]:
             if chat is None or (reached and chat == staff_chat):
@@ -142,4 +142,4 @@ async def tell_removed_staff(bot: Any, engine: Engine, staff_chat: int | None) -
             except TelegramError as exc:
                 log.info("a staff removal notice was not delivered (%s)", type(exc).__name__)
         if not reached:
-            await engine.removal_not_told(removal_id)
+            await engine.desk.removal_not_told(removal_id)

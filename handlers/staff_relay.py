@@ -35,9 +35,9 @@ async def on_staff_message(update: Update, engine: Engine, bot: Any, staff_chat:
         reply_to = message.reply_to_message.message_id
     kind = "text" if message.text is not None else "media"
     # What goes to the citizen is written to the relay outbox with the staff input.
-    outcome = await engine.staff_input(user.id, thread, message.text or message.caption, kind,
-                                       reply_to, message_id=message.message_id,
-                                       update_id=update.update_id)
+    outcome = await engine.mediation.staff_input(
+        user.id, thread, message.text or message.caption, kind, reply_to,
+        message_id=message.message_id, update_id=update.update_id)
     if outcome is None:
         return  # not registered staff, or not a citizen's thread: nothing happens
     for text in outcome.to_thread:
@@ -54,7 +54,7 @@ async def deliver_relay(bot: Any, engine: Engine, staff_chat: int, worker: str,
     the number delivered. Claimed atomically: two workers never send one twice."""
     delivered = 0
     for _ in range(RELAY_ROUNDS):
-        messages = await engine.take_relay(worker, citizen_id)
+        messages = await engine.mediation.take_relay(worker, citizen_id)
         if not messages:
             break
         for message in messages:
@@ -82,7 +82,7 @@ async def _deliver_to_citizen(bot: Any, engine: Engine, staff_chat: int,
         await _not_delivered(bot, engine, staff_chat, message, blocked=True)
         return 0
     except RetryAfter as exc:
-        await engine.relay_retry(message, retry_seconds(exc))
+        await engine.mediation.relay_retry(message, retry_seconds(exc))
         return 0
     except BadRequest as exc:  # permanent: the next messages must not wait for it
         log.warning("Telegram refused a staff message for a citizen (%s)", type(exc).__name__)
@@ -91,17 +91,17 @@ async def _deliver_to_citizen(bot: Any, engine: Engine, staff_chat: int,
     except TelegramError as exc:  # 5xx, a timeout, a broken connection: later
         log.warning("a staff message for a citizen not delivered yet (%s); retried later",
                     type(exc).__name__)
-        if not await engine.relay_retry(message):
+        if not await engine.mediation.relay_retry(message):
             await _not_delivered(bot, engine, staff_chat, message, in_time=False)
         return 0
-    await after_sending(functools.partial(engine.relay_delivered, message, sent))
+    await after_sending(functools.partial(engine.mediation.relay_delivered, message, sent))
     return 1
 
 
 async def _not_delivered(bot: Any, engine: Engine, staff_chat: int, message: RelayMessage,
                          blocked: bool = False, in_time: bool = True) -> None:
     """Recorded as undelivered, and the thread told (next to the staff message)."""
-    notice = await engine.relay_failed(message, blocked=blocked, in_time=in_time)
+    notice = await engine.mediation.relay_failed(message, blocked=blocked, in_time=in_time)
     try:
         await bot.send_message(
             staff_chat, notice, message_thread_id=message.thread_id,

@@ -37,9 +37,9 @@ async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: i
     ``announce`` the summary is posted, so the mediator reads the case in ten seconds."""
     summary = None
     if announce:  # the topic and the summary in one transaction
-        topic, summary, language = await engine.summary(citizen_id)
+        topic, summary, language = await engine.handover.summary(citizen_id)
     else:
-        topic, language = await engine.topic_of(citizen_id)
+        topic, language = await engine.handover.topic_of(citizen_id)
     thread = topic.thread_id
     if thread is not None and announce:
         try:
@@ -55,19 +55,19 @@ async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: i
         except BadRequest as exc:
             raise TopicRefused(type(exc).__name__) from exc
         thread = created.message_thread_id
-        await engine.set_thread(citizen_id, thread)
+        await engine.handover.set_thread(citizen_id, thread)
         announce = True
     if announce:
         if summary is None:
-            _, summary, _ = await engine.summary(citizen_id)
+            _, summary, _ = await engine.handover.summary(citizen_id)
         try:
             posted = await bot.send_message(staff_chat, summary, message_thread_id=thread)
         except BadRequest as exc:
             if not thread_missing(exc):
                 raise
-            await engine.set_thread(citizen_id, None)
+            await engine.handover.set_thread(citizen_id, None)
             return await ensure_thread(bot, engine, staff_chat, citizen_id, True)
-        await after_sending(lambda: engine.link(  # erased with the rest
+        await after_sending(lambda: engine.handover.link(  # erased with the rest
             citizen_id, OWN_MESSAGE, posted.message_id))
     return thread
 
@@ -79,7 +79,7 @@ async def delete_staff_copies(bot: Any, engine: Engine, staff_chat: int,
     every message in it (mediators' too); then the anonymous note for General. Each piece of
     work is a row, deleted only when done, so a crash or a failure loses nothing: a claim
     that was not finished is taken again later. A thread already gone counts as done."""
-    for job in await engine.take_topic_deletions(worker or WORKER):
+    for job in await engine.privacy.take_topic_deletions(worker or WORKER):
         try:
             if job.thread_id is not None:
                 ids = list(job.message_ids)
@@ -99,7 +99,7 @@ async def delete_staff_copies(bot: Any, engine: Engine, staff_chat: int,
             log.warning("staff copies of an erased case not deleted yet (%s); tried again "
                         "later", type(exc).__name__)
             continue
-        await after_sending(functools.partial(engine.topic_deleted, job.id))
+        await after_sending(functools.partial(engine.privacy.topic_deleted, job.id))
 
 
 async def close_thread(bot: Any, staff_chat: int, thread: int) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from bot.settings import EXAMPLE_SERVICE_FILE, Settings
 from bot.staff_cli import run as staff_cli
 from domain.booking import Booking
+from domain.calendar import live_directory
 from domain.model import Citizen, StaffMember
 from handlers.telegram import build_application, deliver_due
 from storage.tables import ClosureRow, TallyRow
@@ -136,7 +137,7 @@ async def test_a_closure_is_for_today_or_later_and_a_coordinator_can_undo_it(wor
     await feed(app, message_update(COORD, "/reopen 2026-11-30"))
     assert await closed_days(db) == []
     async with engine.uow_factory() as uow:
-        directory = await engine.live_directory(uow)
+        directory = await live_directory(engine.directory, uow)
     assert not any(c.date.isoformat() == "2026-11-30" for c in directory.closures)
     await feed(app, message_update(COORD, "/closed 2026-11-30"))
     await feed(app, button_update(COORD, "stf:open.20261130"))  # the button does it too

@@ -12,6 +12,7 @@ from icalendar import Calendar
 from bot.report import FEWER, build, to_csv, to_html
 from bot.web import build_web_app
 from domain.booking import Booking
+from domain.calendar import live_directory
 from domain.model import Citizen, Handover, StaffMember
 from storage.database import upgrade_async
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
@@ -116,13 +117,13 @@ async def test_a_closure_lists_stranded_citizens_and_can_cancel_them(world):
     await feed(app, button_update(COORD, "stf:drop.20261130"))
     assert {m["chat_id"] for m in api.sent()} >= {CITIZEN, CITIZEN + 1}
     async with engine.uow_factory() as uow:
-        directory = await engine.live_directory(uow)
+        directory = await live_directory(engine.directory, uow)
     assert any(c.date.isoformat() == "2026-11-30" for c in directory.closures)
 
 
 async def test_the_calendar_feed_is_private_revocable_and_parses(world):
     engine, app = world["engine"], world["app"]
-    token = await engine.feed_token(LE1)
+    token = await engine.desk.feed_token(LE1)
     web = build_web_app(app, "secret", "/telegram", world["db"])
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -132,10 +133,10 @@ async def test_the_calendar_feed_is_private_revocable_and_parses(world):
         events = list(calendar.walk("VEVENT"))
         assert len(events) == 1 and str(events[0]["summary"]).startswith("TEAMS T-")
         assert str(CITIZEN) not in response.text
-        new = await engine.feed_token(LE1, renew=True)
+        new = await engine.desk.feed_token(LE1, renew=True)
         assert (await http.get(f"/calendar/{token}.ics")).status_code == 404
         assert (await http.get(f"/calendar/{new}.ics")).status_code == 200
-    assert await engine.feed_token(STRANGER) is None
+    assert await engine.desk.feed_token(STRANGER) is None
 
 
 async def test_the_monthly_report_figures_match_the_database(tmp_path):

@@ -1,0 +1,83 @@
+"""First information: the topic menus and the sourced answers (from the content files), and
+what TEAMS is, where and when (from the service directory)."""
+
+from __future__ import annotations
+
+from domain import payloads
+from domain.booking import ROLE_NAMES
+from domain.content import GROUP_LABELS, GROUPS, TOPIC_GROUP, TOPIC_ROUTE
+from domain.formatting import long_date, opening_hours
+from domain.messages import Button
+from domain.turn import Services, Turn
+
+ABOUT = "faq_teams_service"  # answered from the directory, not from a content file
+
+
+class Faq:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    def group_menu(self, turn: Turn, group: str) -> None:
+        say = turn.say
+        rows = [[Button(self.topic_title(turn, topic), payloads.make("faq", topic))]
+                for topic in GROUPS[group]]
+        rows.append([Button("🏠 " + say._("Main menu"), payloads.make("menu"))])
+        turn.reply(say._(GROUP_LABELS[group]), rows)
+
+    def topic_title(self, turn: Turn, topic: str) -> str:
+        if topic == ABOUT:
+            return turn.say._("What TEAMS is, where, when")
+        answer = self.s.content.get(turn.language, topic)
+        return answer.title if answer else topic
+
+    def answer_buttons(self, turn: Turn, topic: str) -> list[list[Button]]:
+        say = turn.say
+        rows = []
+        route = TOPIC_ROUTE.get(topic)
+        if route:
+            rows.append([Button("📅 " + say._("Appointment with the {role}",
+                                              role=say._(ROLE_NAMES[route])),
+                                payloads.make("book", topic))])
+        return [
+            *rows,
+            [Button(say._("🙋 Talk to a person"), payloads.make("human"))],
+            [Button("⬅️ " + say._("Back"), payloads.make("group", TOPIC_GROUP[topic])),
+             Button("🏠 " + say._("Main menu"), payloads.make("menu"))],
+        ]
+
+    def answer(self, turn: Turn, topic: str) -> None:
+        say = turn.say
+        turn.count("questions.topic", topic)
+        if topic == ABOUT:
+            turn.reply(self.about_text(turn), self.answer_buttons(turn, topic))
+            return
+        answer = self.s.content.get(turn.language, topic)
+        if answer is None:
+            turn.reply(say._(
+                "I don't have an answer on this topic yet. A person from the TEAMS service can "
+                "help you:"
+            ) + "\n\n" + self.s.directory.contacts_text(), self.answer_buttons(turn, topic))
+            return
+        sources = "\n".join(f"• {s.title}: {s.url}" for s in answer.sources)
+        footer = say._("Official sources:") + "\n" + sources + "\n" + say._(
+            "Last checked: {date}", date=long_date(answer.checked, turn.language)
+        )
+        turn.reply(f"{answer.title}\n\n{say.content(answer.text)}\n\n{footer}",
+                   self.answer_buttons(turn, topic))
+
+    def about_text(self, turn: Turn) -> str:
+        say, directory = turn.say, self.s.directory
+        office = directory.main_office
+        parts = [
+            say._("{service} is the orientation service for foreign citizens. A social worker, "
+                  "an expert in work and job policies and a linguistic-cultural mediator work "
+                  "there. The service is free.", service=directory.service.name),
+            say._("Where:") + f"\n{office.name}\n{office.address}",
+        ]
+        if office.how_to_reach:
+            parts.append(say._("How to get there:") + f"\n{office.how_to_reach}")
+        parts.append(say._("Opening hours:") + "\n" + opening_hours(office, turn.language))
+        contacts = "\n".join(x for x in (office.phone, office.email) if x)
+        if contacts:
+            parts.append(say._("Contacts:") + f"\n{contacts}")
+        return "\n\n".join(parts)
