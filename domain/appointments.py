@@ -4,7 +4,6 @@ citizen's appointments (cancel, move), the waiting list and its offers, reminder
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from domain import payloads
 from domain.booking import (
@@ -25,6 +24,7 @@ from domain.menus import Menus
 from domain.messages import Button, OutFile
 from domain.model import ConversationState, OutboundMessage, WaitEntry
 from domain.ports import UnitOfWork
+from domain.state import Intake
 from domain.text import Say
 from domain.turn import Services, Turn
 
@@ -57,8 +57,8 @@ class Appointments:
         self.intake.begin(turn, role, need)
 
     async def on_consent(self, turn: Turn, agree: bool) -> None:
-        if "intake" not in turn.conversation.data:
-            turn.conversation.data["intake"] = {"needs": [], "role": None}
+        if turn.conversation.data.intake is None:
+            turn.conversation.data.intake = Intake()
         if self.intake.consent(turn, agree):
             await self.show_days(turn)  # a mediator offered times
 
@@ -70,7 +70,7 @@ class Appointments:
         until = turn.now + timedelta(days=rules.horizon_days + 1)
         taken = await turn.uow.bookings.taken(ids, turn.now, until)
         taken |= await self._held_offers(turn)
-        language = turn.conversation.data.get("intake", {}).get("language")
+        language = intake.language if (intake := turn.conversation.data.intake) else None
         directory = await live_directory(self.s.directory, turn.uow)
         return free_slots(directory, role, taken, turn.now, self.s.zone, language)
 
@@ -83,8 +83,7 @@ class Appointments:
         return held
 
     async def show_days(self, turn: Turn, text: str | None = None) -> None:
-        intake = turn.conversation.data.get("intake") or {}
-        role = intake.get("role")
+        role = _role(turn)
         if role is None:
             await self.start_booking(turn)
             return
@@ -104,7 +103,7 @@ class Appointments:
         turn.reply(text or say._("Choose a day:"), rows)
 
     async def show_times(self, turn: Turn, day: str) -> None:
-        role = (turn.conversation.data.get("intake") or {}).get("role")
+        role = _role(turn)
         if role is None:
             await self.start_booking(turn)
             return
@@ -132,9 +131,9 @@ class Appointments:
 
     async def on_slot(self, turn: Turn, key: str, taken: bool = False) -> None:
         """Book the chosen slot; the database refuses it when someone was faster."""
-        intake = turn.conversation.data.get("intake") or {}
+        intake = turn.conversation.data.intake or Intake()
         parsed = parse_slot_key(key)
-        role = intake.get("role")
+        role = intake.role
         free = await self._free(turn, role) if role else []
         slot = next((s for s in free if parsed and (s.professional_id, s.start) == parsed), None)
         if taken or (slot is None and parsed and role):
@@ -151,33 +150,31 @@ class Appointments:
             return
         await self._book(turn, slot, role, intake)
 
-    async def _book(self, turn: Turn, slot: Slot, role: str, intake: dict[str, Any]) -> None:
+    async def _book(self, turn: Turn, slot: Slot, role: str, intake: Intake) -> None:
         data = turn.conversation.data
-        moving = data.get("moving")
+        moving = data.moving
         upcoming = await turn.uow.bookings.for_citizen(turn.citizen.id, turn.now)
         limit = self.s.directory.booking.max_future_per_citizen
         if not moving and len(upcoming) >= limit:
             await self.start_booking(turn)  # explains the limit
             return
         if moving:
-            old = await turn.uow.bookings.get(int(moving))
+            old = await turn.uow.bookings.get(moving)
             if old and old.citizen_id == turn.citizen.id and old.status == ACTIVE:
                 await self._cancel(turn, old)
         booking = Booking(
             citizen_id=turn.citizen.id, professional_id=slot.professional_id, role=role,
             start=slot.start, end=slot.end, created_at=turn.now,
-            needs=list(intake.get("needs") or []), urgency=intake.get("urgency"),
-            meeting_language=intake.get("language") or turn.language,
-            with_mediator=bool(intake.get("with_mediator")),
-            description=intake.get("description"),
+            needs=list(intake.needs), urgency=intake.urgency,
+            meeting_language=intake.language or turn.language,
+            with_mediator=intake.with_mediator, description=intake.description,
         )
         await turn.uow.bookings.add(booking)  # raises SlotTaken
         assert booking.id is not None
         for kind, due in reminder_times(booking.start, self.s.directory, self.s.zone,
                                         turn.now).items():
             await turn.uow.reminders.add(booking.id, kind, due)
-        data.pop("intake", None)
-        data.pop("moving", None)
+        data.intake, data.moving = None, None
         turn.conversation.state = ConversationState.IDLE
         self._confirm(turn, booking)
 
@@ -257,12 +254,11 @@ class Appointments:
             turn.reply(turn.say._("That appointment is no longer active."))
             await self.show_appointments(turn)
             return
-        turn.conversation.data["moving"] = booking.id
-        turn.conversation.data["intake"] = {
-            "needs": booking.needs, "role": booking.role, "urgency": booking.urgency,
-            "language": booking.meeting_language, "with_mediator": booking.with_mediator,
-            "description": booking.description,
-        }
+        turn.conversation.data.moving = booking.id
+        turn.conversation.data.intake = Intake(
+            needs=list(booking.needs), role=booking.role, urgency=booking.urgency,
+            language=booking.meeting_language, with_mediator=booking.with_mediator,
+            description=booking.description)
         await self.show_days(turn, turn.say._("Choose a new day:"))
 
     async def _cancel(self, turn: Turn, booking: Booking) -> None:
@@ -336,7 +332,7 @@ class Appointments:
         if slot is None:
             self.menus.main_menu(turn, say._("Sorry, this offer has expired."))
             return
-        intake = turn.conversation.data.get("intake") or {"needs": ["other"]}
+        intake = turn.conversation.data.intake or Intake(needs=["other"])
         await self._book(turn, slot, entry.role, intake)
 
     def _slot_of(self, parsed: tuple[str, datetime]) -> Slot | None:
@@ -374,6 +370,10 @@ class Appointments:
                 await self.offer_to_next(uow, entry.role, slot, now)
             count += 1
         return count
+
+
+def _role(turn: Turn) -> str | None:
+    return turn.conversation.data.intake.role if turn.conversation.data.intake else None
 
 
 def utc(value: datetime) -> datetime:

@@ -10,6 +10,7 @@ from domain.languages import LANGUAGES, NATIVE_NAMES
 from domain.menus import Menus
 from domain.messages import Button
 from domain.parse import Parse
+from domain.state import OFFER_HUMAN
 from domain.text import Say
 from domain.turn import Services, Turn
 
@@ -39,15 +40,15 @@ class Dialogue:
 
     async def affirm_or_deny(self, turn: Turn, yes: bool) -> None:
         """"Yes" or "no" in words: the answer to the question asked last, if any."""
-        pending = turn.conversation.data.pop("pending", None)
-        if pending == "offer_human":
+        pending, turn.conversation.data.pending = turn.conversation.data.pending, None
+        if pending == OFFER_HUMAN:
             await self.yes_no(turn, yes, "human")
         else:
             self.menus.main_menu(turn, turn.say._("All right. What would you like to do?"))
 
     async def yes_no(self, turn: Turn, yes: bool, subject: str | None) -> None:
-        turn.conversation.data.pop("pending", None)
-        turn.conversation.data["misunderstood"] = 0
+        turn.conversation.data.pending = None
+        turn.conversation.data.misunderstood = 0
         if yes and subject == "human":
             await self.handover.escalate(turn, "misunderstood")
         else:
@@ -58,10 +59,10 @@ class Dialogue:
         ranking = turn.parsed.ranking if turn.parsed is not None else ()
         guess = next((r.name for r in ranking if r.name not in FALLBACK_INTENTS), intent)
         turn.count("questions.unanswered", str(guess))  # the topic it was near, never text
-        data["misunderstood"] = int(data.get("misunderstood", 0)) + 1
+        data.misunderstood += 1
         say = turn.say
-        if data["misunderstood"] >= 2:
-            data["pending"] = "offer_human"
+        if data.misunderstood >= 2:
+            data.pending = OFFER_HUMAN
             turn.reply(
                 say._("I still don't understand, sorry. Would you like to reach a person from "
                       "the TEAMS service?"),
@@ -95,7 +96,7 @@ class Dialogue:
 
     def maybe_offer_language(self, turn: Turn, text: str, parsed: Parse) -> None:
         code = parsed.language
-        declined = turn.conversation.data.get("declined_languages", [])
+        declined = turn.conversation.data.declined_languages
         if (code is not None and code in LANGUAGES and code != turn.language
                 and code not in declined and parsed.language_confidence >= SWITCH_CONFIDENCE
                 and len(text.split()) >= SWITCH_MIN_WORDS):

@@ -301,10 +301,10 @@ class Engine:
     async def _dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound
         handover = None
-        if turn.conversation.data.get("handover"):
+        if turn.conversation.data.handover:
             handover = await turn.uow.handovers.open_for(turn.citizen.id)
             if handover is None:
-                turn.conversation.data.pop("handover", None)
+                turn.conversation.data.handover = False
         # Safety is not a flow: danger is answered first, in every state.
         danger = is_emergency(turn.parsed)
         alarm = await self._in_danger(turn, handover) if danger else None
@@ -348,7 +348,7 @@ class Engine:
         route = self.routes.get(payload.verb) if payload is not None else None
         if (payload is None or route is None or not route.button
                 or not route.accepts(payload.arg)
-                or (route.in_intake and "intake" not in turn.conversation.data)):
+                or (route.in_intake and turn.conversation.data.intake is None)):
             self.menus.no_longer_valid(turn)
             return
         await route.handler(turn, payload.arg)
@@ -375,7 +375,7 @@ class Engine:
         state = turn.conversation.state
         result = turn.parsed or Parse.of(await self.understanding.parse(text, turn.language))
         intent = result.intent
-        intake = "intake" in turn.conversation.data
+        intake = turn.conversation.data.intake is not None
         if state == ConversationState.INTAKE_DESCRIPTION and intake:
             # Kept as written (danger in it was answered before the flow saw it).
             self.intake.on_description(turn, text)
@@ -396,6 +396,6 @@ class Engine:
         elif intent in FALLBACK_INTENTS:
             self.dialogue.not_understood(turn, intent)
         else:
-            turn.conversation.data["misunderstood"] = 0
+            turn.conversation.data.misunderstood = 0
             await self._on_intent(turn, intent)
         self.dialogue.maybe_offer_language(turn, text, result)

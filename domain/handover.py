@@ -43,10 +43,7 @@ async def set_handover(uow: UnitOfWork, citizen_id: int, on: bool) -> None:
     """Mark whether a person has the conversation (the citizen's messages are relayed)."""
     conversation = await uow.conversations.get(citizen_id)
     if conversation is not None:
-        if on:
-            conversation.data["handover"] = True
-        else:
-            conversation.data.pop("handover", None)
+        conversation.data.handover = on
         await uow.conversations.save(conversation)
 
 
@@ -95,7 +92,7 @@ class HandoverFlow:
             handover.priority, handover.reason = priority, reason
             await turn.uow.handovers.save(handover)
         await ensure_topic(turn.uow, turn.citizen.id)
-        turn.conversation.data["handover"] = True
+        turn.conversation.data.handover = True
         text = say._("I am passing your conversation to a person of the TEAMS service. Write "
                      "here: they read everything you send, also photos and voice messages.")
         if not is_open_at(self.s.directory, turn.now, self.s.zone):
@@ -148,7 +145,7 @@ class HandoverFlow:
         if handover is not None:
             handover.status, handover.closed_at = "closed", turn.now
             await turn.uow.handovers.save(handover)
-        turn.conversation.data.pop("handover", None)
+        turn.conversation.data.handover = False
         self.menus.main_menu(turn, turn.say._(
             "You are talking with the automated assistant again."))
         if handover is not None:
@@ -170,8 +167,8 @@ class HandoverFlow:
             recent = await uow.transcript.recent(citizen_id, SUMMARY_MESSAGES)
             await uow.commit()
         language = (citizen.language if citizen else None) or "?"
-        intake = (conversation.data.get("intake") if conversation else None) or {}
-        needs = list(intake.get("needs") or [])
+        intake = conversation.data.intake if conversation else None
+        needs = list(intake.needs) if intake else []
         for booking in bookings:
             needs += [n for n in booking.needs if n not in needs]
         reason = {"asked": say._("the citizen asked for a person"),

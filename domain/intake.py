@@ -11,6 +11,7 @@ from domain.menus import Menus
 from domain.messages import Button, Reply
 from domain.model import ConversationState
 from domain.needs import NEEDS
+from domain.state import DAYS, Intake
 from domain.turn import Services, Turn
 
 MAX_DESCRIPTION = 500
@@ -21,11 +22,19 @@ class IntakeFlow:
         self.s = services
         self.menus = menus
 
+    @staticmethod
+    def _intake(turn: Turn) -> Intake:
+        """The intake in progress (the route table lets intake buttons through only then);
+        an empty one is started if none is."""
+        if turn.conversation.data.intake is None:
+            turn.conversation.data.intake = Intake()
+        return turn.conversation.data.intake
+
     def begin(self, turn: Turn, role: str | None = None, need: str | None = None) -> None:
         """A new intake (a move in progress is forgotten); the notice first, once."""
         data = turn.conversation.data
-        data.pop("moving", None)
-        data["intake"] = {"needs": [need] if need else [], "role": role}
+        data.moving = None
+        data.intake = Intake(needs=[need] if need else [], role=role)
         if turn.citizen.consent_at is None:
             self.privacy_notice(turn)
             return
@@ -49,13 +58,14 @@ class IntakeFlow:
         """The answer to the notice; True when the day choice follows (a mediator offered
         times before the citizen had agreed), else the intake goes on or ends here."""
         if not agree:
-            turn.conversation.data.pop("intake", None)
+            turn.conversation.data.intake = None
             self.menus.main_menu(turn, turn.say._(
                 "All right, we keep nothing. You can still read all the information and write "
                 "to a person."))
             return False
         turn.citizen.consent_at = turn.now
-        if turn.conversation.data.pop("after_consent", None) == "days":
+        after, turn.conversation.data.after_consent = turn.conversation.data.after_consent, None
+        if after == DAYS:
             return True
         self.ask_needs(turn)
         return False
@@ -64,7 +74,7 @@ class IntakeFlow:
 
     def ask_needs(self, turn: Turn, edit: bool = False) -> None:
         turn.conversation.state = ConversationState.INTAKE_NEEDS
-        chosen = set(turn.conversation.data["intake"]["needs"])
+        chosen = set(self._intake(turn).needs)
         say = turn.say
         buttons = [Button(("✅ " if key in chosen else "") + say._(label),
                           payloads.make("need", key)) for key, label in NEEDS.items()]
@@ -75,8 +85,7 @@ class IntakeFlow:
             "write it in your own words."), rows, edit=edit))
 
     def on_need(self, turn: Turn, key: str) -> None:
-        intake = turn.conversation.data.setdefault("intake", {"needs": [], "role": None})
-        needs = intake["needs"]
+        needs = self._intake(turn).needs
         if key in needs:
             needs.remove(key)
         else:
@@ -84,17 +93,17 @@ class IntakeFlow:
         self.ask_needs(turn, edit=True)
 
     def on_needs_text(self, turn: Turn, text: str, intent: str) -> None:
-        intake = turn.conversation.data["intake"]
+        intake = self._intake(turn)
         need = INTENT_NEED.get(intent)
         if need is None:
             need = "other"
-            intake["description"] = text[:MAX_DESCRIPTION]
-        if need not in intake["needs"]:
-            intake["needs"].append(need)
+            intake.description = text[:MAX_DESCRIPTION]
+        if need not in intake.needs:
+            intake.needs.append(need)
         self.ask_needs(turn)
 
     def on_needs_done(self, turn: Turn) -> None:
-        if not turn.conversation.data["intake"]["needs"]:
+        if not self._intake(turn).needs:
             turn.reply(turn.say._("Please choose at least one thing, or \"Something else\"."))
             self.ask_needs(turn)
             return
@@ -107,7 +116,7 @@ class IntakeFlow:
         ]])
 
     def on_urgency(self, turn: Turn, key: str) -> None:
-        turn.conversation.data["intake"]["urgency"] = key
+        self._intake(turn).urgency = key
         if turn.citizen.referral is None:
             turn.conversation.state = ConversationState.INTAKE_REFERRAL
             rows = [[Button(turn.say._(label), payloads.make("ref", key))]
@@ -134,7 +143,7 @@ class IntakeFlow:
         if code == "more":
             self._ask_meeting_language(turn, everything=True)
             return
-        turn.conversation.data["intake"]["language"] = code
+        self._intake(turn).language = code
         turn.conversation.state = ConversationState.INTAKE_DESCRIPTION
         turn.reply(turn.say._(
             "If you want, write in a few words what you need (no names and no document "
@@ -143,17 +152,16 @@ class IntakeFlow:
 
     def on_description(self, turn: Turn, text: str | None) -> None:
         if text:
-            turn.conversation.data["intake"]["description"] = text[:MAX_DESCRIPTION]
+            self._intake(turn).description = text[:MAX_DESCRIPTION]
         self.show_triage(turn)
 
     # -- triage -----------------------------------------------------------------------------
 
     def show_triage(self, turn: Turn) -> None:
-        intake = turn.conversation.data["intake"]
-        result = triage(self.s.directory, intake["needs"], intake.get("language"),
-                        intake.get("role"))
-        intake["role"] = result.role
-        intake["with_mediator"] = result.with_mediator
+        intake = self._intake(turn)
+        result = triage(self.s.directory, intake.needs, intake.language, intake.role)
+        intake.role = result.role
+        intake.with_mediator = result.with_mediator
         turn.conversation.state = ConversationState.TRIAGE
         say = turn.say
         role = say._(ROLE_NAMES[result.role])
@@ -177,6 +185,7 @@ class IntakeFlow:
         turn.reply(turn.say._("Whom would you like to meet?"), rows)
 
     def on_role(self, turn: Turn, role: str) -> None:
-        intake = turn.conversation.data.setdefault("intake", {"needs": ["other"]})
-        intake["role"] = role
+        if turn.conversation.data.intake is None:
+            turn.conversation.data.intake = Intake(needs=["other"])
+        turn.conversation.data.intake.role = role
         self.show_triage(turn)

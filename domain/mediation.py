@@ -16,6 +16,7 @@ from domain.intake import IntakeFlow
 from domain.messages import Button, Reply, split_command
 from domain.model import Handover, RelayMessage, StaffMember, TranscriptEntry
 from domain.ports import ConcurrentUpdate, UnitOfWork
+from domain.state import DAYS, Intake
 from domain.text import N_, Say
 from domain.turn import Services, Turn
 
@@ -202,16 +203,15 @@ class Mediation:
         conversation = await uow.conversations.get(citizen_id)
         if citizen is None or conversation is None:
             return []
-        intake = conversation.data.get("intake") or {}
-        conversation.data["intake"] = {
-            "needs": intake.get("needs") or ["other"], "role": role,
-            "language": intake.get("language") or citizen.language,
-            "urgency": intake.get("urgency"), "description": intake.get("description"),
-        }
+        intake = conversation.data.intake or Intake()
+        conversation.data.intake = Intake(
+            needs=intake.needs or ["other"], role=role,
+            language=intake.language or citizen.language, urgency=intake.urgency,
+            description=intake.description)
         turn = Turn.by_staff(citizen, conversation, their, now, uow)
         if citizen.consent_at is None:
             self.intake.privacy_notice(turn)
-            turn.conversation.data["after_consent"] = "days"
+            turn.conversation.data.after_consent = DAYS
         else:
             await self.appointments.show_days(turn)
         await uow.conversations.save(conversation)

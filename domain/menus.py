@@ -71,7 +71,7 @@ class Menus:
         self.welcome(turn)
 
     def keep_language(self, turn: Turn, declined: str) -> None:
-        turn.conversation.data.setdefault("declined_languages", []).append(declined)
+        turn.conversation.data.declined_languages.append(declined)
         self.main_menu(turn, turn.say._("Fine, we continue in this language."))
 
     # -- first contact ----------------------------------------------------------------------

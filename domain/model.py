@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from domain.state import ConversationData
+
 REFERRALS: frozenset[str] = frozenset(
     {"servizi_sociali", "centro_impiego", "sportello_immigrazione"}
 )
@@ -51,8 +53,8 @@ class Conversation:
     """Where a citizen is in a flow and what has been collected; ``version`` guards updates."""
 
     citizen_id: int
-    state: str = ConversationState.IDLE
-    data: dict[str, Any] = field(default_factory=dict)
+    state: ConversationState = ConversationState.IDLE
+    data: ConversationData = field(default_factory=ConversationData)
     version: int = 0
 
 

@@ -11,8 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.model import Citizen, Conversation, TranscriptEntry, TurnStart
+from domain.model import Citizen, Conversation, ConversationState, TranscriptEntry, TurnStart
 from domain.ports import ConcurrentUpdate
+from domain.state import ConversationData
 from storage import statements as hot
 from storage.tables import CitizenRow, TranscriptRow
 
@@ -52,8 +53,8 @@ class SqlCitizens:
             return TurnStart(None, None, handled is not None,
                              _unsent(handled) if handled is not None else None)
         citizen = _citizen(row)
-        conversation = (Conversation(citizen_id, row.state, dict(row.data or {}), row.version)
-                        if row.version is not None else None)
+        conversation = (_conversation(citizen_id, row) if row.version is not None
+                        else None)
         if row.update_id is not None:
             return TurnStart(citizen, conversation, True, _unsent(row))
         return TurnStart(citizen, conversation)
@@ -80,6 +81,15 @@ class SqlCitizens:
             "last_seen": citizen.last_seen, "consent_at": citizen.consent_at})
 
 
+def _conversation(citizen_id: int, row: Any) -> Conversation:
+    """The one place a stored conversation is read: a state no longer known is idle."""
+    try:
+        state = ConversationState(row.state)
+    except ValueError:
+        state = ConversationState.IDLE
+    return Conversation(citizen_id, state, ConversationData.load(row.data), row.version)
+
+
 class SqlConversations:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -90,7 +100,7 @@ class SqlConversations:
                                   {"citizen_id": citizen_id})).first()
         if row is None:
             return None
-        return Conversation(citizen_id, row.state, dict(row.data or {}), row.version)
+        return _conversation(citizen_id, row)
 
     async def save(self, conversation: Conversation) -> None:
         """Write with a version check: a concurrent writer makes this raise."""
@@ -99,7 +109,7 @@ class SqlConversations:
             try:
                 await conn.execute(hot.INSERT_CONVERSATION, {
                     "citizen_id": conversation.citizen_id, "state": conversation.state,
-                    "data": conversation.data, "version": 1})
+                    "data": conversation.data.dump(), "version": 1})
             except IntegrityError:
                 raise ConcurrentUpdate(str(conversation.citizen_id)) from None
             conversation.version = 1
@@ -107,7 +117,7 @@ class SqlConversations:
         result = await conn.execute(hot.UPDATE_CONVERSATION, {
             "key": conversation.citizen_id, "old_version": conversation.version,
             "version": conversation.version + 1, "state": conversation.state,
-            "data": conversation.data})
+            "data": conversation.data.dump()})
         if result.rowcount != 1:
             raise ConcurrentUpdate(str(conversation.citizen_id))
         conversation.version += 1

@@ -176,7 +176,7 @@ async def test_the_description_is_kept_as_written_and_still_read_for_danger(
     replies = await write(engine, description)
     assert [r.event == "emergency" for r in replies][:1] == [danger]
     assert "expert in work and job policies" in replies[-1].text  # the booking goes on
-    assert uow.store.conversations[9].data["intake"]["description"] == description
+    assert uow.store.conversations[9].data.intake.description == description
 
 
 async def test_declining_the_notice_keeps_nothing_but_the_menu(engine, uow):
@@ -184,7 +184,7 @@ async def test_declining_the_notice_keeps_nothing_but_the_menu(engine, uow):
     replies = await press(engine, "consent:no")
     assert "group:documents" in payloads_of(replies)
     assert uow.store.citizens[9].consent_at is None
-    assert "intake" not in uow.store.conversations[9].data
+    assert uow.store.conversations[9].data.intake is None
 
 
 async def test_see_move_and_cancel_an_appointment(engine, uow):

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from domain.booking import Booking
-from domain.model import Citizen, Conversation, Handover, TranscriptEntry
+from domain.model import Citizen, Conversation, ConversationState, Handover, TranscriptEntry
+from domain.state import ConversationData, Intake
 from storage.database import create_engine
 from storage.tables import BookingRow, HandoverRow, TallyRow, TranscriptRow
 
@@ -18,7 +19,8 @@ async def seed(uow_factory, citizen_id: int, last_seen: datetime) -> None:
     async with uow_factory() as uow:
         await uow.citizens.add(Citizen(citizen_id, last_seen, last_seen, language="ar",
                                        referral="centro_impiego"))
-        await uow.conversations.save(Conversation(citizen_id, "idle", {"x": 1}))
+        await uow.conversations.save(Conversation(
+            citizen_id, ConversationState.IDLE, ConversationData(misunderstood=1)))
         await uow.transcript.add(TranscriptEntry(citizen_id, "in", "text", "synthetic words",
                                                  None, last_seen))
         await uow.bookings.add(Booking(citizen_id, f"p{citizen_id}", "labour_expert",
@@ -107,9 +109,9 @@ async def test_retention_clears_old_conversation_data_and_closes_forgotten_hando
         await seed(uow_factory, citizen_id, seen)
         async with uow_factory() as uow:
             conversation = await uow.conversations.get(citizen_id)
-            conversation.state = "intake_slot"
-            conversation.data = {"intake": {"description": "my unfinished words"},
-                                 "handover": True}
+            conversation.state = ConversationState.CHOOSING_TIME
+            conversation.data = ConversationData(Intake(description="my unfinished words"),
+                                                 handover=True)
             await uow.conversations.save(conversation)
             await uow.handovers.add(Handover(citizen_id, "asked", seen))  # never closed
             await uow.commit()
@@ -122,8 +124,8 @@ async def test_retention_clears_old_conversation_data_and_closes_forgotten_hando
     async with uow_factory() as uow:
         quiet = await uow.conversations.get(311)
         busy = await uow.conversations.get(312)
-        assert (quiet.state, quiet.data) == ("idle", {})
-        assert busy.data["intake"]["description"] == "my unfinished words"
+        assert (quiet.state, quiet.data) == ("idle", ConversationData())
+        assert busy.data.intake.description == "my unfinished words"
         assert await uow.handovers.open_for(311) is None
         assert await uow.handovers.open_for(312) is not None
         assert (await uow.handovers.topic(311)).thread_id is None  # a new one if they return

@@ -7,16 +7,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.model import Citizen, Conversation, TranscriptEntry
+from domain.model import Citizen, Conversation, ConversationState, TranscriptEntry
 from domain.ports import ConcurrentUpdate
+from domain.state import ConversationData
 
+IDLE = ConversationState.IDLE
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 async def test_a_citizen_and_conversation_round_trip(uow_factory):
     async with uow_factory() as uow:
         await uow.citizens.add(Citizen(42, NOW, NOW, language="ur", referral="centro_impiego"))
-        await uow.conversations.save(Conversation(42, "idle", {"misunderstood": 1}))
+        await uow.conversations.save(Conversation(42, IDLE, ConversationData(misunderstood=1)))
         await uow.transcript.add(TranscriptEntry(42, "in", "text", "salaam", None, NOW))
         await uow.commit()
     async with uow_factory() as uow:
@@ -25,7 +27,7 @@ async def test_a_citizen_and_conversation_round_trip(uow_factory):
         transcript = await uow.transcript.recent(42, 10)
     assert citizen is not None and citizen.language == "ur"
     assert citizen.referral == "centro_impiego" and citizen.first_seen == NOW
-    assert conversation == Conversation(42, "idle", {"misunderstood": 1}, version=1)
+    assert conversation == Conversation(42, IDLE, ConversationData(misunderstood=1), version=1)
     assert [e.text for e in transcript] == ["salaam"]
 
 
