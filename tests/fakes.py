@@ -386,6 +386,30 @@ class FakeTranscript:
         return [e for e in self.store.transcript if e.citizen_id == citizen_id][-limit:]
 
 
+#: What an export calls each field (as ``storage.privacy`` names it): key -> attribute.
+CITIZEN_EXPORT = {"telegram_user_id": "id", "language": "language",
+                  "language_chosen": "language_chosen", "referral": "referral",
+                  "first_seen": "first_seen", "last_seen": "last_seen",
+                  "consent_at": "consent_at"}
+MESSAGE_EXPORT = {"at": "at", "direction": "direction", "kind": "kind", "text": "text",
+                  "button": "payload"}
+BOOKING_EXPORT = {key: key for key in ("start", "role", "status", "needs", "urgency",
+                                       "meeting_language", "description", "case_code")}
+
+
+def _pick(row: Any, fields: dict[str, str]) -> dict[str, Any]:
+    """Some attributes of a row under an export's names, times in ISO format."""
+    values = {key: getattr(row, name) for key, name in fields.items()}
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+def _theirs(citizen_id: int) -> Any:
+    """A filter of rows to those of one citizen."""
+    def rows(items: Any) -> list[Any]:
+        return [row for row in items if row.citizen_id == citizen_id]
+    return rows
+
+
 def _month(value: datetime) -> str:
     return value.strftime("%Y-%m")
 
@@ -397,39 +421,31 @@ class FakePrivacy:
         self.store = store
 
     async def export(self, citizen_id: int) -> dict[str, Any] | None:
+        """The same keys as storage's export (``storage.privacy``), read from the store."""
         store = self.store
         citizen = store.citizens.get(citizen_id)
         if citizen is None:
             return None
         conversation = store.conversations.get(citizen_id)
         topic = store.topics.get(citizen_id)
-        iso = _iso
+        theirs = _theirs(citizen_id)
         return {
-            "citizen": {"telegram_user_id": citizen.id, "language": citizen.language,
-                        "language_chosen": citizen.language_chosen,
-                        "referral": citizen.referral, "first_seen": iso(citizen.first_seen),
-                        "last_seen": iso(citizen.last_seen),
-                        "consent_at": iso(citizen.consent_at)},
-            "conversation": {"state": conversation.state, "data": conversation.data}
-            if conversation else None,
+            "citizen": _pick(citizen, CITIZEN_EXPORT),
+            "conversation": None if conversation is None else _pick(
+                conversation, {"state": "state", "data": "data"}),
             "case_code": topic.case_code if topic else None,
-            "messages": [{"at": iso(e.at), "direction": e.direction, "kind": e.kind,
-                          "text": e.text, "button": e.payload} for e in store.transcript
-                         if e.citizen_id == citizen_id and e.direction != "note"],
-            "appointments": [{"start": iso(b.start), "role": b.role, "status": b.status,
-                              "needs": b.needs, "urgency": b.urgency,
-                              "meeting_language": b.meeting_language,
-                              "description": b.description, "case_code": b.case_code}
-                             for b in sorted(store.bookings.values(), key=lambda b: b.start)
-                             if b.citizen_id == citizen_id],
-            "waiting_list": [{"role": e.role, "since": iso(e.created_at), "status": e.status}
-                             for e in store.waitlist.values() if e.citizen_id == citizen_id],
-            "messages_put_aside": [{"at": iso(d.at), "stage": d.stage}
-                                   for d in store.dead_letters.values()
-                                   if d.citizen_id == citizen_id],
-            "conversations_with_staff": [
-                {"opened": iso(h.opened_at), "closed": iso(h.closed_at), "reason": h.reason}
-                for h in store.handovers.values() if h.citizen_id == citizen_id],
+            "messages": [_pick(e, MESSAGE_EXPORT) for e in theirs(store.transcript)
+                         if e.direction != "note"],
+            "appointments": [_pick(b, BOOKING_EXPORT) for b in sorted(
+                theirs(store.bookings.values()), key=lambda b: b.start)],
+            "waiting_list": [_pick(e, {"role": "role", "since": "created_at",
+                                       "status": "status"})
+                             for e in theirs(store.waitlist.values())],
+            "messages_put_aside": [_pick(d, {"at": "at", "stage": "stage"})
+                                   for d in theirs(store.dead_letters.values())],
+            "conversations_with_staff": [_pick(h, {"opened": "opened_at",
+                                                   "closed": "closed_at", "reason": "reason"})
+                                         for h in theirs(store.handovers.values())],
         }
 
     def _tally(self, month: str, metric: str, key: str | None, n: int = 1) -> None:
@@ -537,10 +553,6 @@ class FakePrivacy:
     async def topic_deleted(self, deletion_id: int) -> None:
         self.store.topic_deletions[:] = [r for r in self.store.topic_deletions
                                          if r["id"] != deletion_id]
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 class FakeHandovers:
