@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +54,12 @@ def database_urls() -> list[Any]:
     return urls
 
 
-@pytest.fixture(params=database_urls())
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+@asynccontextmanager
+async def migrated_database(kind: str, tmp_path: Path) -> AsyncIterator[str]:
     """A freshly migrated database: a SQLite file, or a new schema-clean PostgreSQL database."""
     from storage.database import upgrade_async
 
-    if request.param == "sqlite":
+    if kind == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}"
         await upgrade_async(url)
         yield url
@@ -79,3 +80,9 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     conn = await asyncpg.connect(admin_dsn)
     await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await conn.close()
+
+
+@pytest.fixture(params=database_urls())
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    async with migrated_database(request.param, tmp_path) as url:
+        yield url

@@ -1,4 +1,12 @@
-"""In-memory fakes of the domain's ports, and a Bot API fake for PTB's HTTP layer."""
+"""In-memory fakes of the domain's ports, and a Bot API fake for PTB's HTTP layer.
+
+The port fakes behave like storage (``storage/``): every repository of the
+:class:`domain.ports.UnitOfWork` protocol has one, writing to a :class:`FakeStore` whose
+attributes are the tables. A unit of work is a transaction: one at a time (SQLite's
+turnstile), a snapshot of the store taken when it begins, restored when it ends without a
+commit (or with an exception). ``tests/storage/test_fakes_contract.py`` runs the same
+scenarios against these fakes and against SQLite, so a fake that drifts fails.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,8 @@ import asyncio
 import copy
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
@@ -17,30 +26,108 @@ from domain.booking import Booking, SlotTaken
 from domain.model import (
     Citizen,
     Conversation,
+    DeadLetter,
     DueReminder,
+    Handover,
     OutboundMessage,
+    RelayMessage,
+    StaffMember,
+    StaffRemoval,
+    Topic,
+    TopicDeletion,
     TranscriptEntry,
     TurnStart,
     WaitEntry,
 )
-from domain.ports import ConcurrentUpdate
+from domain.ports import (
+    BookingRepository,
+    CitizenRepository,
+    ClosureRepository,
+    ConcurrentUpdate,
+    ConversationRepository,
+    DeadLetterRepository,
+    HandoverRepository,
+    OutboxRepository,
+    PrivacyRepository,
+    RelayOutboxRepository,
+    ReminderRepository,
+    StaffRepository,
+    TallyRepository,
+    TranscriptRepository,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UpdateLog,
+    WaitlistRepository,
+)
+from storage.turnstile import Turnstile
+
+OPEN = ("waiting", "claimed")  # a hand-over's open statuses
+STALE_CLAIM = timedelta(minutes=5)  # outbox and relay outbox: a dead worker's claim
+DELETION_CLAIM_EXPIRES = timedelta(minutes=10)  # topic deletions (storage.privacy)
 
 
 class FakeStore:
+    """What the database holds: one attribute a table, rows as the domain's dataclasses
+    (or small dicts where the domain has no type for the row)."""
+
     def __init__(self) -> None:
         self.citizens: dict[int, Citizen] = {}
+        self.blocked: dict[int, datetime | None] = {}
         self.conversations: dict[int, Conversation] = {}
         self.transcript: list[TranscriptEntry] = []
         self.bookings: dict[int, Booking] = {}
         self.reminders: list[dict[str, Any]] = []
         self.waitlist: dict[int, WaitEntry] = {}
         self.outbox: list[dict[str, Any]] = []
-        self.blocked: dict[int, datetime | None] = {}
+        self.relay: list[dict[str, Any]] = []
+        self.staff: dict[int, StaffMember] = {}
+        self.removals: dict[int, StaffRemoval] = {}
+        self.handovers: dict[int, Handover] = {}
+        self.topics: dict[int, Topic] = {}
+        self.links: list[dict[str, Any]] = []
+        self.topic_deletions: list[dict[str, Any]] = []
         self.updates: set[int] = set()
-        self.kept: dict[int, list[dict[str, Any]]] = {}
-        self.closures: list[tuple[Any, str]] = []
+        self.kept: dict[int, list[dict[str, Any]]] = {}  # replies not confirmed sent
+        self.closures: list[tuple[date, str]] = []
         self.tallies: dict[tuple[str, str, str], int] = {}
-        self.staff_notices: list[str] = []
+        self.dead_letters: dict[int, DeadLetter] = {}
+        self.last_id: dict[str, int] = {}  # each table's autoincrement
+
+    def next_id(self, table: str) -> int:
+        self.last_id[table] = self.last_id.get(table, 0) + 1
+        return self.last_id[table]
+
+    def snapshot(self) -> dict[str, Any]:
+        return copy.deepcopy(vars(self))
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Back to a snapshot, in place: a test holding ``store.bookings`` sees it too."""
+        for name, value in copy.deepcopy(snapshot).items():
+            current = getattr(self, name)
+            if isinstance(current, dict | set):
+                current.clear()
+                current.update(value)
+            else:
+                current[:] = value
+
+    def forget_citizen(self, citizen_id: int) -> None:
+        """Delete a citizen's row: everything that references it goes too (the foreign
+        keys cascade); their dead letters have no key and stay."""
+        self.citizens.pop(citizen_id, None)
+        self.blocked.pop(citizen_id, None)
+        self.conversations.pop(citizen_id, None)
+        self.topics.pop(citizen_id, None)
+        self.transcript[:] = [e for e in self.transcript if e.citizen_id != citizen_id]
+        gone = {k for k, b in self.bookings.items() if b.citizen_id == citizen_id}
+        for key in gone:
+            del self.bookings[key]
+        self.reminders[:] = [r for r in self.reminders if r["booking"] not in gone]
+        for table in (self.waitlist, self.handovers):
+            for key in [k for k, row in table.items() if row.citizen_id == citizen_id]:
+                del table[key]
+        self.outbox[:] = [r for r in self.outbox if r["message"].citizen_id != citizen_id]
+        for rows in (self.relay, self.links):
+            rows[:] = [r for r in rows if r["citizen_id"] != citizen_id]
 
 
 class FakeUpdateLog:
@@ -52,16 +139,15 @@ class FakeUpdateLog:
         if update_id in self.store.updates:
             return False
         self.store.updates.add(update_id)
-        self.store.kept[update_id] = replies
+        self.store.kept[update_id] = copy.deepcopy(replies)
         return True
 
     async def unsent_replies(self, update_id: int) -> list[dict[str, Any]] | None:
-        return self.store.kept.get(update_id)
+        return copy.deepcopy(self.store.kept.get(update_id))
 
     async def keep_unsent(self, update_id: int, replies: list[dict[str, Any]]) -> None:
         if self.store.kept.get(update_id) is not None:
-            self.store.kept[update_id] = replies
-
+            self.store.kept[update_id] = copy.deepcopy(replies)
 
 
 class FakeBookings:
@@ -74,7 +160,7 @@ class FakeBookings:
         if any(b.status == "active" and b.professional_id == booking.professional_id
                and b.start == booking.start for b in self.store.bookings.values()):
             raise SlotTaken(booking.professional_id)
-        booking.id = len(self.store.bookings) + 1
+        booking.id = self.store.next_id("bookings")
         self.store.bookings[booking.id] = copy.deepcopy(booking)
 
     async def get(self, booking_id: int) -> Booking | None:
@@ -82,8 +168,8 @@ class FakeBookings:
         return copy.deepcopy(found) if found else None
 
     async def save(self, booking: Booking) -> None:
-        assert booking.id is not None
-        self.store.bookings[booking.id] = copy.deepcopy(booking)
+        if booking.id in self.store.bookings:
+            self.store.bookings[booking.id] = copy.deepcopy(booking)
 
     async def change_status(self, booking_id: int, old: str, new: str) -> bool:
         found = self.store.bookings.get(booking_id)
@@ -104,7 +190,9 @@ class FakeBookings:
                 and start <= b.start <= end}
 
     async def between(self, start: datetime, end: datetime) -> list[Booking]:
-        return [b for b in self.store.bookings.values() if start <= b.start < end]
+        return sorted((copy.deepcopy(b) for b in self.store.bookings.values()
+                       if start <= b.start < end),
+                      key=lambda b: (b.start, b.professional_id))
 
 
 class FakeReminders:
@@ -112,22 +200,27 @@ class FakeReminders:
         self.store = store
 
     async def add(self, booking_id: int, kind: str, due_at: datetime) -> None:
-        self.store.reminders.append({"id": len(self.store.reminders) + 1, "booking": booking_id,
-                                     "kind": kind, "due": due_at, "sent": None})
+        self.store.reminders.append({"id": self.store.next_id("reminders"),
+                                     "booking": booking_id, "kind": kind, "due": due_at,
+                                     "sent": None})
 
     async def cancel_for(self, booking_id: int) -> None:
-        self.store.reminders = [r for r in self.store.reminders
-                                if r["booking"] != booking_id or r["sent"]]
+        self.store.reminders[:] = [r for r in self.store.reminders
+                                   if r["booking"] != booking_id or r["sent"]]
 
     async def claim_due(self, now: datetime, worker: str, limit: int) -> list[DueReminder]:
+        due = sorted((r for r in self.store.reminders
+                      if r["sent"] is None and r["due"] <= now), key=lambda r: r["due"])
         out = []
-        for r in self.store.reminders:
-            if r["sent"] is None and r["due"] <= now and len(out) < limit:
-                r["sent"] = now
-                b = self.store.bookings[r["booking"]]
-                if b.status == "active":
-                    out.append(DueReminder(r["id"], r["booking"], r["kind"], b.citizen_id,
-                                           b.start, b.professional_id, b.role, b.case_code))
+        for r in due[:limit]:
+            r["sent"] = now
+            b = self.store.bookings.get(r["booking"])
+            if b is None or b.status != "active":
+                continue
+            if b.citizen_id not in self.store.citizens or self.store.blocked.get(b.citizen_id):
+                continue  # blocked the bot: not retried forever
+            out.append(DueReminder(r["id"], r["booking"], r["kind"], b.citizen_id,
+                                   b.start, b.professional_id, b.role, b.case_code))
         return out
 
 
@@ -136,7 +229,7 @@ class FakeWaitlist:
         self.store = store
 
     async def add(self, entry: WaitEntry) -> None:
-        entry.id = len(self.store.waitlist) + 1
+        entry.id = self.store.next_id("waitlist")
         self.store.waitlist[entry.id] = copy.deepcopy(entry)
 
     async def get(self, entry_id: int) -> WaitEntry | None:
@@ -144,8 +237,8 @@ class FakeWaitlist:
         return copy.deepcopy(found) if found else None
 
     async def save(self, entry: WaitEntry) -> None:
-        assert entry.id is not None
-        self.store.waitlist[entry.id] = copy.deepcopy(entry)
+        if entry.id in self.store.waitlist:
+            self.store.waitlist[entry.id] = copy.deepcopy(entry)
 
     async def first_waiting(self, role: str) -> WaitEntry | None:
         waiting = [e for e in self.store.waitlist.values()
@@ -168,30 +261,74 @@ class FakeWaitlist:
 
 
 class FakeOutbox:
+    """Claims expire like storage's, by the wall clock (storage.outbox reads it too)."""
+
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
     async def add(self, message: OutboundMessage) -> None:
-        self.store.outbox.append({"id": len(self.store.outbox) + 1, "message": message,
-                                  "claimed": False, "sent": False})
+        self.store.outbox.append({"id": self.store.next_id("outbox"), "message": message,
+                                  "claimed_at": None, "sent_at": None})
 
     async def claim(self, worker: str, limit: int, citizen_id: int | None = None
                     ) -> list[OutboundMessage]:
+        now = datetime.now(UTC)
+        free = [row for row in self.store.outbox if row["sent_at"] is None
+                and (row["claimed_at"] is None or row["claimed_at"] < now - STALE_CLAIM)
+                and citizen_id in (None, row["message"].citizen_id)]
         out = []
-        for row in self.store.outbox:
+        for row in free[:limit]:
+            row["claimed_at"] = now
             m = row["message"]
-            if not row["claimed"] and (citizen_id is None or m.citizen_id == citizen_id):
-                row["claimed"] = True
-                out.append(OutboundMessage(m.citizen_id, m.text, m.buttons, row["id"]))
-        return out[:limit]
+            out.append(OutboundMessage(m.citizen_id, m.text, list(m.buttons), row["id"]))
+        return out
 
     async def delivered(self, message_id: int) -> None:
-        self.store.outbox[message_id - 1]["sent"] = True
+        for row in self.store.outbox:
+            if row["id"] == message_id:
+                row["sent_at"] = datetime.now(UTC)
+
+
+class FakeRelayOutbox:
+    """The first waiting message of each citizen, when due and free; in order."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, message: RelayMessage, now: datetime) -> None:
+        self.store.relay.append({
+            "id": self.store.next_id("relay"), "citizen_id": message.citizen_id,
+            "message": replace(message, attempts=0, created_at=now),
+            "next_attempt_at": None, "claimed_by": None, "claimed_at": None})
+
+    async def claim(self, worker: str, now: datetime, limit: int,
+                    citizen_id: int | None = None) -> list[RelayMessage]:
+        heads: dict[int, dict[str, Any]] = {}
+        for row in sorted(self.store.relay, key=lambda r: r["id"]):
+            if citizen_id in (None, row["citizen_id"]):
+                heads.setdefault(row["citizen_id"], row)
+        out = []
+        for row in sorted(heads.values(), key=lambda r: r["id"])[:limit]:
+            due = row["next_attempt_at"] is None or row["next_attempt_at"] <= now
+            free = row["claimed_at"] is None or row["claimed_at"] < now - STALE_CLAIM
+            if due and free:
+                row["claimed_by"], row["claimed_at"] = worker, now
+                out.append(replace(row["message"], id=row["id"]))
+        return out
+
+    async def done(self, message_id: int) -> None:
+        self.store.relay[:] = [r for r in self.store.relay if r["id"] != message_id]
+
+    async def retry_at(self, message_id: int, when: datetime) -> None:
+        for row in self.store.relay:
+            if row["id"] == message_id:
+                row["message"] = replace(row["message"], attempts=row["message"].attempts + 1)
+                row["next_attempt_at"], row["claimed_by"], row["claimed_at"] = when, None, None
 
 
 class FakeCitizens:
-    def __init__(self, pending: dict[int, Citizen], store: FakeStore) -> None:
-        self.pending, self.store = pending, store
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
 
     async def get(self, citizen_id: int) -> Citizen | None:
         found = self.store.citizens.get(citizen_id)
@@ -199,23 +336,32 @@ class FakeCitizens:
 
     async def start_turn(self, citizen_id: int, update_id: int | None) -> TurnStart:
         conversation = self.store.conversations.get(citizen_id)
+        handled = update_id is not None and update_id in self.store.updates
         return TurnStart(await self.get(citizen_id),
                          copy.deepcopy(conversation) if conversation else None,
-                         update_id in self.store.updates, self.store.kept.get(update_id or 0))
+                         handled, copy.deepcopy(self.store.kept.get(update_id or 0))
+                         if handled else None)
 
     async def add(self, citizen: Citizen) -> None:
-        self.pending[citizen.id] = citizen
+        if citizen.id in self.store.citizens:  # the same citizen's first message, twice
+            raise ConcurrentUpdate(str(citizen.id))
+        # Inserted without consent, as storage does: consent is saved, never inserted.
+        self.store.citizens[citizen.id] = replace(copy.deepcopy(citizen), consent_at=None)
 
     async def set_blocked(self, citizen_id: int, when: datetime | None) -> None:
-        self.store.blocked[citizen_id] = when
+        if citizen_id in self.store.citizens:
+            self.store.blocked[citizen_id] = when
 
     async def save(self, citizen: Citizen) -> None:
-        self.pending[citizen.id] = citizen
+        found = self.store.citizens.get(citizen.id)
+        if found is not None:  # every column but first_seen
+            self.store.citizens[citizen.id] = replace(copy.deepcopy(citizen),
+                                                      first_seen=found.first_seen)
 
 
 class FakeConversations:
-    def __init__(self, pending: dict[int, Conversation], store: FakeStore) -> None:
-        self.pending, self.store = pending, store
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
 
     async def get(self, citizen_id: int) -> Conversation | None:
         found = self.store.conversations.get(citizen_id)
@@ -226,82 +372,345 @@ class FakeConversations:
         if (current.version if current else 0) != conversation.version:
             raise ConcurrentUpdate(str(conversation.citizen_id))
         conversation.version += 1
-        self.pending[conversation.citizen_id] = copy.deepcopy(conversation)
+        self.store.conversations[conversation.citizen_id] = copy.deepcopy(conversation)
 
 
 class FakeTranscript:
-    def __init__(self, pending: list[TranscriptEntry], store: FakeStore) -> None:
-        self.pending, self.store = pending, store
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
 
     async def add(self, entry: TranscriptEntry) -> None:
-        self.pending.append(entry)
+        self.store.transcript.append(entry)
 
     async def recent(self, citizen_id: int, limit: int) -> Sequence[TranscriptEntry]:
         return [e for e in self.store.transcript if e.citizen_id == citizen_id][-limit:]
 
 
+#: What an export calls each field (as ``storage.privacy`` names it): key -> attribute.
+CITIZEN_EXPORT = {"telegram_user_id": "id", "language": "language",
+                  "language_chosen": "language_chosen", "referral": "referral",
+                  "first_seen": "first_seen", "last_seen": "last_seen",
+                  "consent_at": "consent_at"}
+MESSAGE_EXPORT = {"at": "at", "direction": "direction", "kind": "kind", "text": "text",
+                  "button": "payload"}
+BOOKING_EXPORT = {key: key for key in ("start", "role", "status", "needs", "urgency",
+                                       "meeting_language", "description", "case_code")}
+
+
+def _pick(row: Any, fields: dict[str, str]) -> dict[str, Any]:
+    """Some attributes of a row under an export's names, times in ISO format."""
+    values = {key: getattr(row, name) for key, name in fields.items()}
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+def _theirs(citizen_id: int) -> Any:
+    """A filter of rows to those of one citizen."""
+    def rows(items: Any) -> list[Any]:
+        return [row for row in items if row.citizen_id == citizen_id]
+    return rows
+
+
+def _month(value: datetime) -> str:
+    return value.strftime("%Y-%m")
+
+
 class FakePrivacy:
-    """Export and erase over the in-memory store (counts are not kept here)."""
+    """Export, erasure, retention and the queue of staff copies to delete, as storage."""
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
     async def export(self, citizen_id: int) -> dict[str, Any] | None:
-        if citizen_id not in self.store.citizens:
+        """The same keys as storage's export (``storage.privacy``), read from the store."""
+        store = self.store
+        citizen = store.citizens.get(citizen_id)
+        if citizen is None:
             return None
-        return {"citizen": {"referral": self.store.citizens[citizen_id].referral},
-                "messages": [e for e in self.store.transcript if e.citizen_id == citizen_id],
-                "appointments": [b for b in self.store.bookings.values()
-                                 if b.citizen_id == citizen_id]}
+        conversation = store.conversations.get(citizen_id)
+        topic = store.topics.get(citizen_id)
+        theirs = _theirs(citizen_id)
+        return {
+            "citizen": _pick(citizen, CITIZEN_EXPORT),
+            "conversation": None if conversation is None else _pick(
+                conversation, {"state": "state", "data": "data"}),
+            "case_code": topic.case_code if topic else None,
+            "messages": [_pick(e, MESSAGE_EXPORT) for e in theirs(store.transcript)
+                         if e.direction != "note"],
+            "appointments": [_pick(b, BOOKING_EXPORT) for b in sorted(
+                theirs(store.bookings.values()), key=lambda b: b.start)],
+            "waiting_list": [_pick(e, {"role": "role", "since": "created_at",
+                                       "status": "status"})
+                             for e in theirs(store.waitlist.values())],
+            "messages_put_aside": [_pick(d, {"at": "at", "stage": "stage"})
+                                   for d in theirs(store.dead_letters.values())],
+            "conversations_with_staff": [_pick(h, {"opened": "opened_at",
+                                                   "closed": "closed_at", "reason": "reason"})
+                                         for h in theirs(store.handovers.values())],
+        }
+
+    def _tally(self, month: str, metric: str, key: str | None, n: int = 1) -> None:
+        slot = (month, metric, key or "-")
+        self.store.tallies[slot] = self.store.tallies.get(slot, 0) + n
 
     async def erase(self, citizen_id: int, now: datetime) -> list[dict[str, Any]]:
-        cancelled = [{"case_code": b.case_code, "role": b.role, "start": b.start}
-                     for b in self.store.bookings.values()
-                     if b.citizen_id == citizen_id and b.status == "active" and b.start > now]
-        self.store.citizens.pop(citizen_id, None)
-        self.store.conversations.pop(citizen_id, None)
-        self.store.transcript = [e for e in self.store.transcript if e.citizen_id != citizen_id]
-        self.store.bookings = {k: b for k, b in self.store.bookings.items()
-                               if b.citizen_id != citizen_id}
+        store = self.store
+        citizen = store.citizens.get(citizen_id)
+        if citizen is None:
+            return []
+        self._tally(_month(citizen.first_seen), "citizens.referral", citizen.referral)
+        self._tally(_month(citizen.first_seen), "citizens.language", citizen.language)
+        cancelled = []
+        for b in [b for b in store.bookings.values() if b.citizen_id == citizen_id]:
+            status = b.status
+            if status == "active" and b.start > now:
+                status = "cancelled"
+                cancelled.append({"case_code": b.case_code, "role": b.role, "start": b.start,
+                                  "professional": b.professional_id})
+            self._tally(_month(b.start), f"bookings.{status}", b.role)
+            for need in b.needs:
+                self._tally(_month(b.start), "bookings.need", need)
+        for h in [h for h in store.handovers.values() if h.citizen_id == citizen_id]:
+            self._tally(_month(h.opened_at), "handovers", h.reason)
+            if h.first_human_at:
+                seconds = int((h.first_human_at - h.opened_at).total_seconds())
+                self._tally(_month(h.opened_at), "handovers.first_answer_s_sum", "all", seconds)
+                self._tally(_month(h.opened_at), "handovers.answered", "all")
+        self._queue_topic_deletion(citizen_id, now)
+        store.forget_citizen(citizen_id)
+        for key in [k for k, d in store.dead_letters.items() if d.citizen_id == citizen_id]:
+            del store.dead_letters[key]
         return cancelled
+
+    def _queue_topic_deletion(self, citizen_id: int, now: datetime) -> bool:
+        store = self.store
+        copies = [r["staff_message_id"] for r in store.links if r["citizen_id"] == citizen_id]
+        store.links[:] = [r for r in store.links if r["citizen_id"] != citizen_id]
+        topic = store.topics.get(citizen_id)
+        thread = topic.thread_id if topic is not None else None
+        if topic is not None:
+            store.topics[citizen_id] = replace(topic, thread_id=None)
+        if thread is None and not copies:
+            return False
+        self._queue(thread, copies, None, now)
+        return True
+
+    def _queue(self, thread: int | None, copies: list[int], notice: str | None,
+               now: datetime) -> None:
+        self.store.topic_deletions.append({
+            "id": self.store.next_id("topic_deletions"), "thread_id": thread,
+            "message_ids": copies, "notice": notice, "created_at": now, "claimed_at": None})
 
     async def purge(self, now: datetime, transcript_before: datetime,
                     anonymise_before: datetime) -> dict[str, int]:
-        return {"transcript_messages": 0, "descriptions": 0, "citizens_anonymised": 0}
+        store = self.store
+        stale = {c.id for c in store.citizens.values() if c.last_seen < transcript_before}
+        removed = [e for e in store.transcript if e.citizen_id in stale]
+        store.transcript[:] = [e for e in store.transcript if e.citizen_id not in stale]
+        described = [b for b in store.bookings.values()
+                     if b.citizen_id in stale and b.description is not None]
+        for b in described:
+            b.description = None
+        closed = [h for h in store.handovers.values()
+                  if h.citizen_id in stale and h.status in OPEN]
+        for h in closed:
+            h.status, h.closed_at = "closed", now
+        forgotten = [c for c in store.conversations.values() if c.citizen_id in stale
+                     and (c.state != "idle" or c.data)]
+        for c in forgotten:
+            c.state, c.data, c.version = "idle", {}, c.version + 1
+        topics = sum(self._queue_topic_deletion(t.citizen_id, now)
+                     for t in list(store.topics.values())
+                     if t.citizen_id in stale and t.thread_id is not None)
+        store.links[:] = [r for r in store.links if r["citizen_id"] not in stale]
+        store.outbox[:] = [r for r in store.outbox
+                           if r["sent_at"] is None or r["sent_at"] >= transcript_before]
+        # processed updates carry no time here: kept (storage drops those over two days)
+        for key in [k for k, d in store.dead_letters.items() if d.at < transcript_before]:
+            del store.dead_letters[key]
+        busy = {b.citizen_id for b in store.bookings.values()
+                if b.status == "active" and b.start > now}
+        busy |= {h.citizen_id for h in store.handovers.values() if h.status in OPEN}
+        old = [c.id for c in store.citizens.values()
+               if c.last_seen < anonymise_before and c.id not in busy]
+        for citizen_id in old:
+            await self.erase(citizen_id, now)
+        return {"transcript_messages": len(removed), "descriptions": len(described),
+                "conversations_cleared": len(forgotten), "handovers_closed": len(closed),
+                "staff_topics_deleted": topics, "citizens_anonymised": len(old)}
 
     async def queue_staff_notice(self, notice: str, now: datetime) -> None:
-        self.store.staff_notices.append(notice)
+        self._queue(None, [], notice, now)
 
     async def claim_topic_deletions(self, worker: str, now: datetime, limit: int
-                                    ) -> list[Any]:
-        return []
+                                    ) -> list[TopicDeletion]:
+        free = [r for r in self.store.topic_deletions if r["claimed_at"] is None
+                or r["claimed_at"] < now - DELETION_CLAIM_EXPIRES][:limit]
+        for row in free:
+            row["claimed_at"] = now
+        return [TopicDeletion(r["id"], r["thread_id"], tuple(r["message_ids"]), r["notice"])
+                for r in free]
 
     async def topic_deleted(self, deletion_id: int) -> None:
-        pass
+        self.store.topic_deletions[:] = [r for r in self.store.topic_deletions
+                                         if r["id"] != deletion_id]
 
 
 class FakeHandovers:
-    async def topic(self, citizen_id: int) -> None:
-        return None
+    """Hand-overs, the citizen's staff topic, and the links between a citizen's messages
+    and their copies in the staff group."""
 
-    async def open_for(self, citizen_id: int) -> None:
-        return None
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def open_for(self, citizen_id: int) -> Handover | None:
+        found = [h for h in self.store.handovers.values()
+                 if h.citizen_id == citizen_id and h.status in OPEN]
+        return copy.deepcopy(max(found, key=lambda h: h.id or 0)) if found else None
+
+    async def add(self, handover: Handover) -> None:
+        handover.id = self.store.next_id("handovers")
+        self.store.handovers[handover.id] = copy.deepcopy(handover)
+
+    async def save(self, handover: Handover) -> None:
+        found = self.store.handovers.get(handover.id or 0)
+        if found is not None:  # every column but who and since when
+            self.store.handovers[found.id or 0] = replace(
+                copy.deepcopy(handover), citizen_id=found.citizen_id,
+                opened_at=found.opened_at)
+
+    async def waiting(self) -> list[Handover]:
+        return [copy.deepcopy(h) for h in sorted(
+            (h for h in self.store.handovers.values() if h.status == "waiting"),
+            key=lambda h: (-h.priority, h.opened_at, h.id or 0))]
+
+    async def topic(self, citizen_id: int) -> Topic | None:
+        return self.store.topics.get(citizen_id)
+
+    async def save_topic(self, topic: Topic) -> None:
+        found = self.store.topics.get(topic.citizen_id)
+        # Once given, a case code stays: only the thread changes.
+        self.store.topics[topic.citizen_id] = (
+            topic if found is None else replace(found, thread_id=topic.thread_id))
+
+    async def citizen_of_thread(self, thread_id: int) -> int | None:
+        return next((t.citizen_id for t in self.store.topics.values()
+                     if t.thread_id == thread_id), None)
+
+    async def link(self, citizen_id: int, citizen_message: int, staff_message: int,
+                   now: datetime) -> None:
+        self.store.links.append({"id": self.store.next_id("links"), "citizen_id": citizen_id,
+                                 "citizen_message_id": citizen_message,
+                                 "staff_message_id": staff_message, "created_at": now})
+
+    async def staff_message_of(self, citizen_id: int, citizen_message: int) -> int | None:
+        return next((r["staff_message_id"] for r in self.store.links
+                     if r["citizen_id"] == citizen_id
+                     and r["citizen_message_id"] == citizen_message), None)
+
+    async def citizen_message_of(self, staff_message: int) -> tuple[int, int] | None:
+        return next(((r["citizen_id"], r["citizen_message_id"]) for r in self.store.links
+                     if r["staff_message_id"] == staff_message
+                     and r["citizen_message_id"] != 0), None)  # 0: the bot's own
+
+
+class FakeStaff:
+    """The staff registry, and the record of removed members (told, then done)."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def get(self, user_id: int) -> StaffMember | None:
+        return self.store.staff.get(user_id)
+
+    async def add(self, member: StaffMember, now: datetime) -> None:
+        found = self.store.staff.get(member.user_id)
+        # A member added again keeps their calendar feed.
+        self.store.staff[member.user_id] = replace(
+            member, languages=tuple(member.languages),
+            feed_token=found.feed_token if found else None)
+
+    async def remove(self, user_id: int, now: datetime) -> bool:
+        member = self.store.staff.pop(user_id, None)
+        if member is None:
+            return False
+        removal_id = self.store.next_id("staff_removals")
+        self.store.removals[removal_id] = StaffRemoval(user_id, member.name, member.role, now,
+                                                       id=removal_id)
+        return True
+
+    async def all(self) -> list[StaffMember]:
+        return sorted(self.store.staff.values(), key=lambda m: (m.role, m.name))
+
+    async def by_feed_token(self, token: str) -> StaffMember | None:
+        return next((m for m in self.store.staff.values() if m.feed_token == token), None)
+
+    async def set_feed_token(self, user_id: int, token: str | None) -> None:
+        found = self.store.staff.get(user_id)
+        if found is not None:
+            self.store.staff[user_id] = replace(found, feed_token=token)
+
+    async def removals_to_tell(self) -> list[StaffRemoval]:
+        return sorted((r for r in self.store.removals.values() if r.told_at is None),
+                      key=lambda r: r.id or 0)
+
+    async def removal_told(self, removal_id: int, at: datetime | None) -> bool:
+        found = self.store.removals.get(removal_id)
+        if found is None or (at is not None and found.told_at is not None):
+            return False  # claimed: only one worker tells
+        self.store.removals[removal_id] = replace(found, told_at=at)
+        return True
+
+    async def last_removal(self, user_id: int) -> StaffRemoval | None:
+        found = [r for r in self.store.removals.values() if r.user_id == user_id]
+        return max(found, key=lambda r: r.id or 0) if found else None
+
+    async def removal_done(self, removal_id: int, at: datetime) -> None:
+        found = self.store.removals.get(removal_id)
+        if found is not None:
+            self.store.removals[removal_id] = replace(found, done_at=at)
+
+
+class FakeDeadLetters:
+    """Updates put aside: metadata only, cut to the columns' lengths as storage does."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, letter: DeadLetter) -> None:
+        letter_id = self.store.next_id("dead_letters")
+        self.store.dead_letters[letter_id] = replace(
+            letter, stage=letter.stage[:8], error=letter.error[:64],
+            kind=letter.kind[:32] if letter.kind else None, id=letter_id)
+
+    async def count(self, since: datetime | None = None) -> int:
+        return sum(1 for d in self.store.dead_letters.values() if since is None or d.at >= since)
+
+    async def latest(self, limit: int) -> list[DeadLetter]:
+        return sorted(self.store.dead_letters.values(),
+                      key=lambda d: (d.at, d.id or 0), reverse=True)[:limit]
+
+    async def clear(self, before: datetime | None = None) -> int:
+        gone = [k for k, d in self.store.dead_letters.items() if before is None or d.at < before]
+        for key in gone:
+            del self.store.dead_letters[key]
+        return len(gone)
 
 
 class FakeClosures:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    async def add(self, day: Any, reason: str, by: int, now: datetime) -> None:
-        self.store.closures.append((day, reason))
+    async def add(self, day: date, reason: str, by: int, now: datetime) -> None:
+        if all(d != day for d, _ in self.store.closures):  # one closure a day
+            self.store.closures.append((day, reason))
 
-    async def remove(self, day: Any) -> bool:
+    async def remove(self, day: date) -> bool:
         kept = [c for c in self.store.closures if c[0] != day]
         removed = len(kept) != len(self.store.closures)
         self.store.closures[:] = kept
         return removed
 
-    async def all(self) -> list[tuple[Any, str]]:
+    async def all(self) -> list[tuple[date, str]]:
         return list(self.store.closures)
 
 
@@ -315,54 +724,66 @@ class FakeTallies:
 
 
 class FakeUnitOfWork:
-    """Changes become visible in the store only on commit, like a transaction."""
+    """A transaction over the store: one at a time, as SQLite's (the same turnstile), what
+    it wrote undone when it ends without a commit or with an exception, in every
+    repository alike."""
 
-    def __init__(self, store: FakeStore) -> None:
+    def __init__(self, store: FakeStore, turnstile: Turnstile | None = None) -> None:
         self.store = store
+        self.turnstile = turnstile
         self.committed = False
+        self._entered = False
+        self.citizens: CitizenRepository = FakeCitizens(store)
+        self.conversations: ConversationRepository = FakeConversations(store)
+        self.transcript: TranscriptRepository = FakeTranscript(store)
+        self.bookings: BookingRepository = FakeBookings(store)
+        self.reminders: ReminderRepository = FakeReminders(store)
+        self.waitlist: WaitlistRepository = FakeWaitlist(store)
+        self.outbox: OutboxRepository = FakeOutbox(store)
+        self.relay: RelayOutboxRepository = FakeRelayOutbox(store)
+        self.staff: StaffRepository = FakeStaff(store)
+        self.handovers: HandoverRepository = FakeHandovers(store)
+        self.privacy: PrivacyRepository = FakePrivacy(store)
+        self.updates: UpdateLog = FakeUpdateLog(store)
+        self.closures: ClosureRepository = FakeClosures(store)
+        self.tallies: TallyRepository = FakeTallies(store)
+        self.dead_letters: DeadLetterRepository = FakeDeadLetters(store)
 
     async def __aenter__(self) -> FakeUnitOfWork:
-        self._citizens: dict[int, Citizen] = {}
-        self._conversations: dict[int, Conversation] = {}
-        self._transcript: list[TranscriptEntry] = []
-        self.citizens = FakeCitizens(self._citizens, self.store)
-        self.conversations = FakeConversations(self._conversations, self.store)
-        self.transcript = FakeTranscript(self._transcript, self.store)
-        self.bookings = FakeBookings(self.store)
-        self.reminders = FakeReminders(self.store)
-        self.waitlist = FakeWaitlist(self.store)
-        self.outbox = FakeOutbox(self.store)
-        self.privacy = FakePrivacy(self.store)
-        self.updates = FakeUpdateLog(self.store)
-        self.closures = FakeClosures(self.store)
-        self.tallies = FakeTallies(self.store)
-        self.handovers = FakeHandovers()
+        if self.turnstile is not None:
+            self._entered = await self.turnstile.enter()
+        self._snapshot = self.store.snapshot()
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
-        pass
+        try:
+            await self.rollback()  # after a commit: nothing to undo
+        finally:
+            if self.turnstile is not None:
+                self.turnstile.leave(self._entered)
 
     async def commit(self) -> None:
-        self.store.citizens.update(copy.deepcopy(self._citizens))
-        self.store.conversations.update(copy.deepcopy(self._conversations))
-        self.store.transcript.extend(self._transcript)
+        self._snapshot = self.store.snapshot()
         self.committed = True
 
     async def rollback(self) -> None:
-        self._citizens.clear()
+        self.store.restore(self._snapshot)
 
 
 class FakeUowFactory:
     def __init__(self, store: FakeStore | None = None) -> None:
         self.store = store or FakeStore()
+        self.turnstile = Turnstile()
 
     def __call__(self) -> FakeUnitOfWork:
-        return FakeUnitOfWork(self.store)
+        return FakeUnitOfWork(self.store, self.turnstile)
 
     async def mark_sent(self, update_ids: Sequence[int], now: datetime) -> None:
-        for update_id in update_ids:
-            self.store.kept.pop(update_id, None)
+        async with self() as uow:
+            for update_id in update_ids:
+                self.store.kept.pop(update_id, None)
+            await uow.commit()
 
 
 class EchoTranslations:
@@ -559,3 +980,11 @@ class FakeBotAPI(BaseRequest):
                     "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
                     "text": params.get("text", "")}
         return True
+
+
+def _the_fakes_are_the_ports(store: FakeStore) -> tuple[UnitOfWork, UnitOfWorkFactory]:
+    """For mypy (``tests.fakes`` is among its modules): a fake that does not match its
+    port, or a port that gains a repository without a fake, fails the type check."""
+    uow: UnitOfWork = FakeUnitOfWork(store)
+    factory: UnitOfWorkFactory = FakeUowFactory(store)
+    return uow, factory

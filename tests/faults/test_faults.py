@@ -34,11 +34,10 @@ from telegram.error import TimedOut
 from bot.logs import QUIET, configure
 from bot.polling import DurablePolling
 from domain.model import StaffMember
-from handlers.telegram import build_application
 from storage.tables import CitizenTopicRow, ProcessedUpdateRow
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
 from tests.telegram import helpers
-from tests.telegram.helpers import TOKEN, button_update, make_engine, message_update
+from tests.telegram.helpers import TOKEN, button_update, make_app, make_engine, message_update
 
 SEED = int(os.environ.get("TEAMS_FAULT_SEED", "20261203"))
 STAFF_CHAT = -1001234567890
@@ -256,12 +255,7 @@ async def make_world(database_url: str) -> AsyncIterator[Any]:
                                 datetime.now(UTC))
             await uow.commit()
         api = FaultyBotAPI(rate, SEED)
-        app = build_application(TOKEN, "https://bot.api.test/bot",
-                                "https://bot.api.test/file/bot", request=api,
-                                rate_limiter=False, staff_chat_id=STAFF_CHAT)
-        app.bot_data.engine = engine
-        app.bot_data.translations = engine.translations
-        await app.initialize()
+        app = await make_app(engine, api, STAFF_CHAT, translations=engine.translations)
         polling = DurablePolling(app, poll_seconds=0)
         polling._pause = lambda seconds: asyncio.sleep(0.001)  # type: ignore[method-assign]
         world = World(url, api, app, engine, db, polling)

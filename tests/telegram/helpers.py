@@ -33,10 +33,15 @@ def make_engine(url: str, understanding: Any) -> tuple[Engine, Any]:
     return engine, db
 
 
-async def make_app(engine: Engine, api: FakeBotAPI) -> Any:
+async def make_app(engine: Engine, api: FakeBotAPI, staff_chat_id: int | None = None,
+                   **bot_data: Any) -> Any:
+    """A PTB application over the fake Bot API, initialised, with the engine (and any other
+    ``bot_data``: ``public_url``, ``translations``) in place; a staff group if given."""
     app = build_application(TOKEN, "https://bot.api.test/bot", "https://bot.api.test/file/bot",
-                            request=api, rate_limiter=False)
+                            request=api, rate_limiter=False, staff_chat_id=staff_chat_id)
     app.bot_data.engine = engine
+    for key, value in bot_data.items():
+        setattr(app.bot_data, key, value)
     await app.initialize()
     return app
 

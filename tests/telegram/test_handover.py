@@ -16,10 +16,10 @@ from storage.database import create_engine, upgrade_async
 from storage.tables import HandoverRow, TranscriptRow
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
 from tests.telegram.helpers import (
-    TOKEN,
     button_update,
     feed,
     incoming_texts,
+    make_app,
     make_engine,
     message_update,
 )
@@ -30,16 +30,6 @@ STRANGER = 777999
 TABLE = {"fiscale": "faq_tax_code", "persona": "human_handover", "person": "human_handover",
          "picchia": "emergency"}
 _ids = itertools.count(90_000)
-
-
-async def make_app(engine: Any, api: FakeBotAPI) -> Any:
-    from handlers.telegram import build_application
-
-    app = build_application(TOKEN, "https://bot.api.test/bot", "https://bot.api.test/file/bot",
-                            request=api, rate_limiter=False, staff_chat_id=STAFF_CHAT)
-    app.bot_data.engine = engine
-    await app.initialize()
-    return app
 
 
 def staff_update(user: int, thread: int | None, text: str | None = None,
@@ -75,7 +65,7 @@ async def world(tmp_path):
                                         ("it", "ur", "ar")), datetime.now(UTC))
         await uow.commit()
     api = FakeBotAPI()
-    app = await make_app(engine, api)
+    app = await make_app(engine, api, STAFF_CHAT)
     yield {"app": app, "api": api, "engine": engine, "url": url}
     await app.shutdown()
     await db.dispose()
@@ -230,13 +220,13 @@ async def test_a_restart_in_the_middle_of_a_hand_over_loses_no_message(world, tm
     engine, db = make_engine(world["url"], KeywordUnderstanding(TABLE))
     engine.config = type(engine.config)(staff_chat=True)
     api2 = FakeBotAPI()
-    app2 = await make_app(engine, api2)
+    app2 = await make_app(engine, api2, STAFF_CHAT)
     await feed(app2, message_update(71, "still there?"))
     (copied,) = api2.sent("copyMessage")
     assert copied["message_thread_id"] == thread
     await app2.shutdown()
     await db.dispose()
-    world["app"] = await make_app(world["engine"], api)
+    world["app"] = await make_app(world["engine"], api, STAFF_CHAT)
 
 
 async def test_a_deleted_topic_is_recreated(world):

@@ -64,9 +64,7 @@ async def test_a_database_error_leaves_no_parameters_in_the_logs(database_url, c
     from sqlalchemy import text
 
     from domain.model import StaffMember
-    from handlers.telegram import build_application
     from storage.database import create_engine
-    from tests.telegram.helpers import TOKEN
 
     configure(logging.DEBUG)
     caplog.set_level(logging.DEBUG)
@@ -77,10 +75,7 @@ async def test_a_database_error_leaves_no_parameters_in_the_logs(database_url, c
                             datetime.now(UTC))
         await uow.commit()
     api = FakeBotAPI()
-    app = build_application(TOKEN, "https://bot.api.test/bot", "https://bot.api.test/file/bot",
-                            request=api, rate_limiter=False, staff_chat_id=STAFF_CHAT)
-    app.bot_data.engine = engine
-    await app.initialize()
+    app = await make_app(engine, api, STAFF_CHAT)
     try:
         await feed(app, message_update(811, "una persona per favore"))
         thread = api.thread_id

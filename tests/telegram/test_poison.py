@@ -17,10 +17,9 @@ from bot.web import build_web_app
 from domain.model import StaffMember
 from handlers.failures import Attempts
 from handlers.handover import NO_TOPIC
-from handlers.telegram import build_application
 from storage.database import create_engine, upgrade_async
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
-from tests.telegram.helpers import TOKEN, make_app, make_engine, message_update
+from tests.telegram.helpers import make_app, make_engine, message_update
 
 STAFF_CHAT = -1001234567890
 SECRET = "s3cret-token_1"
@@ -32,10 +31,7 @@ SORRY_FOR_GOOD = "could not handle this message"
 async def staff_app(url: str, api: FakeBotAPI):
     engine, db = make_engine(url, KeywordUnderstanding({"person": "human_handover"}))
     engine.config = type(engine.config)(staff_chat=True)
-    app = build_application(TOKEN, "https://bot.api.test/bot", "https://bot.api.test/file/bot",
-                            request=api, rate_limiter=False, staff_chat_id=STAFF_CHAT)
-    app.bot_data.engine = engine
-    await app.initialize()
+    app = await make_app(engine, api, STAFF_CHAT)
     return engine, db, app
 
 

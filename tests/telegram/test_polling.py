@@ -128,13 +128,7 @@ async def test_an_albums_parts_in_one_batch_reach_the_mediator_as_one_album(tmp_
         await uow.staff.add(StaffMember(777001, "Mediator", "mediator", ("it",)),
                             datetime.now(UTC))
         await uow.commit()
-    from handlers.telegram import build_application
-    from tests.telegram.helpers import TOKEN
-
-    app = build_application(TOKEN, "https://bot.api.test/bot", "https://bot.api.test/file/bot",
-                            request=api, rate_limiter=False, staff_chat_id=-1001234567890)
-    app.bot_data.engine = engine
-    await app.initialize()
+    app = await make_app(engine, api, -1001234567890)
     api.updates.append(message_update(903, "/human", language="it"))
     polling = DurablePolling(app)
     await run_until_drained(polling, api, after=1)

@@ -11,9 +11,9 @@ import pytest
 from telegram.ext import CallbackContext
 
 from domain.model import StaffMember
-from handlers.telegram import build_application, deliver_due
+from handlers.telegram import deliver_due
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
-from tests.telegram.helpers import TOKEN, button_update, feed, make_engine, message_update
+from tests.telegram.helpers import button_update, feed, make_app, make_engine, message_update
 
 STAFF_CHAT = -1001234567890
 MEDIATOR = 777001
@@ -45,10 +45,7 @@ async def world(database_url):
                             datetime.now(UTC))
         await uow.commit()
     api = FlakyBotAPI()
-    app = build_application(TOKEN, "https://bot.api.test/bot", "https://bot.api.test/file/bot",
-                            request=api, rate_limiter=False, staff_chat_id=STAFF_CHAT)
-    app.bot_data.engine = engine
-    await app.initialize()
+    app = await make_app(engine, api, STAFF_CHAT)
     yield {"app": app, "api": api, "engine": engine}
     await app.shutdown()
     await db.dispose()

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from domain.handover import EMERGENCY_PRIORITY
 from storage.tables import HandoverRow, TranscriptRow
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
-from tests.telegram.helpers import button_update, feed, make_engine, message_update
-from tests.telegram.test_handover import MEDIATOR, make_app, staff_update
+from tests.telegram.helpers import button_update, feed, make_app, make_engine, message_update
+from tests.telegram.test_handover import MEDIATOR, STAFF_CHAT, staff_update
 from tests.telegram.test_handover import world as world
 
 DANGER = "mio marito mi picchia"  # the fake NLU's emergency keyword: "picchia"
@@ -201,7 +201,7 @@ async def test_danger_without_a_staff_group_still_gets_the_numbers(tmp_path):
     await upgrade_async(url)
     engine, db = make_engine(url, KeywordUnderstanding({"picchia": "emergency"}))
     api = FakeBotAPI()
-    app = await make_app(engine, api)
+    app = await make_app(engine, api, STAFF_CHAT)
     app.bot_data.staff_chat_id = None
     for kind in ("text", "caption", "edit"):
         uid = next(_citizens)
@@ -217,7 +217,7 @@ async def test_danger_with_the_database_away_still_gets_the_numbers():
     engine, db = make_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none",
                              KeywordUnderstanding({"picchia": "emergency"}))
     api = FakeBotAPI()
-    app = await make_app(engine, api)
+    app = await make_app(engine, api, STAFF_CHAT)
     await feed(app, message_update(6950, DANGER))
     await app.shutdown()
     await db.dispose()

@@ -22,10 +22,10 @@ from bot.staff_cli import run as staff_cli
 from domain.booking import Booking
 from domain.calendar import live_directory
 from domain.model import Citizen, StaffMember
-from handlers.telegram import build_application, deliver_due
+from handlers.telegram import deliver_due
 from storage.tables import ClosureRow, TallyRow
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
-from tests.telegram.helpers import TOKEN, button_update, feed, make_engine, message_update
+from tests.telegram.helpers import button_update, feed, make_app, make_engine, message_update
 
 STAFF_CHAT = -1001234567890
 LE1, SW1, COORD, CITIZEN = 881001, 881002, 881003, 881100
@@ -58,11 +58,7 @@ async def world(database_url: str) -> Any:
         await uow.reminders.add(1, "day_before", FUTURE - timedelta(days=1))
         await uow.commit()
     api = FakeBotAPI()
-    app = build_application(TOKEN, "https://bot.api.test/bot", "https://bot.api.test/file/bot",
-                            request=api, rate_limiter=False, staff_chat_id=STAFF_CHAT)
-    app.bot_data.engine = engine
-    app.bot_data.public_url = "https://teams.example.invalid"
-    await app.initialize()
+    app = await make_app(engine, api, STAFF_CHAT, public_url="https://teams.example.invalid")
     yield {"app": app, "api": api, "engine": engine, "db": db, "url": database_url}
     await app.shutdown()
     await db.dispose()

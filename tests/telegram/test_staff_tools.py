@@ -16,22 +16,11 @@ from domain.calendar import live_directory
 from domain.model import Citizen, Handover, StaffMember
 from storage.database import upgrade_async
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
-from tests.telegram.helpers import TOKEN, button_update, feed, make_engine, message_update
+from tests.telegram.helpers import button_update, feed, make_app, make_engine, message_update
 
 STAFF_CHAT = -1001234567890
 LE1, COORD, CITIZEN, STRANGER = 880001, 880002, 880100, 880999
 ROME = ZoneInfo("Europe/Rome")
-
-
-async def make_app(engine, api):
-    from handlers.telegram import build_application
-
-    app = build_application(TOKEN, "https://bot.api.test/bot", "https://bot.api.test/file/bot",
-                            request=api, rate_limiter=False, staff_chat_id=STAFF_CHAT)
-    app.bot_data.engine = engine
-    app.bot_data.public_url = "https://teams.example.invalid"
-    await app.initialize()
-    return app
 
 
 @pytest.fixture
@@ -54,7 +43,7 @@ async def world(tmp_path):
                                        meeting_language="ar"))
         await uow.commit()
     api = FakeBotAPI()
-    app = await make_app(engine, api)
+    app = await make_app(engine, api, STAFF_CHAT, public_url="https://teams.example.invalid")
     yield {"app": app, "api": api, "engine": engine, "db": db, "start": start}
     await app.shutdown()
     await db.dispose()
