@@ -26,6 +26,7 @@ from domain.booking import Booking, SlotTaken
 from domain.model import (
     Citizen,
     Conversation,
+    ConversationState,
     DeadLetter,
     DueReminder,
     Handover,
@@ -59,6 +60,7 @@ from domain.ports import (
     UpdateLog,
     WaitlistRepository,
 )
+from domain.state import ConversationData
 from storage.turnstile import Turnstile
 
 OPEN = ("waiting", "claimed")  # a hand-over's open statuses
@@ -515,9 +517,10 @@ class FakePrivacy:
         for h in closed:
             h.status, h.closed_at = "closed", now
         forgotten = [c for c in store.conversations.values() if c.citizen_id in stale
-                     and (c.state != "idle" or c.data)]
+                     and (c.state != ConversationState.IDLE or c.data != ConversationData())]
         for c in forgotten:
-            c.state, c.data, c.version = "idle", {}, c.version + 1
+            c.state, c.data = ConversationState.IDLE, ConversationData()
+            c.version += 1
         topics = sum(self._queue_topic_deletion(t.citizen_id, now)
                      for t in list(store.topics.values())
                      if t.citizen_id in stale and t.thread_id is not None)

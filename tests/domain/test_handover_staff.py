@@ -16,6 +16,7 @@ from domain.directory import Directory
 from domain.engine import Engine
 from domain.messages import Inbound, Reply
 from domain.model import Citizen, StaffMember
+from domain.staff import StaffDesk
 from domain.turn import EngineConfig
 from tests.fakes import EchoTranslations, FakeUowFactory, FixedClock, KeywordUnderstanding
 
@@ -27,10 +28,9 @@ INTENTS = {"persona": "human_handover", "picchia": "emergency", "fiscale": "faq_
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=ROME).astimezone(UTC)
 
 
-def desk(engine: Engine) -> Any:
-    """Where the staff's use cases live (the engine today; a staff desk after the
-    engine's recomposition): the one line to change when they move."""
-    return engine
+def desk(engine: Engine) -> StaffDesk:
+    """The staff's use cases, apart from the citizen's turn."""
+    return engine.desk
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ async def handed_over(engine: Engine, user: int = CITIZEN) -> None:
     """The citizen asked for a person and the channel opened their thread."""
     replies = await say(engine, "/human", user=user)
     assert events(replies) == ["handover:asked"]
-    await desk(engine).set_thread(user, THREAD + user - CITIZEN)
+    await engine.handover.set_thread(user, THREAD + user - CITIZEN)
 
 
 # -- the citizen's side ---------------------------------------------------------------------
@@ -85,7 +85,7 @@ async def test_human_opens_a_hand_over_with_a_case_and_a_way_back(engine, uow):
     assert (handover.citizen_id, handover.status, handover.reason, handover.priority) == (
         CITIZEN, "waiting", "asked", 0)
     assert uow.store.topics[CITIZEN].case_code
-    assert uow.store.conversations[CITIZEN].data["handover"] is True
+    assert uow.store.conversations[CITIZEN].data.handover is True
     assert await engine.waiting_handovers() == 1
 
 
@@ -111,7 +111,7 @@ async def test_the_citizen_ends_the_hand_over_and_the_bot_answers_again(engine, 
     assert "automated assistant again" in replies[-1].text
     (handover,) = uow.store.handovers.values()
     assert handover.status == "closed" and handover.closed_at is not None
-    assert "handover" not in uow.store.conversations[CITIZEN].data
+    assert not uow.store.conversations[CITIZEN].data.handover
     replies = await say(engine, "codice fiscale?")
     assert "relay" not in events(replies)
     assert await engine.waiting_handovers() == 0
@@ -126,7 +126,7 @@ async def test_danger_in_a_hand_over_raises_its_priority_and_alarms_the_thread(e
     assert replies[-1].meta == {"thread": THREAD}
     handover = next(h for h in uow.store.handovers.values() if h.citizen_id == CITIZEN)
     assert (handover.priority, handover.reason) == (2, "emergency")
-    outcome = await desk(engine).staff_input(MEDIATOR, None, "/queue")
+    outcome = await engine.mediation.staff_input(MEDIATOR, None, "/queue")
     first, second = outcome.to_thread[0].splitlines()[1:]
     assert first.startswith("🚨 " + uow.store.topics[CITIZEN].case_code)
     assert second.startswith(uow.store.topics[OTHER].case_code)
@@ -144,7 +144,7 @@ async def test_danger_before_any_hand_over_opens_one_first_in_the_queue(engine, 
 
 async def test_a_mediator_claims_writes_and_closes(engine, uow):
     await handed_over(engine)
-    staff = desk(engine)
+    staff = engine.mediation
     claimed = await staff.staff_input(MEDIATOR, THREAD, "/claim", message_id=1)
     assert claimed.citizen_id == CITIZEN
     assert claimed.to_thread == ["Claimed by Amina."]
@@ -162,22 +162,22 @@ async def test_a_mediator_claims_writes_and_closes(engine, uow):
     closed = await staff.staff_input(MEDIATOR, THREAD, "/close", message_id=3)
     assert closed.close_thread is True
     assert uow.store.handovers[handover.id].status == "closed"
-    assert "handover" not in uow.store.conversations[CITIZEN].data
+    assert not uow.store.conversations[CITIZEN].data.handover
     replies = await say(engine, "codice fiscale?")
     assert "relay" not in events(replies)
 
 
 async def test_a_note_stays_with_the_staff(engine, uow):
     await handed_over(engine)
-    outcome = await desk(engine).staff_input(MEDIATOR, THREAD, "/note called the school")
+    outcome = await engine.mediation.staff_input(MEDIATOR, THREAD, "/note called the school")
     assert outcome.to_citizen == [] and not outcome.relay
     assert uow.store.transcript[-1].direction == "note"
-    assert await desk(engine).take_relay("w1") == []
+    assert await engine.mediation.take_relay("w1") == []
 
 
 async def test_strangers_and_other_threads_get_nothing(engine, uow):
     await handed_over(engine)
-    staff = desk(engine)
+    staff = engine.mediation
     assert await staff.staff_input(STRANGER, THREAD, "/claim") is None
     assert await staff.staff_input(MEDIATOR, 999, "hello") is None
     assert await staff.take_relay("w1") == []
@@ -186,7 +186,7 @@ async def test_strangers_and_other_threads_get_nothing(engine, uow):
 
 async def test_a_staff_update_delivered_twice_is_written_once(engine):
     await handed_over(engine)
-    staff = desk(engine)
+    staff = engine.mediation
     assert await staff.staff_input(MEDIATOR, THREAD, "Ciao", message_id=5, update_id=42)
     assert await staff.staff_input(MEDIATOR, THREAD, "Ciao", message_id=5,
                                    update_id=42) is None

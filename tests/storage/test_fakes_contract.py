@@ -16,6 +16,7 @@ from domain.booking import Booking, SlotTaken
 from domain.model import (
     Citizen,
     Conversation,
+    ConversationState,
     DeadLetter,
     Handover,
     RelayMessage,
@@ -23,6 +24,7 @@ from domain.model import (
     Topic,
 )
 from domain.ports import ConcurrentUpdate, UnitOfWorkFactory
+from domain.state import ConversationData, Intake
 from tests.conftest import database_urls, migrated_database
 from tests.fakes import FakeUowFactory
 
@@ -258,7 +260,8 @@ async def test_a_day_is_closed_once(uows):
 async def test_a_conversation_saved_over_a_newer_version_is_refused(uows):
     await citizens(uows, ANNA)
     async with uows() as uow:
-        conversation = Conversation(ANNA, "intake_needs", {"intake": {"needs": ["work"]}})
+        conversation = Conversation(ANNA, ConversationState.INTAKE_NEEDS,
+                                    ConversationData(Intake(needs=["work"])))
         await uow.conversations.save(conversation)
         assert conversation.version == 1
         await uow.commit()
@@ -266,7 +269,7 @@ async def test_a_conversation_saved_over_a_newer_version_is_refused(uows):
         stale = await uow.conversations.get(ANNA)
         assert stale == conversation
         fresh = await uow.conversations.get(ANNA)
-        fresh.state = "idle"
+        fresh.state = ConversationState.IDLE
         await uow.conversations.save(fresh)
         with pytest.raises(ConcurrentUpdate):
             await uow.conversations.save(stale)
