@@ -23,6 +23,7 @@ from domain.content import Content
 from domain.deadletters import DeadLetters
 from domain.dialogue import FALLBACK_INTENTS, Dialogue
 from domain.directory import Directory
+from domain.events import Copies, HandoverOpened
 from domain.faq import Faq
 from domain.handover import HandoverFlow
 from domain.intake import IntakeFlow
@@ -230,11 +231,20 @@ class Engine:
                     await uow.conversations.save(conversation)
                 for metric, key in turn.tallies:
                     await uow.tallies.add(now.strftime("%Y-%m"), metric, key)
+                await self._complete_events(turn)
             if inbound.update_id is not None and not await uow.updates.remember(
                     inbound.update_id, now, [r.to_record() for r in turn.replies]):
                 raise HandledElsewhere(str(inbound.update_id))
             await uow.commit()
         return turn.replies
+
+    async def _complete_events(self, turn: Turn) -> None:
+        """What the channel needs to open a thread is read now, in this transaction, after
+        the turn's own words are in the transcript (the summary ends with them)."""
+        for index, reply in enumerate(turn.replies):
+            if isinstance(reply.event, HandoverOpened):
+                turn.replies[index] = replace(reply, event=await self.handover.opened(
+                    turn.uow, turn.citizen.id, reply.event))
 
     async def run_due_work(self, worker: str) -> int:
         """Reminders, expired waiting-list offers, and (hourly) the retention rules; safe to
@@ -266,13 +276,16 @@ class Engine:
             await uow.updates.keep_unsent(update_id, [r.to_record() for r in replies])
             await uow.commit()
 
-    async def replies_sent(self, update_id: int) -> None:
+    async def replies_sent(self, update_id: int, copies: Copies | None = None) -> None:
         """The channel delivered every reply of an update: they need not be kept.
 
         Confirmed at once, not in batches: a duplicate delivery of the update to another
         worker a moment later must find it answered (a batch saved 15% of throughput but
         answered such duplicates twice).
         """
+        if copies:  # with the copies made in the staff group, in one transaction
+            await self.handover.record_copies(copies, update_id)
+            return
         await self.uow_factory.mark_sent([update_id], self.clock.now())
 
     async def waiting_handovers(self) -> int:

@@ -8,12 +8,14 @@ The relay itself (forum topics, copying messages) is the channel's job; the staf
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from domain import payloads
 from domain.booking import ROLE_NAMES, new_case_code
 from domain.calendar import is_open_at, next_opening
+from domain.events import Alarm, Copies, HandoverClosed, HandoverOpened, RelayToStaff
 from domain.formatting import clock_time, long_day
 from domain.languages import NATIVE_NAMES
 from domain.menus import Menus
@@ -106,15 +108,17 @@ class HandoverFlow:
             await turn.uow.handovers.save(handover)
         turn.reply(text, [[Button("↩️ " + say._("Back to the automated assistant"),
                                   payloads.make("endhuman"))]],
-                   event=f"handover:{reason}")
+                   event=HandoverOpened(reason))  # completed at the end of the turn
 
     async def relay(self, turn: Turn, handover: Handover) -> None:
         """While a person has the conversation, everything goes to them: the thread is read
         here, in the turn's transaction, for the channel to copy into."""
         topic = await turn.uow.handovers.topic(turn.citizen.id)
-        thread = topic.thread_id if topic is not None else None
-        turn.replies.append(Reply("", event="relay",
-                                  meta={"thread": thread} if thread is not None else {}))
+        reply_to = turn.inbound.reply_to
+        turn.replies.append(Reply("", event=RelayToStaff(
+            topic.thread_id if topic is not None else None,
+            await turn.uow.handovers.staff_message_of(turn.citizen.id, reply_to)
+            if reply_to is not None else None)))
         if not handover.announced and not is_open_at(self.s.directory, turn.now, self.s.zone):
             opening = next_opening(self.s.directory, turn.now, self.s.zone)
             if opening is not None:
@@ -137,8 +141,7 @@ class HandoverFlow:
             handover.priority, handover.reason = EMERGENCY_PRIORITY, "emergency"
             await turn.uow.handovers.save(handover)
         topic = await turn.uow.handovers.topic(turn.citizen.id)
-        return Reply("", event="alarm", meta={
-            "thread": topic.thread_id if topic is not None else None})
+        return Reply("", event=Alarm(topic.thread_id if topic is not None else None))
 
     async def end_by_citizen(self, turn: Turn) -> None:
         handover = await turn.uow.handovers.open_for(turn.citizen.id)
@@ -149,23 +152,36 @@ class HandoverFlow:
         self.menus.main_menu(turn, turn.say._(
             "You are talking with the automated assistant again."))
         if handover is not None:
-            turn.replies[-1] = Reply(turn.replies[-1].text, turn.replies[-1].buttons,
-                                     event="handover_closed")
+            topic = await turn.uow.handovers.topic(turn.citizen.id)
+            turn.replies[-1] = replace(turn.replies[-1], event=HandoverClosed(
+                topic.thread_id if topic is not None else None))
 
     # -- building blocks for the channel ----------------------------------------------------
+
+    async def opened(self, uow: UnitOfWork, citizen_id: int, event: HandoverOpened
+                     ) -> HandoverOpened:
+        """The hand-over event with all the channel needs to open the thread, read at the
+        end of the turn (after its own words are in the transcript)."""
+        topic, summary, language = await self._summary_in(uow, citizen_id)
+        return replace(event, case_code=topic.case_code, language=language,
+                       thread=topic.thread_id, summary=summary)
 
     async def summary(self, citizen_id: int) -> tuple[Topic, str, str]:
         """The citizen's thread (created in the database if new), its opening summary in the
         staff's language (the default language), and the citizen's language."""
-        say = Say(self.s.translations, self.s.config.default_language)
         async with self.s.uow_factory() as uow:
-            topic = await ensure_topic(uow, citizen_id)
-            citizen = await uow.citizens.get(citizen_id)
-            conversation = await uow.conversations.get(citizen_id)
-            handover = await uow.handovers.open_for(citizen_id)
-            bookings = await uow.bookings.for_citizen(citizen_id, self.s.clock.now())
-            recent = await uow.transcript.recent(citizen_id, SUMMARY_MESSAGES)
+            found = await self._summary_in(uow, citizen_id)
             await uow.commit()
+        return found
+
+    async def _summary_in(self, uow: UnitOfWork, citizen_id: int) -> tuple[Topic, str, str]:
+        say = Say(self.s.translations, self.s.config.default_language)
+        topic = await ensure_topic(uow, citizen_id)
+        citizen = await uow.citizens.get(citizen_id)
+        conversation = await uow.conversations.get(citizen_id)
+        handover = await uow.handovers.open_for(citizen_id)
+        bookings = await uow.bookings.for_citizen(citizen_id, self.s.clock.now())
+        recent = await uow.transcript.recent(citizen_id, SUMMARY_MESSAGES)
         language = (citizen.language if citizen else None) or "?"
         intake = conversation.data.intake if conversation else None
         needs = list(intake.needs) if intake else []
@@ -207,6 +223,34 @@ class HandoverFlow:
         async with self.s.uow_factory() as uow:
             topic = await ensure_topic(uow, citizen_id)
             await uow.handovers.save_topic(Topic(citizen_id, topic.case_code, thread_id))
+            await uow.commit()
+
+    async def thread_opened(self, citizen_id: int, thread_id: int,
+                            summary_message: int | None) -> None:
+        """The channel opened the citizen's thread and posted the summary: both kept in one
+        transaction (the summary linked, so that an erasure deletes it)."""
+        async with self.s.uow_factory() as uow:
+            topic = await ensure_topic(uow, citizen_id)
+            await uow.handovers.save_topic(Topic(citizen_id, topic.case_code, thread_id))
+            if summary_message is not None:
+                await uow.handovers.link(citizen_id, OWN_MESSAGE, summary_message,
+                                         self.s.clock.now())
+            await uow.commit()
+
+    async def record_copies(self, copies: Copies, update_id: int | None) -> None:
+        """The copies a turn's events made, the thread it opened, and the update's replies
+        all sent: one transaction after the sending (a crash before it: the update comes
+        again and is carried out again; never a copy without its link)."""
+        async with self.s.uow_factory() as uow:
+            if copies.thread is not None:
+                topic = await ensure_topic(uow, copies.citizen_id)
+                await uow.handovers.save_topic(Topic(copies.citizen_id, topic.case_code,
+                                                     copies.thread))
+            now = self.s.clock.now()
+            for citizen_message, staff_message in copies.links:
+                await uow.handovers.link(copies.citizen_id, citizen_message, staff_message, now)
+            if update_id is not None:
+                await uow.updates.mark_sent(update_id, now)
             await uow.commit()
 
     async def link(self, citizen_id: int, citizen_message: int, staff_message: int) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from domain import payloads
 from domain.content import GROUP_LABELS, GROUPS
+from domain.events import Emergency
 from domain.formatting import opening_hours
 from domain.languages import LANGUAGES, NATIVE_NAMES, normalise_language
 from domain.messages import Button, ContentType, Reply
@@ -118,7 +119,7 @@ class Menus:
             lines.append(f"• {contact.name}: {details}")
         return Reply("🚨 " + "\n\n".join(lines),
                      [[Button(say._("🙋 Talk to a person"), payloads.make("human"))]],
-                     event="emergency")
+                     event=Emergency())
 
     def media(self, turn: Turn) -> None:
         """What cannot be read: stickers, photos, voice. A voice or a video may be someone

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from domain.events import Event, from_record
+
 
 class ContentType(StrEnum):
     TEXT = "text"
@@ -43,6 +45,7 @@ class Inbound:
     caption: str | None = None  # of a photo or document, kept in the transcript
     update_id: int | None = None  # the channel's id: a redelivered update is handled once
     edited: bool = False  # the new text of a message sent before: read for danger only
+    reply_to: int | None = None  # the chat message this one replies to (its copy is answered)
 
     @property
     def is_command(self) -> bool:
@@ -64,21 +67,23 @@ class OutFile:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message the assistant sends back. ``event`` tells the channel about side effects."""
+    """One message the assistant sends back; ``event``: what the channel does after it."""
 
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     file: OutFile | None = None
-    event: str | None = None
+    event: Event | None = None
     edit: bool = False  # replace the message whose button was pressed (a toggled keyboard)
-    meta: dict[str, Any] = field(default_factory=dict)  # data for the event
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. how the transcript records it
 
     def to_record(self) -> dict[str, Any]:
         """Everything needed to send this reply again (kept until it is confirmed sent)."""
         import base64
 
         return {
-            "text": self.text, "edit": self.edit, "event": self.event, "meta": self.meta,
+            "text": self.text, "edit": self.edit,
+            "event": self.event.name if self.event else None,
+            "meta": self.event.meta() if self.event else self.meta,
             "buttons": [[[b.label, b.payload] for b in row] for row in self.buttons],
             "file": None if self.file is None else [
                 self.file.filename, self.file.mime_type,
@@ -90,9 +95,10 @@ class Reply:
         import base64
 
         file = record.get("file")
+        event = from_record(record.get("event"), record.get("meta"))
         return cls(
-            text=record["text"], edit=bool(record.get("edit")), event=record.get("event"),
-            meta=dict(record.get("meta") or {}),
+            text=record["text"], edit=bool(record.get("edit")), event=event,
+            meta={} if event else dict(record.get("meta") or {}),
             buttons=[[Button(label, payload) for label, payload in row]
                      for row in record.get("buttons") or []],
             file=None if not file else OutFile(file[0], base64.b64decode(file[2]), file[1]),

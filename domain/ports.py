@@ -234,6 +234,10 @@ class UpdateLog(Protocol):
         their chat before a failure): a redelivery sends these, not the ones before."""
         ...
 
+    async def mark_sent(self, update_id: int, now: datetime) -> None:
+        """Every reply of a handled update reached its chat: none is kept."""
+        ...
+
 
 
 class DeadLetterRepository(Protocol):

@@ -10,6 +10,7 @@ from typing import Any
 
 from domain import payloads
 from domain.booking import ROLE_NAMES
+from domain.events import Erased
 from domain.formatting import clock_time, long_day
 from domain.menus import Menus
 from domain.messages import Button, OutFile, Reply
@@ -91,7 +92,7 @@ class Privacy:
         turn.replies.append(Reply(
             "✅ " + say._("Your data has been deleted. If you write again, we start from "
                           "the beginning."),
-            event="erased" if self.s.config.staff_chat else None))
+            event=Erased() if self.s.config.staff_chat else None))
 
     async def _erase(self, uow: UnitOfWork, citizen_id: int, now: datetime
                      ) -> list[dict[str, Any]]:

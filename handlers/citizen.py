@@ -8,7 +8,7 @@ import asyncio
 import functools
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram import Message, Update
@@ -16,6 +16,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from domain.engine import Engine
+from domain.events import Copies, Emergency
 from domain.languages import normalise_language
 from domain.messages import ContentType, Inbound, Reply
 from domain.text import N_
@@ -127,15 +128,24 @@ async def _handle(context: Context, update: Update, inbound: Inbound, chat_id: i
 Pending = list[tuple[asyncio.Future[None], Reply]]  # what is on its way, and for which reply
 
 
+@dataclass
+class Delivered:
+    """What a turn's sending left to confirm: what is on its way, and the copies made."""
+
+    pending: Pending
+    copies: Copies
+
+
 async def _deliver_replies(context: Context, update: Update, chat_id: int,
                            replies: list[Reply], message: Message | None,
-                           pressed: Message | None) -> Pending | None:
+                           pressed: Message | None) -> Delivered | None:
     """Send the replies, each followed by its hand-over event; what is still on its way (an
     album being gathered) is returned for :func:`_confirm`. On a failure, None: what had not
     reached its chat yet stays kept with the update (what had, is not sent again), and the
     update is delivered again (webhook: 503; polling: not acknowledged)."""
     engine = engine_of(context)
     pending: Pending = []
+    copies = Copies(chat_id)
     blocked = False
     for index, reply in enumerate(replies):
         said = False
@@ -150,21 +160,25 @@ async def _deliver_replies(context: Context, update: Update, chat_id: int,
             said = True
             futures = await after_citizen_turn(
                 context.bot, engine, context.bot_data.staff_chat_id, message, chat_id,
-                [reply], context.bot_data.albums)
+                [reply], copies, context.bot_data.albums)
             pending.extend((future, reply) for future in futures)
         except Exception as exc:
             rest = [replace(reply, text="", file=None, buttons=[]) if said else reply,
                     *replies[index + 1:]]
-            await _keep_unsent(context, update, rest)
+            await _keep_unsent(context, update, rest, copies)
             await _not_delivered(context, update, exc)
             return None
-    return pending
+    return Delivered(pending, copies)
 
 
-async def _keep_unsent(context: Context, update: Update, rest: list[Reply]) -> None:
+async def _keep_unsent(context: Context, update: Update, rest: list[Reply],
+                       copies: Copies | None = None) -> None:
+    engine = engine_of(context)
     try:
-        await after_sending(functools.partial(engine_of(context).keep_unsent, update.update_id,
-                                              rest))
+        if copies:  # what was copied before the failure stays linked
+            await after_sending(functools.partial(engine.handover.record_copies, copies,
+                                                  None))
+        await after_sending(functools.partial(engine.keep_unsent, update.update_id, rest))
     except Exception as exc:  # then all of them come again: a repeat, never a loss
         log.warning("what was sent could not be recorded (%s)", type(exc).__name__)
 
@@ -187,17 +201,18 @@ async def _not_delivered(context: Context, update: Update, exc: BaseException) -
         retry_later(context.bot_data, update.update_id, "send", exc)
 
 
-async def _confirm(context: Context, update: Update, pending: Pending) -> None:
-    """Once everything of the update reached its chat, its kept replies are let go."""
-    for future, reply in pending:
+async def _confirm(context: Context, update: Update, delivered: Delivered) -> None:
+    """Once everything of the update reached its chat, its kept replies are let go (with
+    the copies made, in one transaction)."""
+    for future, reply in delivered.pending:
         try:
             await future
         except Exception as exc:
             await _keep_unsent(context, update, [replace(reply, text="", file=None,
-                                                         buttons=[])])
+                                                         buttons=[])], delivered.copies)
             await _not_delivered(context, update, exc)
             return
-    await engine_of(context).replies_sent(update.update_id)
+    await engine_of(context).replies_sent(update.update_id, delivered.copies)
 
 
 async def _answer_danger(context: Context, update_id: int, chat_id: int,
@@ -236,6 +251,8 @@ async def on_message(update: Update, context: Context) -> None:
         content_type=kind,
         caption=message.caption,
         update_id=update.update_id,
+        reply_to=(message.reply_to_message.message_id
+                  if message.reply_to_message is not None else None),
     )
     await _citizen_turn(context, update, inbound, message.chat_id, "message", message)
 
@@ -252,10 +269,11 @@ async def _citizen_turn(context: Context, update: Update, inbound: Inbound, chat
         if update.update_id in context.bot_data.danger_answered:
             # The numbers went out when an earlier try of this update failed: not twice.
             context.bot_data.danger_answered.discard(update.update_id)
-            replies = [r for r in replies if r.event != "emergency"]
-        pending = await _deliver_replies(context, update, chat_id, replies, message, pressed)
-    if pending is not None:
-        await _confirm(context, update, pending)
+            replies = [r for r in replies if not isinstance(r.event, Emergency)]
+        delivered = await _deliver_replies(context, update, chat_id, replies, message,
+                                           pressed)
+    if delivered is not None:
+        await _confirm(context, update, delivered)
 
 
 async def on_button(update: Update, context: Context) -> None:

@@ -21,6 +21,7 @@ from telegram import Message, ReplyParameters, Update
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from domain.engine import Engine
+from domain.events import Alarm, Copies, Erased, HandoverClosed, HandoverOpened, RelayToStaff
 from domain.messages import Reply
 from domain.text import N_, Say
 from handlers.albums import Album, Albums
@@ -31,6 +32,7 @@ from handlers.topics import (
     close_thread,
     delete_staff_copies,
     ensure_thread,
+    open_thread,
     thread_missing,
 )
 
@@ -61,35 +63,39 @@ async def patiently(call: Callable[[], Awaitable[Any]]) -> Any:
 
 
 async def relay_to_staff(bot: Any, engine: Engine, staff_chat: int, message: Message,
-                         thread: int | None = None, albums: Albums | None = None
+                         event: RelayToStaff, copies: Copies, albums: Albums | None = None
                          ) -> asyncio.Future[None] | None:
-    """Copy a citizen's message (any content, caption kept) into their thread (``thread``,
-    when the turn read it; a deleted one is replaced below). A part of an album is gathered
-    with the others: the future says when the whole album was copied."""
+    """Copy a citizen's message (any content, caption kept) into their thread (the one the
+    turn read, or opened in this update; a deleted one is replaced below), as a reply to the
+    copy the turn found. The copy is added to ``copies``, recorded with the update's
+    confirmation. A part of an album is gathered with the others: the future says when the
+    whole album was copied (and linked)."""
     citizen_id = message.chat_id
-    reply_to = None
-    if message.reply_to_message is not None:
-        reply_to = await engine.handover.staff_message_of(
-            citizen_id, message.reply_to_message.message_id)
+    thread = event.thread if event.thread is not None else copies.thread
 
     async def copy_album(album: Album) -> None:
-        await _copy(bot, engine, staff_chat, album.citizen_id, album.ids, album.thread,
-                    album.reply_to)
+        linked = await _copy(bot, engine, staff_chat, album.citizen_id, album.ids,
+                             album.thread, album.reply_to)
+        for original, copy in linked:
+            await after_sending(functools.partial(engine.handover.link, album.citizen_id,
+                                                  original, copy))
 
     if albums is not None:
         if message.media_group_id:
             pending = albums.open.get(citizen_id)
             if pending is not None and pending.group != message.media_group_id:
                 await albums.settle(citizen_id, copy_album)
-            return albums.add(message, thread, reply_to, copy_album)
+            return albums.add(message, thread, event.reply_to, copy_album)
         await albums.settle(citizen_id, copy_album)
-    await _copy(bot, engine, staff_chat, citizen_id, [message.message_id], thread, reply_to)
+    copies.links += await _copy(bot, engine, staff_chat, citizen_id, [message.message_id],
+                                thread, event.reply_to)
     return None
 
 
 async def _copy(bot: Any, engine: Engine, staff_chat: int, citizen_id: int, ids: list[int],
-                thread: int | None, reply_to: int | None) -> None:
-    """Copy citizen messages (several: one album) into the thread, and link each copy."""
+                thread: int | None, reply_to: int | None) -> list[tuple[int, int]]:
+    """Copy citizen messages (several: one album) into the thread; returns each message
+    with its copy, to be linked."""
     if thread is None:
         thread = await ensure_thread(bot, engine, staff_chat, citizen_id, announce=False)
     for attempt in range(2):
@@ -108,27 +114,27 @@ async def _copy(bot: Any, engine: Engine, staff_chat: int, citizen_id: int, ids:
         except BadRequest as exc:
             if attempt or not thread_missing(exc):
                 raise
-            await engine.handover.set_thread(citizen_id, None)  # the topic was deleted: a new one
+            await engine.handover.set_thread(citizen_id, None)  # the topic was deleted
             thread = await ensure_thread(bot, engine, staff_chat, citizen_id, announce=True)
-    if len(copied) == len(ids):  # Telegram skips what it could not copy: then unlinked
-        for original, copy in zip(ids, copied, strict=True):
-            await after_sending(functools.partial(engine.handover.link, citizen_id, original,
-                                                  copy.message_id))
+    if len(copied) != len(ids):  # Telegram skips what it could not copy: then unlinked
+        return []
+    return [(original, copy.message_id) for original, copy in zip(ids, copied, strict=True)]
 
 
 async def after_citizen_turn(bot: Any, engine: Engine, staff_chat: int | None,
                              message: Message | None, citizen_id: int,
-                             replies: list[Reply], albums: Albums | None = None
-                             ) -> list[asyncio.Future[None]]:
-    """Carry out the engine's hand-over events for one citizen message or button press;
-    returns what is still on its way (an album being gathered), to be awaited."""
+                             replies: list[Reply], copies: Copies,
+                             albums: Albums | None = None) -> list[asyncio.Future[None]]:
+    """Carry out the engine's hand-over events for one citizen message or button press,
+    with what the turn read for them (no reading transaction here); what was made is added
+    to ``copies``. Returns what is still on its way (an album being gathered)."""
     pending: list[asyncio.Future[None]] = []
     if staff_chat is None:
         return pending
     for reply in replies:
         try:
             album = await _carry_out(bot, engine, staff_chat, message, citizen_id, reply,
-                                     albums)
+                                     copies, albums)
         except TopicRefused:
             await _without_topic(bot, engine, staff_chat, citizen_id)
             break  # the hand-over is over: nothing else of this turn needs a thread
@@ -138,29 +144,26 @@ async def after_citizen_turn(bot: Any, engine: Engine, staff_chat: int | None,
 
 
 async def _carry_out(bot: Any, engine: Engine, staff_chat: int, message: Message | None,
-                     citizen_id: int, reply: Reply, albums: Albums | None
+                     citizen_id: int, reply: Reply, copies: Copies, albums: Albums | None
                      ) -> asyncio.Future[None] | None:
     """One event of the turn; an album being gathered is returned."""
-    event = reply.event or ""
-    if event == "relay" and message is not None:
-        return await relay_to_staff(bot, engine, staff_chat, message,
-                                    reply.meta.get("thread"), albums)
-    if event.startswith("handover:"):
-        await ensure_thread(bot, engine, staff_chat, citizen_id, announce=True)
-    elif event == "alarm":
-        thread = reply.meta.get("thread")
+    event = reply.event
+    if isinstance(event, RelayToStaff) and message is not None:
+        return await relay_to_staff(bot, engine, staff_chat, message, event, copies, albums)
+    if isinstance(event, HandoverOpened):
+        await open_thread(bot, engine, staff_chat, citizen_id, event, copies)
+    elif isinstance(event, Alarm):
+        thread = event.thread if event.thread is not None else copies.thread
         if thread is None:
             thread = await ensure_thread(bot, engine, staff_chat, citizen_id, announce=True)
         await bot.send_message(staff_chat, "🚨 " + engine.translations.gettext(
             engine.config.default_language, ALARM), message_thread_id=thread)
-    elif event == "erased":
+    elif isinstance(event, Erased):
         await delete_staff_copies(bot, engine, staff_chat)
-    elif event == "handover_closed":
-        topic, _ = await engine.handover.topic_of(citizen_id)
-        if topic.thread_id is not None:
-            await bot.send_message(staff_chat, "↩️ " + engine.translations.gettext(
-                engine.config.default_language, WENT_BACK), message_thread_id=topic.thread_id)
-            await close_thread(bot, staff_chat, topic.thread_id)
+    elif isinstance(event, HandoverClosed) and event.thread is not None:
+        await bot.send_message(staff_chat, "↩️ " + engine.translations.gettext(
+            engine.config.default_language, WENT_BACK), message_thread_id=event.thread)
+        await close_thread(bot, staff_chat, event.thread)
     return None
 
 

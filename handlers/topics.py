@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import replace
 from typing import Any
 
 from telegram.error import BadRequest, TelegramError
 
 from domain.engine import Engine
+from domain.events import Copies, HandoverOpened
 from domain.handover import OWN_MESSAGE
 from handlers.context import WORKER
 from handlers.failures import after_sending
@@ -69,6 +71,42 @@ async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: i
             return await ensure_thread(bot, engine, staff_chat, citizen_id, True)
         await after_sending(lambda: engine.handover.link(  # erased with the rest
             citizen_id, OWN_MESSAGE, posted.message_id))
+    return thread
+
+
+async def open_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: int,
+                      event: HandoverOpened, copies: Copies) -> int:
+    """A hand-over began: the citizen's thread reopened (or created) with the summary, all
+    read by the turn; the new thread and the summary's link go into ``copies``, recorded
+    with the update's confirmation."""
+    if not event.summary:  # kept by an older version, before events carried the summary
+        topic, summary, language = await engine.handover.summary(citizen_id)
+        event = replace(event, case_code=topic.case_code, thread=topic.thread_id,
+                        summary=summary, language=language)
+    thread = event.thread if event.thread is not None else copies.thread
+    if thread is not None:
+        try:
+            await bot.reopen_forum_topic(staff_chat, thread)
+        except BadRequest as exc:
+            if thread_missing(exc):
+                thread = None
+            # "TOPIC_NOT_MODIFIED": it was open already
+    if thread is None:
+        try:
+            created = await bot.create_forum_topic(staff_chat,
+                                                   f"{event.case_code} · {event.language}")
+        except BadRequest as exc:
+            raise TopicRefused(type(exc).__name__) from exc
+        thread = copies.thread = created.message_thread_id
+    try:
+        posted = await bot.send_message(staff_chat, event.summary, message_thread_id=thread)
+    except BadRequest as exc:
+        if not thread_missing(exc):
+            raise
+        await engine.handover.set_thread(citizen_id, None)
+        copies.thread = None
+        return await ensure_thread(bot, engine, staff_chat, citizen_id, True)
+    copies.links.append((OWN_MESSAGE, posted.message_id))  # erased with the rest
     return thread
 
 

@@ -173,3 +173,7 @@ class SqlUpdateLog:
     async def keep_unsent(self, update_id: int, replies: list[dict[str, Any]]) -> None:
         conn = await self.session.connection()
         await conn.execute(hot.KEEP_UNSENT, {"key": update_id, "replies": replies})
+
+    async def mark_sent(self, update_id: int, now: datetime) -> None:
+        conn = await self.session.connection()
+        await conn.execute(hot.MARK_SENT, {"keys": [update_id], "sent_at": now})

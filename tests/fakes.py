@@ -151,6 +151,9 @@ class FakeUpdateLog:
         if self.store.kept.get(update_id) is not None:
             self.store.kept[update_id] = copy.deepcopy(replies)
 
+    async def mark_sent(self, update_id: int, now: datetime) -> None:
+        self.store.kept.pop(update_id, None)
+
 
 class FakeBookings:
     """Bookings with the database's rule: one active booking per professional and start."""

@@ -10,6 +10,7 @@ import pytest
 from domain.booking import free_slots, generate_slots, reminder_times, triage
 from domain.directory import Directory
 from domain.engine import Engine
+from domain.events import Emergency
 from domain.messages import ContentType, Inbound, Reply
 from tests.fakes import EchoTranslations, FakeUowFactory, FixedClock, KeywordUnderstanding
 
@@ -174,7 +175,7 @@ async def test_the_description_is_kept_as_written_and_still_read_for_danger(
     for payload in ("consent:yes", "need:work", "needs_done", "urg:week", "mlang:en"):
         await press(engine, payload)
     replies = await write(engine, description)
-    assert [r.event == "emergency" for r in replies][:1] == [danger]
+    assert [isinstance(r.event, Emergency) for r in replies][:1] == [danger]
     assert "expert in work and job policies" in replies[-1].text  # the booking goes on
     assert uow.store.conversations[9].data.intake.description == description
 

@@ -107,7 +107,7 @@ def _met(expected: Expected, replies: list[Reply], language: str, content: Conte
         assert answer is not None, (language, expected.topic)
         return any(answer.title in text for text in texts)
     if isinstance(expected, Event):
-        return expected.name in [r.event for r in replies]
+        return expected.name in [r.event.name for r in replies if r.event]
     return expected.payload in [b.payload for r in replies for row in r.buttons for b in row]
 
 
@@ -124,7 +124,7 @@ async def verify_dialog(engine: Engine, language: str, dialog: Dialog,
         for wanted in expected if isinstance(expected, tuple) else (expected,):
             assert _met(wanted, replies, language, engine.content), (
                 f"{language} step {step}: {said!r} should give {wanted}; got "
-                f"{[(r.event, r.text[:80]) for r in replies]}")
+                f"{[(r.event and r.event.name, r.text[:80]) for r in replies]}")
 
 
 def dialog_engine(understanding: Any, directory: Directory, content: Content) -> Engine:

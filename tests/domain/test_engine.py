@@ -11,6 +11,7 @@ from domain import payloads
 from domain.content import GROUPS, Content
 from domain.directory import Directory
 from domain.engine import Engine
+from domain.events import Emergency
 from domain.languages import FSI, LANGUAGES, NATIVE_NAMES, PDI
 from domain.messages import ContentType, Inbound, Reply
 from tests.fakes import EchoTranslations, FakeUowFactory, FixedClock, KeywordUnderstanding
@@ -130,7 +131,7 @@ async def test_free_text_reaches_the_faq_answer(engine, understanding):
 
 async def test_emergency_answers_at_once_with_112_and_1522(engine):
     replies = await say(engine, "emergenza aiuto", hint="ur")
-    assert replies[0].event == "emergency"
+    assert isinstance(replies[0].event, Emergency)
     assert "112" in replies[0].text and "1522" in replies[0].text
     assert f"{FSI}112{PDI}" in replies[0].text  # numbers isolated inside right-to-left text
 

@@ -14,6 +14,7 @@ from domain.booking import Booking
 from domain.content import Content
 from domain.directory import Directory
 from domain.engine import Engine
+from domain.events import Alarm, RelayToStaff
 from domain.messages import Inbound, Reply
 from domain.model import Citizen, StaffMember
 from domain.staff import StaffDesk
@@ -63,7 +64,7 @@ async def say(engine: Engine, text: str | None = None, payload: str | None = Non
 
 
 def events(replies: list[Reply]) -> list[str | None]:
-    return [r.event for r in replies]
+    return [r.event.name if r.event else None for r in replies]
 
 
 async def handed_over(engine: Engine, user: int = CITIZEN) -> None:
@@ -92,7 +93,7 @@ async def test_human_opens_a_hand_over_with_a_case_and_a_way_back(engine, uow):
 async def test_while_a_person_has_it_the_bot_relays_and_stays_silent(engine, uow):
     await handed_over(engine)
     replies = await say(engine, "codice fiscale?")  # a question the bot could answer
-    assert [(r.event, r.text, r.meta) for r in replies] == [("relay", "", {"thread": THREAD})]
+    assert [(r.event, r.text) for r in replies] == [(RelayToStaff(THREAD), "")]
     last = uow.store.transcript[-1]
     assert (last.direction, last.text) == ("in", "codice fiscale?")
 
@@ -100,7 +101,7 @@ async def test_while_a_person_has_it_the_bot_relays_and_stays_silent(engine, uow
 async def test_commands_still_work_in_a_hand_over_and_are_relayed_too(engine):
     await handed_over(engine)
     replies = await say(engine, "/privacy")
-    assert replies[0].event == "relay"
+    assert isinstance(replies[0].event, RelayToStaff)
     assert "data controller" in replies[1].text
 
 
@@ -123,7 +124,7 @@ async def test_danger_in_a_hand_over_raises_its_priority_and_alarms_the_thread(e
     replies = await say(engine, "mi picchia")
     assert events(replies) == ["emergency", "relay", "alarm"]
     assert "112" in replies[0].text
-    assert replies[-1].meta == {"thread": THREAD}
+    assert replies[-1].event == Alarm(THREAD)
     handover = next(h for h in uow.store.handovers.values() if h.citizen_id == CITIZEN)
     assert (handover.priority, handover.reason) == (2, "emergency")
     outcome = await engine.mediation.staff_input(MEDIATOR, None, "/queue")
