@@ -37,6 +37,22 @@ class HandledElsewhere(Exception):
     """The same update was handled by a concurrent run that committed first."""
 
 
+class StorageError(Exception):
+    """The database failed a statement; storage raises one of the two kinds below, with the
+    driver's exception as ``__cause__`` (its type and SQL shape, never its parameters)."""
+
+
+class StorageUnavailable(StorageError):
+    """Transient: the database could not be reached or could not finish now (refused or
+    dropped connection, pool timeout, serialisation conflict, lock timeout, too many
+    connections, "database is locked"). Trying the same work again may succeed."""
+
+
+class StorageRefused(StorageError):
+    """Permanent: the database refused the data or the statement (a NUL character, a value
+    too long, a constraint, a missing table). It will refuse it again on every try."""
+
+
 class CitizenRepository(Protocol):
     async def get(self, citizen_id: int) -> Citizen | None: ...
 
