@@ -139,9 +139,9 @@ def _nlu(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import build_parser
 
     if args.nlu_command == "train":
-        from bot.services import tqdm_progress
         from nlu.encoder import load_encoder
         from nlu.model import NluConfig, load_or_train
+        from nlu.progress import tqdm_progress
 
         load_or_train(load_encoder(), settings.nlu_cache_dir, NluConfig.load(),
                       progress_factory=tqdm_progress, force=True)

@@ -27,6 +27,10 @@ from telegram import Update
 
 from handlers.failures import raw_origin
 from handlers.telegram import give_up, put_aside
+from nlu.pool import NLU_LATENCY
+
+#: Served at /metrics from the start, beside the Telegram side's (handlers/metrics.py).
+SERVED_METRICS = (NLU_LATENCY,)
 
 log = logging.getLogger(__name__)
 

@@ -265,21 +265,53 @@ class DeadLetterRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    citizens: CitizenRepository
-    conversations: ConversationRepository
-    transcript: TranscriptRepository
-    bookings: BookingRepository
-    reminders: ReminderRepository
-    waitlist: WaitlistRepository
-    outbox: OutboxRepository
-    relay: RelayOutboxRepository
-    staff: StaffRepository
-    handovers: HandoverRepository
-    privacy: PrivacyRepository
-    updates: UpdateLog
-    closures: ClosureRepository
-    tallies: TallyRepository
-    dead_letters: DeadLetterRepository
+    """One transaction and every repository in it. The repositories are read-only
+    members, so an implementation may hold its own (more capable) classes."""
+
+    @property
+    def citizens(self) -> CitizenRepository: ...
+
+    @property
+    def conversations(self) -> ConversationRepository: ...
+
+    @property
+    def transcript(self) -> TranscriptRepository: ...
+
+    @property
+    def bookings(self) -> BookingRepository: ...
+
+    @property
+    def reminders(self) -> ReminderRepository: ...
+
+    @property
+    def waitlist(self) -> WaitlistRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def relay(self) -> RelayOutboxRepository: ...
+
+    @property
+    def staff(self) -> StaffRepository: ...
+
+    @property
+    def handovers(self) -> HandoverRepository: ...
+
+    @property
+    def privacy(self) -> PrivacyRepository: ...
+
+    @property
+    def updates(self) -> UpdateLog: ...
+
+    @property
+    def closures(self) -> ClosureRepository: ...
+
+    @property
+    def tallies(self) -> TallyRepository: ...
+
+    @property
+    def dead_letters(self) -> DeadLetterRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

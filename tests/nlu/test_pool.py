@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.services import AsyncUnderstanding
+from nlu.pool import AsyncUnderstanding
 
 
 class RecordingParser:
