@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings, SettingsError, load_settings
+from domain.parse import Parse
 from domain.yamlfile import FileError
 
 
@@ -149,7 +150,8 @@ def _nlu(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     parser = build_parser(settings)
     if args.nlu_command == "parse":
-        print(json.dumps(parser.parse(args.text, args.lang), ensure_ascii=False, indent=2))
+        print(json.dumps(parser.parse(args.text, args.lang).to_dict(), ensure_ascii=False,
+                         indent=2))
         return 0
     from nlu.evaluate import evaluate, format_report
 
@@ -279,7 +281,7 @@ def _privacy(settings: Settings, args: argparse.Namespace) -> int:
 class _NoParser:
     """Commands that never read free text do not load the language model."""
 
-    def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
+    def parse(self, text: str, language_hint: str | None = None) -> Parse:
         raise RuntimeError("no language model in this command")
 
 

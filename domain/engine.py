@@ -147,14 +147,13 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
         text = danger_text(inbound)
         if not text:
             return None
-        parsed = Parse.of(await self.understanding.parse(text[:MAX_TEXT],
-                                                         inbound.language_hint))
+        parsed = await self.understanding.parse(text[:MAX_TEXT], inbound.language_hint)
         step = MAX_TEXT - DANGER_OVERLAP  # pieces overlap: a word cut at a boundary is whole
         for start in range(step, len(text) - DANGER_OVERLAP, step):
             if is_emergency(parsed):
                 break
             piece = text[start:start + MAX_TEXT]
-            rest = Parse.of(await self.understanding.parse(piece, inbound.language_hint))
+            rest = await self.understanding.parse(piece, inbound.language_hint)
             if rest.emergency:
                 parsed = parsed.in_danger()
         return parsed
@@ -498,7 +497,7 @@ class Engine(AppointmentFlows, HandoverFlows, PrivacyFlows, StaffTools, DeadLett
 
     async def _on_text(self, turn: Turn, text: str) -> None:
         state = turn.conversation.state
-        result = turn.parsed or Parse.of(await self.understanding.parse(text, turn.language))
+        result = turn.parsed or await self.understanding.parse(text, turn.language)
         intent = result.intent
         if state == ConversationState.INTAKE_DESCRIPTION and "intake" in turn.conversation.data:
             # Kept as written (danger in it was answered before the flow saw it).

@@ -24,6 +24,7 @@ from domain.model import (
     TurnStart,
     WaitEntry,
 )
+from domain.parse import Parse
 from domain.text import Translations
 
 __all__ = ["Translations"]  # defined beside Say, which uses it; a port all the same
@@ -335,9 +336,9 @@ class UnitOfWorkFactory(Protocol):
 
 
 class Understanding(Protocol):
-    """Natural-language understanding: a Rasa-shaped parse result plus ``language``."""
+    """Natural-language understanding: which intent, which language, how sure."""
 
-    async def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]: ...
+    async def parse(self, text: str, language_hint: str | None = None) -> Parse: ...
 
 
 class Clock(Protocol):

@@ -10,6 +10,8 @@ from typing import Any
 
 from prometheus_client import Histogram
 
+from domain.parse import Parse
+
 #: Served at /metrics with the Telegram side's (handlers/metrics.py).
 NLU_LATENCY = Histogram("teams_nlu_latency_seconds", "Time to understand one text",
                         buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1))
@@ -41,8 +43,8 @@ class AsyncUnderstanding:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="nlu",
                                         initializer=_nlu_thread, initargs=(parser, niceness))
 
-    async def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
+    async def parse(self, text: str, language_hint: str | None = None) -> Parse:
         with NLU_LATENCY.time():
-            result: dict[str, Any] = await asyncio.get_running_loop().run_in_executor(
+            result: Parse = await asyncio.get_running_loop().run_in_executor(
                 self._pool, self.parser.parse, text, language_hint)
             return result
