@@ -49,6 +49,11 @@ class StorageUnavailable(StorageError):
     connections, "database is locked"). Trying the same work again may succeed."""
 
 
+class ConnectionDropped(StorageUnavailable):
+    """A pooled connection the database server had dropped (a restart, an idle timeout):
+    the same work, run again at once, gets a fresh one."""
+
+
 class StorageRefused(StorageError):
     """Permanent: the database refused the data or the statement (a NUL character, a value
     too long, a constraint, a missing table). It will refuse it again on every try."""

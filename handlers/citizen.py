@@ -18,6 +18,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from domain.engine import Engine
 from domain.languages import normalise_language
 from domain.messages import ContentType, Inbound, Reply
+from domain.ports import ConnectionDropped
 from domain.text import N_
 from handlers.commands import parse_command
 from handlers.context import Context, engine_of, kind_of
@@ -56,7 +57,7 @@ def content_type(message: Message) -> ContentType:
 
 def is_stale_connection(error: BaseException) -> bool:
     """A pooled connection the database had dropped (a restart, an idle timeout)."""
-    return bool(getattr(error, "connection_invalidated", False))
+    return isinstance(error, ConnectionDropped)
 
 
 async def _handle_once_more_if_stale(engine: Engine, inbound: Inbound) -> list[Reply]:

@@ -2,7 +2,9 @@
 
 *Unavailable* (:class:`domain.ports.StorageUnavailable`: the same work may succeed on the
 next try): the database unreachable, a dropped connection, a pool timeout, a serialisation
-conflict, a lock timeout, SQLite's "database is locked".
+conflict, a lock timeout, SQLite's "database is locked". A pooled connection the server had
+dropped is :class:`domain.ports.ConnectionDropped`, one of them: run again at once, the work
+gets a fresh connection.
 
 *Refused* (:class:`domain.ports.StorageRefused`: it will fail again): data the database
 refuses (a NUL character, a value too long: SQLSTATE classes 22 and 23 but a unique
@@ -28,7 +30,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from domain.ports import StorageError, StorageRefused, StorageUnavailable
+from domain.ports import ConnectionDropped, StorageError, StorageRefused, StorageUnavailable
 
 #: SQLSTATE codes of failures that a second try can get past.
 _RETRYABLE_SQLSTATE_PREFIXES = ("08", "40", "53", "55P03", "57", "58", "HV", "23505")
@@ -76,18 +78,11 @@ def classify(error: BaseException) -> StorageError | None:
     if isinstance(error, PoolTimeout | DisconnectionError):
         return StorageUnavailable(_describe(error))
     if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return ConnectionDropped(_describe(error))
         kind = StorageUnavailable if _transient(error) else StorageRefused
         return kind(_describe(error))
     return None
-
-
-def connection_dropped(error: BaseException) -> bool:
-    """A pooled connection the server had dropped (the same work, run again at once, gets a
-    fresh one)."""
-    for source in (error, error.__cause__):
-        if isinstance(source, DBAPIError) and source.connection_invalidated:
-            return True
-    return False
 
 
 @contextmanager

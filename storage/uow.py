@@ -8,12 +8,12 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.ports import StorageUnavailable
+from domain.ports import ConnectionDropped
 from storage import statements as hot
 from storage.bookings import SqlBookings, SqlClosures, SqlReminders, SqlWaitlist
 from storage.citizens import SqlCitizens, SqlConversations, SqlTranscript, SqlUpdateLog
 from storage.dead_letters import SqlDeadLetters
-from storage.errors import classify, connection_dropped, translated
+from storage.errors import classify, translated
 from storage.handovers import SqlHandovers, SqlRelayOutbox
 from storage.outbox import SqlOutbox
 from storage.privacy import SqlPrivacy
@@ -112,6 +112,6 @@ class SqlUnitOfWorkFactory:
                         await conn.execute(hot.MARK_SENT, params)
                         await uow.session.commit()
                     return
-            except StorageUnavailable as exc:
-                if attempt == 2 or not connection_dropped(exc):
+            except ConnectionDropped:
+                if attempt == 2:
                     raise
