@@ -72,9 +72,10 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
               rate: float | None = None) -> dict[str, Any]:
     """Saturation (``concurrency`` citizens at once, no pause) or, with ``rate``, every
     citizen pausing between messages so that about ``rate`` updates a second arrive."""
-    from bot.services import AsyncUnderstanding, settle_heap
+    from bot.services import settle_heap
     from handlers.flood import FloodGuard
     from nlu.embedded import EmbeddedNLU
+    from nlu.pool import AsyncUnderstanding
     from storage.database import upgrade_async
     from tests.fakes import FakeBotAPI
     from tests.telegram import helpers

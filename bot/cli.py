@@ -13,14 +13,27 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings, SettingsError, load_settings
+from domain.parse import Parse
 from domain.yamlfile import FileError
+
+Commands = Any  # argparse's sub-parsers action (its class is private)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="teams-bot", description=(
         "Multilingual assistant of the TEAMS orientation service for foreign citizens."))
     sub = parser.add_subparsers(dest="command", required=True)
+    _assistant_commands(sub)
+    _nlu_commands(sub)
+    _bookings_commands(sub)
+    _staff_commands(sub)
+    _privacy_commands(sub)
+    _deadletters_commands(sub)
+    _report_and_content_commands(sub)
+    return parser
 
+
+def _assistant_commands(sub: Commands) -> None:
     shell = sub.add_parser("shell", help="talk to the assistant in this terminal")
     shell.add_argument("--lang", help="the client's language code (like Telegram's)")
     shell.add_argument("--user", type=int, default=1, help="citizen id (default 1)")
@@ -37,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply the database migrations")
 
+
+def _nlu_commands(sub: Commands) -> None:
     nlu = sub.add_parser("nlu", help="language understanding")
     nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
     parse = nlu_sub.add_parser("parse", help="print the parse result of a text as JSON")
@@ -52,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     export = nlu_sub.add_parser("export-rasa", help="write a Rasa 3.x project")
     export.add_argument("target", type=Path)
 
+
+def _bookings_commands(sub: Commands) -> None:
     bookings = sub.add_parser("bookings", help="booked appointments (staff)")
     bookings_sub = bookings.add_subparsers(dest="bookings_command", required=True)
     listing = bookings_sub.add_parser("list", help="list appointments")
@@ -65,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
                              help="last day, YYYY-MM-DD (default: a year on)")
     listing.add_argument("--json", action="store_true")
 
+
+def _staff_commands(sub: Commands) -> None:
     staff = sub.add_parser("staff", help="the staff registry")
     staff_sub = staff.add_subparsers(dest="staff_command", required=True)
     add = staff_sub.add_parser("add", help="register or update a staff member")
@@ -78,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("user_id", type=int)
     staff_sub.add_parser("list", help="list staff members")
 
+
+def _privacy_commands(sub: Commands) -> None:
     privacy = sub.add_parser("privacy", help="a citizen's data rights, and retention")
     privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
     for name, text in (("export", "print everything held about a citizen, as JSON"),
@@ -86,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--citizen", type=int, required=True, help="Telegram user id")
     privacy_sub.add_parser("purge", help="apply the retention rules now")
 
+
+def _deadletters_commands(sub: Commands) -> None:
     dead = sub.add_parser("deadletters",
                           help="updates put aside because they could not be handled")
     dead_sub = dead.add_subparsers(dest="deadletters_command", required=True)
@@ -96,6 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     dead_clear.add_argument("--before", type=date.fromisoformat,
                             help="only those recorded before this day, YYYY-MM-DD")
 
+
+def _report_and_content_commands(sub: Commands) -> None:
     report = sub.add_parser("report", help="the monthly figures (HTML with charts, and CSV)")
     report.add_argument("--month", required=True, help="YYYY-MM")
     report.add_argument("--out", type=Path, default=Path("reports"), help="folder to write")
@@ -103,7 +128,6 @@ def _parser() -> argparse.ArgumentParser:
     content = sub.add_parser("content", help="FAQ content")
     content_sub = content.add_subparsers(dest="content_command", required=True)
     content_sub.add_parser("check", help="check every answer in every language")
-    return parser
 
 
 def _setup_logging(settings: Settings, quiet: bool = False) -> None:
@@ -139,9 +163,9 @@ def _nlu(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import build_parser
 
     if args.nlu_command == "train":
-        from bot.services import tqdm_progress
         from nlu.encoder import load_encoder
         from nlu.model import NluConfig, load_or_train
+        from nlu.progress import tqdm_progress
 
         load_or_train(load_encoder(), settings.nlu_cache_dir, NluConfig.load(),
                       progress_factory=tqdm_progress, force=True)
@@ -149,7 +173,8 @@ def _nlu(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     parser = build_parser(settings)
     if args.nlu_command == "parse":
-        print(json.dumps(parser.parse(args.text, args.lang), ensure_ascii=False, indent=2))
+        print(json.dumps(parser.parse(args.text, args.lang).to_dict(), ensure_ascii=False,
+                         indent=2))
         return 0
     from nlu.evaluate import evaluate, format_report
 
@@ -279,7 +304,7 @@ def _privacy(settings: Settings, args: argparse.Namespace) -> int:
 class _NoParser:
     """Commands that never read free text do not load the language model."""
 
-    def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
+    def parse(self, text: str, language_hint: str | None = None) -> Parse:
         raise RuntimeError("no language model in this command")
 
 

@@ -210,37 +210,45 @@ class DurablePolling:
         for update in updates:
             if update.update_id not in self.in_flight:  # not still being handled
                 queues[_sender(update)].append(update)
-        bot_data = self.application.bot_data
-        failed = bot_data.failed
         waiting: set[int] = set()
-
-        async def in_order(queue: list[Update]) -> None:
-            try:
-                index = 0
-                while index < len(queue):
-                    group = _album_at(queue, index)
-                    for update in group:
-                        failed.discard(update.update_id)  # an earlier try's failure is old
-                    # An album's parts together: each waits for the whole album's copy.
-                    await asyncio.gather(*(self.application.process_update(update)
-                                           for update in group))
-                    for update in group:
-                        self.in_flight.discard(update.update_id)
-                    index += len(group)
-                    if any(update.update_id in failed for update in group):
-                        # this citizen's later updates wait for it
-                        waiting.update(u.update_id for u in queue[index:])
-                        return
-            finally:
-                self.in_flight.difference_update(u.update_id for u in queue)
-
         for queue in queues.values():
             self.in_flight.update(u.update_id for u in queue)
-            task = asyncio.ensure_future(in_order(queue))
+            task = asyncio.ensure_future(self._in_order(queue, waiting))
             self._queues.add(task)
             task.add_done_callback(self._queues.discard)
         if self._queues:
             await asyncio.wait(set(self._queues), timeout=self.linger)
+        await self._acknowledge(updates, aside, held, waiting)
+
+    async def _in_order(self, queue: list[Update], waiting: set[int]) -> None:
+        """One sender's updates, one after the other; after a failure the rest wait (their
+        ids are added to ``waiting``)."""
+        failed = self.application.bot_data.failed
+        try:
+            index = 0
+            while index < len(queue):
+                group = _album_at(queue, index)
+                for update in group:
+                    failed.discard(update.update_id)  # an earlier try's failure is old
+                # An album's parts together: each waits for the whole album's copy.
+                await asyncio.gather(*(self.application.process_update(update)
+                                       for update in group))
+                for update in group:
+                    self.in_flight.discard(update.update_id)
+                index += len(group)
+                if any(update.update_id in failed for update in group):
+                    # this citizen's later updates wait for it
+                    waiting.update(u.update_id for u in queue[index:])
+                    return
+        finally:
+            self.in_flight.difference_update(u.update_id for u in queue)
+
+    async def _acknowledge(self, updates: Sequence[Update], aside: Sequence[int],
+                           held: Sequence[int], waiting: set[int]) -> None:
+        """Move the offset: up to the first update to try again or still being handled,
+        else past the whole batch. One that failed too often is given up on."""
+        bot_data = self.application.bot_data
+        failed = bot_data.failed
         retry = set(held) | waiting
         lingering = {u.update_id for u in updates if u.update_id in self.in_flight}
         for update in updates:

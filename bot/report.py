@@ -19,10 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from storage.tables import BookingRow, CitizenRow, HandoverRow, TallyRow
+from domain.reporting import MonthRecords, Reports
 
 SMALL = 5
 FEWER = "fewer than 5"
@@ -50,39 +47,43 @@ def month_bounds(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, datetime.combine(following, time.min, tzinfo=zone)
 
 
-async def build(db: AsyncEngine, month: str, zone: ZoneInfo) -> Report:
+async def build(reports: Reports, month: str, zone: ZoneInfo) -> Report:
     start, end = month_bounds(month, zone)
-    report = Report(month)
-    async with db.connect() as conn:
-        citizens = (await conn.execute(select(CitizenRow.referral, CitizenRow.language).where(
-            CitizenRow.first_seen >= start, CitizenRow.first_seen < end))).all()
-        active = (await conn.execute(select(CitizenRow.id).where(
-            CitizenRow.last_seen >= start, CitizenRow.first_seen < end))).scalars().all()
-        bookings = (await conn.execute(select(BookingRow.role, BookingRow.status,
-                                              BookingRow.needs).where(
-            BookingRow.start_at >= start, BookingRow.start_at < end))).all()
-        handovers = (await conn.execute(select(HandoverRow.citizen_id, HandoverRow.reason,
-                                               HandoverRow.opened_at,
-                                               HandoverRow.first_human_at,
-                                               HandoverRow.closed_at).where(
-            HandoverRow.opened_at >= start, HandoverRow.opened_at < end))).all()
-        tallies = (await conn.execute(select(TallyRow.metric, TallyRow.key, TallyRow.n).where(
-            TallyRow.month == month))).all()
+    records = await reports.month(month, start, end)
     tally: dict[str, Counter[str]] = {}
-    for metric, key, n in tallies:
+    for metric, key, n in records.tallies:
         tally.setdefault(metric, Counter())[key] += int(n)
+    report = Report(month)
+    new_citizens = _new_citizens(report, records, tally)
+    _appointments(report, records, tally)
+    report.section("questions by topic").update(tally.get("questions.topic", Counter()))
+    report.section("not understood, nearest topic").update(
+        tally.get("questions.unanswered", Counter()))
+    _handovers(report, records, tally)
+    report.figures["citizens active this month"] = shown(len(records.active))
+    report.figures["new citizens"] = shown(new_citizens)
+    return report
 
+
+def _new_citizens(report: Report, records: MonthRecords,
+                  tally: dict[str, Counter[str]]) -> int:
+    """New citizens by referral and by language; how many there were."""
     referral, language = report.section("new citizens by referral"), report.section(
         "new citizens by language")
-    for ref, lang in citizens:
+    for ref, lang in records.new_citizens:
         referral[ref or "unknown"] += 1
         language[lang or "unknown"] += 1
     referral.update(tally.get("citizens.referral", Counter()))
     language.update(tally.get("citizens.language", Counter()))
+    return sum(referral.values())
 
+
+def _appointments(report: Report, records: MonthRecords,
+                  tally: dict[str, Counter[str]]) -> None:
+    """Needs in appointments, appointments by role and outcome, the no-show rates."""
     needs = report.section("needs in appointments")
     per_role = {role: Counter() for role in ROLES}  # type: dict[str, Counter[str]]
-    for role, status, booked_needs in bookings:
+    for role, status, booked_needs in records.bookings:
         per_role.setdefault(role, Counter())[status] += 1
         for need in booked_needs or []:
             needs[need] += 1
@@ -102,16 +103,17 @@ async def build(db: AsyncEngine, month: str, zone: ZoneInfo) -> Report:
         elif held:
             report.figures[f"no-show rate, {role}"] = f"{FEWER} appointments held"
 
-    report.section("questions by topic").update(tally.get("questions.topic", Counter()))
-    report.section("not understood, nearest topic").update(
-        tally.get("questions.unanswered", Counter()))
 
+def _handovers(report: Report, records: MonthRecords,
+               tally: dict[str, Counter[str]]) -> None:
+    """Hand-overs by reason, the time to a person's first answer, and how many
+    conversations needed no person."""
     reasons = report.section("hand-overs by reason")
     waits = []
-    for _, reason, opened, first, _ in handovers:
-        reasons[reason] += 1
-        if first is not None:
-            waits.append((first - opened).total_seconds())
+    for handover in records.handovers:
+        reasons[handover.reason] += 1
+        if handover.first_human_at is not None:
+            waits.append((handover.first_human_at - handover.opened_at).total_seconds())
     reasons.update(tally.get("handovers", Counter()))
     answered = len(waits) + tally.get("handovers.answered", Counter())["all"]
     if answered >= SMALL:
@@ -120,13 +122,11 @@ async def build(db: AsyncEngine, month: str, zone: ZoneInfo) -> Report:
                 f"{statistics.median(waits) / 60:.0f} min")
         total = sum(waits) + tally.get("handovers.first_answer_s_sum", Counter())["all"]
         report.figures["time to first human answer, mean"] = f"{total / answered / 60:.0f} min"
-    handed = {citizen for citizen, *_ in handovers}
+    handed = {handover.citizen_id for handover in records.handovers}
+    active = records.active
     if len(active) >= SMALL:
         report.figures["conversations resolved without a person"] = (
             f"{1 - len(handed & set(active)) / len(active):.0%}")
-    report.figures["citizens active this month"] = shown(len(active))
-    report.figures["new citizens"] = shown(sum(referral.values()))
-    return report
 
 
 def _chart(title: str, counts: Counter[str]) -> str:
@@ -205,12 +205,13 @@ def write(report: Report, out: Path, service: str) -> tuple[Path, Path]:
 async def run(settings: Any, month: str, out: Path) -> tuple[Path, Path]:
     from domain.directory import load_directory
     from storage.database import create_engine, is_sqlite, upgrade_async
+    from storage.reports import SqlReports
 
     if is_sqlite(settings.database_url):
         await upgrade_async(settings.database_url)
     db = create_engine(settings.database_url)
     try:
-        report = await build(db, month, ZoneInfo(settings.timezone))
+        report = await build(SqlReports(db), month, ZoneInfo(settings.timezone))
     finally:
         await db.dispose()
     return write(report, out, load_directory(settings.service_file).service.name)

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-import sys
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
-
-if TYPE_CHECKING:
-    from domain.ports import UnitOfWorkFactory
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +15,8 @@ from bot.settings import Settings
 from domain.content import Content, load_content
 from domain.directory import Directory, load_directory
 from domain.engine import Engine, EngineConfig
+from nlu.pool import AsyncUnderstanding
+from nlu.progress import tqdm_progress
 from storage.database import create_engine, is_sqlite, session_factory, upgrade_async
 from storage.repositories import SqlUnitOfWorkFactory
 
@@ -33,55 +26,6 @@ log = logging.getLogger(__name__)
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-
-def _nlu_thread(parser: Any, niceness: int) -> None:
-    """Prepare a thread of the NLU pool: lower CPU priority, and one core per encoding."""
-    if niceness and hasattr(os, "setpriority"):
-        try:  # on Linux the "process" priority of a thread id is that thread's own
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-        except OSError:
-            pass
-    if hasattr(parser, "one_core_in_this_thread"):
-        parser.one_core_in_this_thread()
-
-
-class AsyncUnderstanding:
-    """Runs a synchronous parser off the event loop, in its own threads.
-
-    The sentence encoder is the heaviest work an update brings (about 20 ms of CPU for a
-    sentence never seen), and it releases the GIL. It runs in ``threads`` threads of lower
-    priority (``niceness``), so when the machine is busy the event loop, which answers the
-    buttons and commits every turn, gets the CPU first instead of a share of it. Each
-    thread encodes on one core: the threads already run side by side.
-    """
-
-    def __init__(self, parser: Any, threads: int = 2, niceness: int = 10) -> None:
-        self.parser = parser
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="nlu",
-                                        initializer=_nlu_thread, initargs=(parser, niceness))
-
-    async def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
-        from handlers.metrics import NLU_LATENCY
-
-        with NLU_LATENCY.time():
-            return await asyncio.get_running_loop().run_in_executor(
-                self._pool, self.parser.parse, text, language_hint)
-
-
-def tqdm_progress(total: int) -> Callable[[int], None]:
-    from tqdm import tqdm
-
-    print("Training the language model on first start; it is cached afterwards.",
-          file=sys.stderr)
-    bar = tqdm(total=total, unit="ex", file=sys.stderr, leave=False)
-
-    def advance(n: int) -> None:
-        bar.update(n)
-        if bar.n >= total:
-            bar.close()
-
-    return advance
 
 
 def build_parser(settings: Settings, progress: bool = True) -> Any:
@@ -136,7 +80,7 @@ async def build_services(
     content = load_content(locales_dir / "faq")
     parser = parser if parser is not None else build_parser(settings)
     engine = Engine(
-        cast("UnitOfWorkFactory", SqlUnitOfWorkFactory(session_factory(db))),
+        SqlUnitOfWorkFactory(session_factory(db)),
         Catalogs(locales_dir),
         AsyncUnderstanding(parser),
         SystemClock(),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -27,6 +28,10 @@ from telegram import Update
 
 from handlers.failures import raw_origin
 from handlers.telegram import give_up, put_aside
+from nlu.pool import NLU_LATENCY
+
+#: Served at /metrics from the start, beside the Telegram side's (handlers/metrics.py).
+SERVED_METRICS = (NLU_LATENCY,)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,21 @@ async def _body(request: Request) -> bytes | None:
 
 def build_web_app(application: Any, secret: str, path: str, db: Any,
                   lifespan: Any = None) -> Starlette:
+    """The webhook at ``path`` (only with a ``secret``: never unguarded), /healthz (the
+    database ``db`` answers), /metrics and the staff's calendar feeds."""
+    routes = [Route(path, _webhook(application, secret), methods=["POST"])] if secret else []
+    return Starlette(routes=[
+        *routes,
+        Route("/healthz", _healthz(db), methods=["GET"]),
+        Route("/metrics", _metrics, methods=["GET"]),
+        Route("/calendar/{token}.ics", _calendar(application), methods=["GET"]),
+    ], lifespan=lifespan)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _webhook(application: Any, secret: str) -> Endpoint:
     async def webhook(request: Request) -> Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
@@ -61,34 +81,44 @@ def build_web_app(application: Any, secret: str, path: str, db: Any,
             return PlainTextResponse("bad update", status_code=400)
         if not isinstance(data, dict):
             return PlainTextResponse("bad update", status_code=400)
-        bot_data = application.bot_data
-        update_id = data.get("update_id")
-        if not isinstance(update_id, int) or isinstance(update_id, bool):
-            update_id = None
-        try:
-            if update_id is None:
-                raise ValueError("no update_id")
-            update = Update.de_json(data, application.bot)
-        except Exception as exc:
-            # Another Bot API version's update: put aside (never logged), and answered 200.
-            kind, user, chat, language = raw_origin(data)
-            if not await put_aside(application.bot, bot_data, update_id, "parse", exc,
-                                   citizen=user, chat_id=chat, language_hint=language,
-                                   kind=kind):
-                return PlainTextResponse("retry later", status_code=503)
-            return Response(status_code=200)
-        await application.process_update(update)
-        failed = bot_data.failed
-        if update.update_id in failed:
-            failed.discard(update.update_id)
-            failure = bot_data.failures.pop(update.update_id, None)
-            tries = bot_data.attempts.failed(update.update_id)
-            if not (bot_data.attempts.exhausted(update.update_id) and await give_up(
-                    application.bot, bot_data, update, failure, tries)):
-                return PlainTextResponse("retry later", status_code=503)  # sent again
-        bot_data.attempts.forget(update.update_id)
-        return Response(status_code=200)
+        return await _handle(application, data)
 
+    return webhook
+
+
+async def _handle(application: Any, data: dict[str, Any]) -> Response:
+    """One update, handled inside the request: 200 once handled (or put aside), 503 for
+    Telegram to deliver it again."""
+    bot_data = application.bot_data
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        update_id = None
+    try:
+        if update_id is None:
+            raise ValueError("no update_id")
+        update = Update.de_json(data, application.bot)
+    except Exception as exc:
+        # Another Bot API version's update: put aside (never logged), and answered 200.
+        kind, user, chat, language = raw_origin(data)
+        if not await put_aside(application.bot, bot_data, update_id, "parse", exc,
+                               citizen=user, chat_id=chat, language_hint=language,
+                               kind=kind):
+            return PlainTextResponse("retry later", status_code=503)
+        return Response(status_code=200)
+    await application.process_update(update)
+    failed = bot_data.failed
+    if update.update_id in failed:
+        failed.discard(update.update_id)
+        failure = bot_data.failures.pop(update.update_id, None)
+        tries = bot_data.attempts.failed(update.update_id)
+        if not (bot_data.attempts.exhausted(update.update_id) and await give_up(
+                application.bot, bot_data, update, failure, tries)):
+            return PlainTextResponse("retry later", status_code=503)  # sent again
+    bot_data.attempts.forget(update.update_id)
+    return Response(status_code=200)
+
+
+def _healthz(db: Any) -> Endpoint:
     async def healthz(_: Request) -> Response:
         try:
             async with db.connect() as conn:
@@ -98,9 +128,14 @@ def build_web_app(application: Any, secret: str, path: str, db: Any,
                                 status_code=503)
         return JSONResponse({"status": "ok"})
 
-    async def metrics(_: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return healthz
 
+
+async def _metrics(_: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _calendar(application: Any) -> Endpoint:
     async def calendar(request: Request) -> Response:
         token = str(request.path_params["token"])
         engine = application.bot_data.engine if application is not None else None
@@ -110,10 +145,4 @@ def build_web_app(application: Any, secret: str, path: str, db: Any,
         return Response(body, media_type="text/calendar; charset=utf-8",
                         headers={"Cache-Control": "private, max-age=300"})
 
-    routes = [Route(path, webhook, methods=["POST"])] if secret else []  # never unguarded
-    return Starlette(routes=[
-        *routes,
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
-        Route("/calendar/{token}.ics", calendar, methods=["GET"]),
-    ], lifespan=lifespan)
+    return calendar

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from domain import payloads
 from domain.booking import (
     ACTIVE,
+    INTENT_NEED,
     ROLE_NAMES,
     Booking,
     Slot,
@@ -18,6 +19,7 @@ from domain.booking import (
     to_ics,
 )
 from domain.calendar import live_directory
+from domain.content import TOPIC_ROUTE
 from domain.formatting import clock_time, day_label, long_day
 from domain.intake import IntakeFlow
 from domain.menus import Menus
@@ -55,6 +57,11 @@ class Appointments:
             await self.show_appointments(turn)
             return
         self.intake.begin(turn, role, need)
+
+    async def book_topic(self, turn: Turn, topic: str | None) -> None:
+        """"Appointment with the ..." under an answer: the professional its topic needs."""
+        topic = topic if topic in TOPIC_ROUTE else ""
+        await self.start_booking(turn, TOPIC_ROUTE.get(topic), INTENT_NEED.get(topic))
 
     async def on_consent(self, turn: Turn, agree: bool) -> None:
         if turn.conversation.data.intake is None:
@@ -129,8 +136,10 @@ class Appointments:
         turn.conversation.state = ConversationState.CHOOSING_TIME
         turn.reply(text, rows)
 
-    async def on_slot(self, turn: Turn, key: str, taken: bool = False) -> None:
-        """Book the chosen slot; the database refuses it when someone was faster."""
+    async def on_slot(self, turn: Turn, key: str) -> None:
+        """Book the chosen slot; the database refuses it when someone was faster (then the
+        turn is handled again, ``slot_taken``, to answer kindly)."""
+        taken = turn.slot_taken
         intake = turn.conversation.data.intake or Intake()
         parsed = parse_slot_key(key)
         role = intake.role

@@ -42,11 +42,12 @@ class Dialogue:
         """"Yes" or "no" in words: the answer to the question asked last, if any."""
         pending, turn.conversation.data.pending = turn.conversation.data.pending, None
         if pending == OFFER_HUMAN:
-            await self.yes_no(turn, yes, "human")
+            await self.answered(turn, "human", yes)
         else:
             self.menus.main_menu(turn, turn.say._("All right. What would you like to do?"))
 
-    async def yes_no(self, turn: Turn, yes: bool, subject: str | None) -> None:
+    async def answered(self, turn: Turn, subject: str | None, yes: bool) -> None:
+        """A "yes" or "no" button under a question about ``subject``."""
         turn.conversation.data.pending = None
         turn.conversation.data.misunderstood = 0
         if yes and subject == "human":

@@ -196,12 +196,15 @@ def _overlaps(windows: list[str], loc: yamlfile.Loc) -> list[tuple[yamlfile.Loc,
     return found
 
 
+Found = list[tuple[yamlfile.Loc, str]]
+
+
 def check_directory(directory: Directory) -> list[tuple[yamlfile.Loc, str]]:
     """What a well-shaped directory can still get wrong, as (location, message) pairs: ids
     given twice, references to nothing, windows that overlap or fall outside the office's
     hours, closures that end before they start."""
 
-    found: list[tuple[yamlfile.Loc, str]] = []
+    found: Found = []
     offices: dict[str, Office] = {}
     for index, office in enumerate(directory.offices):
         if office.id in offices:
@@ -209,6 +212,18 @@ def check_directory(directory: Directory) -> list[tuple[yamlfile.Loc, str]]:
         offices.setdefault(office.id, office)
         for day, windows in office.opening_hours.items():
             found += _overlaps(windows, ("offices", index, "opening_hours", day))
+    found += _check_professionals(directory, offices)
+    for index, closure in enumerate(directory.closures):
+        if closure.until is not None and closure.until < closure.date:
+            found.append((("closures", index, "until"), f"the closure ends on {closure.until}, "
+                          f"before it starts on {closure.date}"))
+    return found + _check_triage(directory)
+
+
+def _check_professionals(directory: Directory, offices: dict[str, Office]) -> Found:
+    """Ids given twice, languages that are no language code, offices that do not exist,
+    windows that overlap or fall outside their office's hours."""
+    found: Found = []
     ids: set[str] = set()
     for index, prof in enumerate(directory.professionals):
         loc: yamlfile.Loc = ("professionals", index)
@@ -225,28 +240,42 @@ def check_directory(directory: Directory) -> list[tuple[yamlfile.Loc, str]]:
             found.append(((*loc, "office"), f"no office with id '{prof.office}'"))
         for day, windows in prof.windows.items():
             found += _overlaps(windows, (*loc, "windows", day))
-            if works_in is None:
-                continue
-            opening: list[list[time]] = []  # windows that touch make one
-            for open_, close in sorted(parse_window(w)
-                                       for w in works_in.opening_hours.get(day, [])):
-                if opening and open_ <= opening[-1][1]:
-                    opening[-1][1] = max(opening[-1][1], close)
-                else:
-                    opening.append([open_, close])
-            for number, window in enumerate(windows):
-                start, end = parse_window(window)
-                if not opening:
-                    found.append(((*loc, "windows", day, number), f"'{window}' is on {day}, "
-                                  f"when the office '{works_in.id}' is closed"))
-                elif not any(open_ <= start and end <= close for open_, close in opening):
-                    found.append(((*loc, "windows", day, number), f"'{window}' on {day} is "
-                                  f"outside the office '{works_in.id}' opening hours "
-                                  f"({', '.join(works_in.opening_hours[day])})"))
-    for index, closure in enumerate(directory.closures):
-        if closure.until is not None and closure.until < closure.date:
-            found.append((("closures", index, "until"), f"the closure ends on {closure.until}, "
-                          f"before it starts on {closure.date}"))
+            if works_in is not None:
+                found += _outside_hours(works_in, day, windows, (*loc, "windows", day))
+    return found
+
+
+def _opening(office: Office, day: Weekday) -> list[list[time]]:
+    """The office's opening on a day as [open, close] spans; windows that touch make one."""
+    opening: list[list[time]] = []
+    for open_, close in sorted(parse_window(w) for w in office.opening_hours.get(day, [])):
+        if opening and open_ <= opening[-1][1]:
+            opening[-1][1] = max(opening[-1][1], close)
+        else:
+            opening.append([open_, close])
+    return opening
+
+
+def _outside_hours(office: Office, day: Weekday, windows: list[str],
+                   loc: yamlfile.Loc) -> Found:
+    """A professional's windows on a day that fall outside the office's opening hours."""
+    found: Found = []
+    opening = _opening(office, day)
+    for number, window in enumerate(windows):
+        start, end = parse_window(window)
+        if not opening:
+            found.append(((*loc, number), f"'{window}' is on {day}, "
+                          f"when the office '{office.id}' is closed"))
+        elif not any(open_ <= start and end <= close for open_, close in opening):
+            found.append(((*loc, number), f"'{window}' on {day} is "
+                          f"outside the office '{office.id}' opening hours "
+                          f"({', '.join(office.opening_hours[day])})"))
+    return found
+
+
+def _check_triage(directory: Directory) -> Found:
+    """Triage rules for needs that do not exist, or for a need that has a rule already."""
+    found: Found = []
     needs: set[str] = set()
     for index, rule in enumerate(directory.triage):
         if rule.need not in NEEDS:

@@ -50,6 +50,7 @@ from domain.ports import (
 )
 from domain.privacy import Privacy
 from domain.routes import COMMANDS, route_table, verb_of
+from domain.safety import MAX_TEXT, Safety, is_emergency
 from domain.staff import StaffDesk
 from domain.text import Say
 from domain.turn import EngineConfig, Services, Turn
@@ -58,23 +59,7 @@ log = logging.getLogger(__name__)
 
 PURGE_EVERY = timedelta(hours=1)
 LAST_SEEN_STEP = timedelta(minutes=10)  # last contact is kept to the nearest ten minutes
-MAX_TEXT = 1000  # longer texts are cut before understanding (latency); the transcript keeps all
-DANGER_OVERLAP = 100  # a longer text is read for danger in pieces that overlap this much
 ALSO_ANSWER_CONFIDENCE = 0.5  # after an emergency reply, also answer a confident question
-
-
-def danger_text(inbound: Inbound) -> str:
-    """What the citizen wrote in an inbound message, to be read for danger (and understood):
-    a text or an edit, a photo's caption, the words after a command (not /start's deep link).
-    Empty for a button press."""
-    if inbound.payload is not None:
-        return ""
-    command, words = split_command(inbound.text or inbound.caption)
-    return "" if command == "/start" else words
-
-
-def is_emergency(parsed: Parse | None) -> bool:
-    return parsed is not None and parsed.emergency
 
 
 class Engine:
@@ -105,6 +90,7 @@ class Engine:
         self.dead_letters = DeadLetters(s)
         agenda = Agenda(s, self.appointments)
         self.desk = StaffDesk(s, agenda, Closures(s, agenda), self.dead_letters)
+        self.safety = Safety(understanding, self.menus, self.handover)
         self.routes = route_table(self.menus, self.faq, self.intake, self.appointments,
                                   self.handover, self.privacy, self.dialogue)
 
@@ -141,40 +127,13 @@ class Engine:
         runs (the intent does not depend on the conversation's state), and so that danger is
         recognised in every state, also when a person has the conversation.
         """
-        parsed = await self._understand(inbound)
+        parsed = await self.safety.understand(inbound)
         for attempt in range(5):
             try:
                 return await self._handle_once(inbound, parsed)
             except ConcurrentUpdate:
                 log.info("concurrent update of a conversation, retry %d", attempt + 1)
         raise ConcurrentUpdate("conversation kept changing under five attempts")
-
-    async def _understand(self, inbound: Inbound) -> Parse | None:
-        """The meaning of the first MAX_TEXT characters; danger is looked for in all of it
-        (someone may write a long story and say what is happening at its end)."""
-        text = danger_text(inbound)
-        if not text:
-            return None
-        parsed = Parse.of(await self.understanding.parse(text[:MAX_TEXT],
-                                                         inbound.language_hint))
-        step = MAX_TEXT - DANGER_OVERLAP  # pieces overlap: a word cut at a boundary is whole
-        for start in range(step, len(text) - DANGER_OVERLAP, step):
-            if is_emergency(parsed):
-                break
-            piece = text[start:start + MAX_TEXT]
-            rest = Parse.of(await self.understanding.parse(piece, inbound.language_hint))
-            if rest.emergency:
-                parsed = parsed.in_danger()
-        return parsed
-
-    async def danger_replies(self, inbound: Inbound) -> list[Reply]:
-        """The emergency answer to a text, without the database: for when storage is away
-        (the answer to someone in danger never waits for the database, or for a person)."""
-        parsed = await self._understand(inbound)
-        if not is_emergency(parsed):
-            return []
-        language = normalise_language(inbound.language_hint) or self.config.default_language
-        return [self.menus.emergency_reply(Say(self.translations, language))]
 
     async def _handle_once(self, inbound: Inbound, parsed: Parse | None = None
                            ) -> list[Reply]:
@@ -320,7 +279,7 @@ class Engine:
                 turn.conversation.data.handover = False
         # Safety is not a flow: danger is answered first, in every state.
         danger = is_emergency(turn.parsed)
-        alarm = await self._in_danger(turn, handover) if danger else None
+        alarm = await self.safety.answer(turn, handover) if danger else None
         if not inbound.edited:  # an edit is read for danger only; its copy follows it
             await self._route(turn, handover, danger)
         if alarm is not None:
@@ -345,13 +304,6 @@ class Engine:
             await self._on_command(turn, text)
         else:
             await self._on_text(turn, text[:MAX_TEXT])
-
-    async def _in_danger(self, turn: Turn, handover: Handover | None) -> Reply | None:
-        """The emergency numbers at once; then a person, first in the queue. Returns the
-        alarm for the thread of a hand-over already open."""
-        turn.replies.append(self.menus.emergency_reply(turn.say))
-        turn.count("safety.emergency", turn.conversation.state or ConversationState.IDLE)
-        return await self.handover.in_danger(turn, handover)
 
     async def _go(self, turn: Turn, verb: str, arg: str | None = None) -> None:
         await self.routes[verb].handler(turn, arg)
@@ -386,7 +338,7 @@ class Engine:
 
     async def _on_text(self, turn: Turn, text: str) -> None:
         state = turn.conversation.state
-        result = turn.parsed or Parse.of(await self.understanding.parse(text, turn.language))
+        result = turn.parsed or await self.understanding.parse(text, turn.language)
         intent = result.intent
         intake = turn.conversation.data.intake is not None
         if state == ConversationState.INTAKE_DESCRIPTION and intake:

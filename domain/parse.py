@@ -1,10 +1,11 @@
-"""What a text means, typed: read once from the ``Understanding`` port's answer (shaped like
-Rasa's ``/model/parse``), so that no flow reads raw keys."""
+"""What a text means, typed: the ``Understanding`` port's answer, read once from the NLU's
+result (shaped like Rasa's ``/model/parse``), so that no flow reads raw keys. The result
+itself is kept beside, for what prints it (``teams-bot nlu parse``: a contract)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 EMERGENCY = "emergency"
@@ -24,6 +25,9 @@ class Parse:
     ranking: tuple[Ranked, ...] = ()
     language: str | None = None  # the language identified, if any
     language_confidence: float = 0.0
+    #: The NLU's result as it answered (Rasa's shape, and what else it said, e.g. its
+    #: ``backend``); read by nothing but :meth:`to_dict`.
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, result: Mapping[str, Any]) -> Parse:
@@ -36,7 +40,20 @@ class Parse:
                           for r in result.get("intent_ranking") or () if r.get("name")),
             language=language.get("code") or None,
             language_confidence=float(language.get("confidence") or 0.0),
+            raw=result,
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Rasa's ``/model/parse`` shape: the NLU's own result when there is one."""
+        if self.raw:
+            return dict(self.raw)
+        return {
+            "intent": {"name": self.intent, "confidence": self.confidence},
+            "intent_ranking": [{"name": r.name, "confidence": r.confidence}
+                               for r in self.ranking],
+            "entities": [],
+            "language": {"code": self.language, "confidence": self.language_confidence},
+        }
 
     @property
     def emergency(self) -> bool:
@@ -44,4 +61,6 @@ class Parse:
 
     def in_danger(self) -> Parse:
         """The same reading, with danger found elsewhere in the text."""
-        return replace(self, intent=EMERGENCY)
+        raw = ({**self.raw, "intent": {"name": EMERGENCY, "confidence": self.confidence}}
+               if self.raw else self.raw)
+        return replace(self, intent=EMERGENCY, raw=raw)

@@ -24,6 +24,7 @@ from domain.model import (
     TurnStart,
     WaitEntry,
 )
+from domain.parse import Parse
 from domain.text import Translations
 
 __all__ = ["Translations"]  # defined beside Say, which uses it; a port all the same
@@ -35,6 +36,27 @@ class ConcurrentUpdate(Exception):
 
 class HandledElsewhere(Exception):
     """The same update was handled by a concurrent run that committed first."""
+
+
+class StorageError(Exception):
+    """The database failed a statement; storage raises one of the two kinds below, with the
+    driver's exception as ``__cause__`` (its type and SQL shape, never its parameters)."""
+
+
+class StorageUnavailable(StorageError):
+    """Transient: the database could not be reached or could not finish now (refused or
+    dropped connection, pool timeout, serialisation conflict, lock timeout, too many
+    connections, "database is locked"). Trying the same work again may succeed."""
+
+
+class ConnectionDropped(StorageUnavailable):
+    """A pooled connection the database server had dropped (a restart, an idle timeout):
+    the same work, run again at once, gets a fresh one."""
+
+
+class StorageRefused(StorageError):
+    """Permanent: the database refused the data or the statement (a NUL character, a value
+    too long, a constraint, a missing table). It will refuse it again on every try."""
 
 
 class CitizenRepository(Protocol):
@@ -253,21 +275,53 @@ class DeadLetterRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    citizens: CitizenRepository
-    conversations: ConversationRepository
-    transcript: TranscriptRepository
-    bookings: BookingRepository
-    reminders: ReminderRepository
-    waitlist: WaitlistRepository
-    outbox: OutboxRepository
-    relay: RelayOutboxRepository
-    staff: StaffRepository
-    handovers: HandoverRepository
-    privacy: PrivacyRepository
-    updates: UpdateLog
-    closures: ClosureRepository
-    tallies: TallyRepository
-    dead_letters: DeadLetterRepository
+    """One transaction and every repository in it. The repositories are read-only
+    members, so an implementation may hold its own (more capable) classes."""
+
+    @property
+    def citizens(self) -> CitizenRepository: ...
+
+    @property
+    def conversations(self) -> ConversationRepository: ...
+
+    @property
+    def transcript(self) -> TranscriptRepository: ...
+
+    @property
+    def bookings(self) -> BookingRepository: ...
+
+    @property
+    def reminders(self) -> ReminderRepository: ...
+
+    @property
+    def waitlist(self) -> WaitlistRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def relay(self) -> RelayOutboxRepository: ...
+
+    @property
+    def staff(self) -> StaffRepository: ...
+
+    @property
+    def handovers(self) -> HandoverRepository: ...
+
+    @property
+    def privacy(self) -> PrivacyRepository: ...
+
+    @property
+    def updates(self) -> UpdateLog: ...
+
+    @property
+    def closures(self) -> ClosureRepository: ...
+
+    @property
+    def tallies(self) -> TallyRepository: ...
+
+    @property
+    def dead_letters(self) -> DeadLetterRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -291,9 +345,9 @@ class UnitOfWorkFactory(Protocol):
 
 
 class Understanding(Protocol):
-    """Natural-language understanding: a Rasa-shaped parse result plus ``language``."""
+    """Natural-language understanding: which intent, which language, how sure."""
 
-    async def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]: ...
+    async def parse(self, text: str, language_hint: str | None = None) -> Parse: ...
 
 
 class Clock(Protocol):

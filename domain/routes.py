@@ -4,11 +4,13 @@ shown); anything a table does not accept is a stale or forged button, answered k
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from domain.appointments import Appointments
-from domain.booking import INTENT_NEED, ROLE_NAMES
+from domain.booking import INTENT_NEED, ROLE_NAMES, URGENCY
 from domain.content import GROUPS, TOPIC_GROUP, TOPIC_ROUTE
 from domain.dialogue import Dialogue
 from domain.faq import Faq
@@ -88,121 +90,83 @@ def verb_of(intent: str) -> tuple[str, str | None] | None:
     return (verb, None) if verb is not None else None
 
 
-def _text(call: Callable[[Turn, str], None]) -> Handler:
+def _turn(call: Callable[..., Any], *args: Any) -> Handler:
+    """A handler that calls ``call(turn, *args)`` (the verb's argument is not used)."""
     async def handler(turn: Turn, arg: str | None) -> None:
-        call(turn, arg or "")
+        result = call(turn, *args)
+        if inspect.isawaitable(result):
+            await result
     return handler
 
 
-def _bare(call: Callable[[Turn], None]) -> Handler:
+def _arg(call: Callable[..., Any], **kw: Any) -> Handler:
+    """A handler that calls ``call(turn, argument, **kw)`` (an accepted argument; None when
+    the verb takes none)."""
     async def handler(turn: Turn, arg: str | None) -> None:
-        call(turn)
+        result = call(turn, arg, **kw)
+        if inspect.isawaitable(result):
+            await result
     return handler
 
 
-def _bare_async(call: Callable[[Turn], Awaitable[None]]) -> Handler:
+def _choice(call: Callable[[Turn, bool], Awaitable[None]]) -> Handler:
+    """A handler for a yes/no argument: ``call(turn, argument == "yes")``."""
     async def handler(turn: Turn, arg: str | None) -> None:
-        await call(turn)
+        await call(turn, arg == "yes")
     return handler
 
 
 def route_table(m: Menus, faq: Faq, intake: IntakeFlow, appts: Appointments,
                 handover: HandoverFlow, privacy: Privacy, talk: Dialogue) -> dict[str, Route]:
-    async def book(turn: Turn, arg: str | None) -> None:
-        topic = arg if arg in TOPIC_ROUTE else ""
-        await appts.start_booking(turn, TOPIC_ROUTE.get(topic), INTENT_NEED.get(topic))
-
-    async def human(turn: Turn, arg: str | None) -> None:
-        await handover.escalate(turn, "asked")
-
-    async def skip(turn: Turn, arg: str | None) -> None:
-        intake.on_description(turn, None)
-
-    async def consent(turn: Turn, arg: str | None) -> None:
-        await appts.on_consent(turn, arg == "yes")
-
-    async def slot(turn: Turn, arg: str | None) -> None:
-        await appts.on_slot(turn, arg or "", taken=turn.slot_taken)
-
-    async def day(turn: Turn, arg: str | None) -> None:
-        await appts.show_times(turn, arg or "")
-
-    def answer(yes: bool) -> Handler:
-        async def handler(turn: Turn, arg: str | None) -> None:
-            await talk.yes_no(turn, yes, arg)
-        return handler
-
-    def in_words(yes: bool) -> Handler:
-        async def handler(turn: Turn, arg: str | None) -> None:
-            await talk.affirm_or_deny(turn, yes)
-        return handler
-
-    def cancel(confirmed: bool) -> Handler:
-        async def handler(turn: Turn, arg: str | None) -> None:
-            await appts.on_cancel(turn, arg, confirmed=confirmed)
-        return handler
-
-    def offer(accept: bool) -> Handler:
-        async def handler(turn: Turn, arg: str | None) -> None:
-            await appts.on_offer(turn, arg, accept=accept)
-        return handler
-
-    async def move(turn: Turn, arg: str | None) -> None:
-        await appts.on_move(turn, arg)
-
-    async def wait(turn: Turn, arg: str | None) -> None:
-        await appts.on_wait(turn, arg or "")
-
     return {
         # first contact, menus, languages, small talk
-        "start": Route(_text(m.start), any_argument, button=False),
-        "lang": Route(_text(m.choose_language), one_of(LANGUAGES)),
-        "keep": Route(_text(m.keep_language), one_of(LANGUAGES)),
-        "langmenu": Route(_bare(m.language_menu)),
-        "menu": Route(_bare(m.main_menu)),
-        "help": Route(_bare(m.help)),
-        "greet": Route(_bare(talk.greet), button=False),
-        "goodbye": Route(_bare(talk.goodbye), button=False),
-        "thanks": Route(_bare(talk.thanks), button=False),
-        "affirm": Route(in_words(True), button=False),
-        "deny": Route(in_words(False), button=False),
-        "yes": Route(answer(True), one_of("human")),
-        "no": Route(answer(False), one_of("human")),
+        "start": Route(_arg(m.start), any_argument, button=False),
+        "lang": Route(_arg(m.choose_language), one_of(LANGUAGES)),
+        "keep": Route(_arg(m.keep_language), one_of(LANGUAGES)),
+        "langmenu": Route(_turn(m.language_menu)),
+        "menu": Route(_turn(m.main_menu)),
+        "help": Route(_turn(m.help)),
+        "greet": Route(_turn(talk.greet), button=False),
+        "goodbye": Route(_turn(talk.goodbye), button=False),
+        "thanks": Route(_turn(talk.thanks), button=False),
+        "affirm": Route(_turn(talk.affirm_or_deny, True), button=False),
+        "deny": Route(_turn(talk.affirm_or_deny, False), button=False),
+        "yes": Route(_arg(talk.answered, yes=True), one_of("human")),
+        "no": Route(_arg(talk.answered, yes=False), one_of("human")),
         # first information
-        "group": Route(_text(faq.group_menu), one_of(GROUPS)),
-        "faq": Route(_text(faq.answer), one_of(TOPIC_GROUP)),
+        "group": Route(_arg(faq.group_menu), one_of(GROUPS)),
+        "faq": Route(_arg(faq.answer), one_of(TOPIC_GROUP)),
         # a person
-        "human": Route(human),
-        "endhuman": Route(_bare_async(handover.end_by_citizen)),
+        "human": Route(_turn(handover.escalate, "asked")),
+        "endhuman": Route(_turn(handover.end_by_citizen)),
         # privacy
-        "privacy": Route(_bare(privacy.notice), button=False),
-        "mydata": Route(_bare_async(privacy.my_data)),
-        "erase": Route(_bare(privacy.ask_erase)),
-        "eraseok": Route(_bare_async(privacy.erase_now)),
+        "privacy": Route(_turn(privacy.notice), button=False),
+        "mydata": Route(_turn(privacy.my_data)),
+        "erase": Route(_turn(privacy.ask_erase)),
+        "eraseok": Route(_turn(privacy.erase_now)),
         # booking: the intake
-        "book": Route(book, lambda a: a is None or a in TOPIC_ROUTE),
-        "consent": Route(consent, one_of("yes", "no")),
-        "need": Route(_text(intake.on_need), one_of(INTENT_NEED.values(), "language", "other"),
+        "book": Route(_arg(appts.book_topic), lambda a: a is None or a in TOPIC_ROUTE),
+        "consent": Route(_choice(appts.on_consent), one_of("yes", "no")),
+        "need": Route(_arg(intake.on_need), one_of(INTENT_NEED.values(), "language", "other"),
                       in_intake=True),
-        "needs_done": Route(_bare(intake.on_needs_done), in_intake=True),
-        "urg": Route(_text(intake.on_urgency), one_of("week", "month", "later"),
-                     in_intake=True),
-        "ref": Route(_text(intake.on_referral), one_of(REFERRALS), in_intake=True),
-        "mlang": Route(_text(intake.on_meeting_language), one_of(LANGUAGES, "more"),
+        "needs_done": Route(_turn(intake.on_needs_done), in_intake=True),
+        "urg": Route(_arg(intake.on_urgency), one_of(URGENCY), in_intake=True),
+        "ref": Route(_arg(intake.on_referral), one_of(REFERRALS), in_intake=True),
+        "mlang": Route(_arg(intake.on_meeting_language), one_of(LANGUAGES, "more"),
                        in_intake=True),
-        "skip": Route(skip, in_intake=True),
-        "roles": Route(_bare(intake.show_roles), in_intake=True),
-        "role": Route(_text(intake.on_role), one_of(ROLE_NAMES), in_intake=True),
+        "skip": Route(_turn(intake.on_description, None), in_intake=True),
+        "roles": Route(_turn(intake.show_roles), in_intake=True),
+        "role": Route(_arg(intake.on_role), one_of(ROLE_NAMES), in_intake=True),
         # booking: day and time
-        "days": Route(_bare_async(appts.show_days), in_intake=True),
-        "day": Route(day, day_key, in_intake=True),
-        "slot": Route(slot, slot_key, in_intake=True),
+        "days": Route(_turn(appts.show_days), in_intake=True),
+        "day": Route(_arg(appts.show_times), day_key, in_intake=True),
+        "slot": Route(_arg(appts.on_slot), slot_key, in_intake=True),
         # the citizen's appointments, the waiting list
-        "appts": Route(_bare_async(appts.show_appointments)),
-        "cancel": Route(cancel(False), number),
-        "cancelok": Route(cancel(True), number),
-        "move": Route(move, number),
-        "wait": Route(wait, one_of(ROLE_NAMES)),
-        "offer": Route(offer(True), number),
-        "offerno": Route(offer(False), number),
+        "appts": Route(_turn(appts.show_appointments)),
+        "cancel": Route(_arg(appts.on_cancel, confirmed=False), number),
+        "cancelok": Route(_arg(appts.on_cancel, confirmed=True), number),
+        "move": Route(_arg(appts.on_move), number),
+        "wait": Route(_arg(appts.on_wait), one_of(ROLE_NAMES)),
+        "offer": Route(_arg(appts.on_offer, accept=True), number),
+        "offerno": Route(_arg(appts.on_offer, accept=False), number),
     }

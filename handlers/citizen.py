@@ -19,6 +19,7 @@ from domain.engine import Engine
 from domain.events import Copies, Emergency
 from domain.languages import normalise_language
 from domain.messages import ContentType, Inbound, Reply
+from domain.ports import ConnectionDropped
 from domain.text import N_
 from handlers.commands import parse_command
 from handlers.context import Context, engine_of, kind_of
@@ -57,7 +58,7 @@ def content_type(message: Message) -> ContentType:
 
 def is_stale_connection(error: BaseException) -> bool:
     """A pooled connection the database had dropped (a restart, an idle timeout)."""
-    return bool(getattr(error, "connection_invalidated", False))
+    return isinstance(error, ConnectionDropped)
 
 
 async def _handle_once_more_if_stale(engine: Engine, inbound: Inbound) -> list[Reply]:
@@ -212,7 +213,11 @@ async def _confirm(context: Context, update: Update, delivered: Delivered) -> No
                                                          buttons=[])], delivered.copies)
             await _not_delivered(context, update, exc)
             return
-    await engine_of(context).replies_sent(update.update_id, delivered.copies)
+    if delivered.copies:  # what was copied must be recorded, or it is copied again
+        await after_sending(functools.partial(engine_of(context).replies_sent,
+                                              update.update_id, delivered.copies))
+    else:
+        await engine_of(context).replies_sent(update.update_id)
 
 
 async def _answer_danger(context: Context, update_id: int, chat_id: int,
@@ -222,7 +227,7 @@ async def _answer_danger(context: Context, update_id: int, chat_id: int,
     if update_id in answered:
         return
     try:
-        replies = await engine_of(context).danger_replies(inbound)
+        replies = await engine_of(context).safety.danger_replies(inbound)
         if replies:
             await send_replies(context.bot, chat_id, replies)
             if len(answered) >= 10_000:

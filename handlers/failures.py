@@ -1,15 +1,16 @@
 """Transient or permanent: what to do with an update whose handling failed.
 
 *Transient* failures go away by themselves, so the update is tried again (the webhook answers
-503, polling does not acknowledge it): the database unreachable, a dropped connection, a pool
-timeout, a serialisation conflict; the Bot API unreachable, timing out, answering 5xx or 429.
+503, polling does not acknowledge it): ``StorageUnavailable`` (the database unreachable, a
+dropped connection, a pool timeout, a serialisation conflict), a ``ConcurrentUpdate``; the
+Bot API unreachable, timing out, answering 5xx or 429.
 
 *Permanent* failures come back on every try, so the update is put aside at once (a dead
 letter, one kind answer to the citizen, the offset moves on): a 400 ``BadRequest`` or a 403
 ``Forbidden`` from any Bot API call (PTB derives ``BadRequest`` from ``NetworkError``: it is
-checked first), data the database refuses (a NUL character, a value too long: SQLSTATE
-classes 22 and 23 but a unique violation, which is a concurrent insert), and any other
-exception (a bug does not fix itself on the next try).
+checked first), ``StorageRefused`` (data the database refuses), and any other exception (a
+bug does not fix itself on the next try). Which database failure is which is storage's
+business (storage/errors.py): here only the domain's errors are read.
 
 A transient failure that persists for one update is not retried for ever either: see
 :class:`Attempts`.
@@ -34,11 +35,7 @@ from telegram.error import (
     TelegramError,
 )
 
-#: SQLSTATE codes of failures that a second try can get past.
-_RETRYABLE_SQLSTATE_PREFIXES = ("08", "40", "53", "55P03", "57", "58", "HV", "23505")
-#: SQLSTATE classes of data the database will refuse again: data exceptions, integrity
-#: violations (but the unique violation above), syntax or access rules (a bug).
-_PERMANENT_SQLSTATE_PREFIXES = ("22", "23", "42", "2B", "2D")
+from domain.ports import ConcurrentUpdate, StorageRefused, StorageUnavailable
 
 #: An update that failed transiently this many times, over at least this long, is put aside
 #: (when the dead-letter table can be written: during a database outage nothing is put aside
@@ -49,47 +46,16 @@ GIVE_UP_TRIES = 10
 GIVE_UP_SECONDS = 300.0
 
 
-def _sqlstate(error: BaseException) -> str | None:
-    orig = getattr(error, "orig", None)
-    for source in (orig, getattr(orig, "__cause__", None), error):
-        code = getattr(source, "sqlstate", None) or getattr(source, "pgcode", None)
-        if isinstance(code, str) and code:
-            return code
-    return None
-
-
 def is_transient(error: BaseException) -> bool:
     """True when trying the same update again may succeed."""
     if isinstance(error, TelegramError):
         if isinstance(error, BadRequest | Forbidden | InvalidToken):
             return False  # before NetworkError: BadRequest is one
         return isinstance(error, NetworkError | RetryAfter)  # TimedOut is a NetworkError
-    from sqlalchemy.exc import (
-        DBAPIError,
-        DisconnectionError,
-        IntegrityError,
-        InterfaceError,
-        OperationalError,
-    )
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-    from domain.ports import ConcurrentUpdate
-
-    if isinstance(error, ConcurrentUpdate | PoolTimeout | DisconnectionError):
+    if isinstance(error, ConcurrentUpdate | StorageUnavailable):
         return True
-    if isinstance(error, DBAPIError):
-        if error.connection_invalidated:
-            return True
-        code = _sqlstate(error)
-        if code is not None:
-            if code.startswith(_RETRYABLE_SQLSTATE_PREFIXES):
-                return True
-            if code.startswith(_PERMANENT_SQLSTATE_PREFIXES):
-                return False
-        if isinstance(error, IntegrityError):
-            return False  # SQLite: NOT NULL, foreign key, check
-        # SQLite's "database is locked", a refused connection, a closed one
-        return isinstance(error, OperationalError | InterfaceError) or code is not None
+    if isinstance(error, StorageRefused):
+        return False
     return isinstance(error, OSError | ConnectionError | TimeoutError)
 
 

@@ -22,7 +22,7 @@ def main() -> int:
 
     progress = None
     if args.progress:
-        from bot.services import tqdm_progress
+        from nlu.progress import tqdm_progress
 
         progress = tqdm_progress
     load_or_train(None if args.no_encoder else load_encoder(), args.cache_dir, NluConfig.load(),

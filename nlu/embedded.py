@@ -7,10 +7,10 @@ import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from domain.parse import Parse
 from nlu.encoder import Encoder, load_encoder
 from nlu.langid import LanguageIdentifier, head_probabilities
 from nlu.model import Model, NluConfig, load_or_train
@@ -77,7 +77,8 @@ class CryForHelp:
 
 
 class EmbeddedNLU:
-    """Parse texts in-process; results are shaped like Rasa's ``/model/parse``."""
+    """Parse texts in-process; a typed :class:`Parse`, keeping the result in the shape of
+    Rasa's ``/model/parse`` (``Parse.to_dict``)."""
 
     def __init__(
         self,
@@ -104,7 +105,7 @@ class EmbeddedNLU:
         if self.encoder is not None and hasattr(self.encoder, "one_core_in_this_thread"):
             self.encoder.one_core_in_this_thread()
 
-    def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
+    def parse(self, text: str, language_hint: str | None = None) -> Parse:
         text = text or ""
         embedding = self._embed(text) if self.encoder is not None else None
         char = self.model.chars.transform(text)
@@ -125,7 +126,7 @@ class EmbeddedNLU:
         return cached
 
     def decide(self, text: str, intent_logits: np.ndarray, lang_logits: np.ndarray,
-               language_hint: str | None) -> dict[str, Any]:
+               language_hint: str | None) -> Parse:
         model, config = self.model, self.config
         probs = np.exp(intent_logits - intent_logits.max())
         probs /= probs.sum()
@@ -145,10 +146,10 @@ class EmbeddedNLU:
             ranking = [dict(intent), *ranking]
         else:
             intent = dict(ranking[0])
-        return {
+        return Parse.of({
             "text": text,
             "intent": intent,
             "intent_ranking": ranking,
             "entities": [],
             "language": {"code": code, "confidence": round(float(lang_conf), 4)},
-        }
+        })

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from domain.parse import Parse
 from nlu.training import Example, collect, read_file
 
 
@@ -23,10 +24,10 @@ def macro_f1(gold: list[str], predicted: list[str]) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
-def _score(examples: list[Example], results: list[dict[str, Any]],
-           unaided: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _score(examples: list[Example], results: list[Parse],
+           unaided: list[Parse] | None = None) -> dict[str, Any]:
     gold = [e.intent for e in examples]
-    predicted = [r["intent"]["name"] for r in results]
+    predicted = [r.intent for r in results]
     n = len(gold)
     emergencies = [i for i, g in enumerate(gold) if g == "emergency"]
     with_lang = [i for i, e in enumerate(examples) if e.language]
@@ -36,10 +37,10 @@ def _score(examples: list[Example], results: list[dict[str, Any]],
         if n else None,
         "macro_f1": round(macro_f1(gold, predicted), 4) if n else None,
         "language_accuracy": round(
-            sum(results[i]["language"]["code"] == examples[i].language for i in with_lang)
+            sum(results[i].language == examples[i].language for i in with_lang)
             / len(with_lang), 4) if with_lang else None,
         "language_accuracy_unaided": round(
-            sum((unaided or results)[i]["language"]["code"] == examples[i].language
+            sum((unaided or results)[i].language == examples[i].language
                 for i in with_lang) / len(with_lang), 4) if with_lang else None,
         "emergency_recall": round(
             sum(predicted[i] == "emergency" for i in emergencies) / len(emergencies), 4)
@@ -52,7 +53,7 @@ def _score(examples: list[Example], results: list[dict[str, Any]],
 
 def evaluate(
     paths: list[Path],
-    parse: Callable[[str, str | None], dict[str, Any]],
+    parse: Callable[[str, str | None], Parse],
     use_hint: bool = True,
 ) -> dict[str, Any]:
     """Parse every example of every file; report overall and per file.
@@ -62,8 +63,8 @@ def evaluate(
     ("ok", "codice fiscale"). ``language_accuracy_unaided`` gives identification without it.
     """
     all_examples: list[Example] = []
-    all_results: list[dict[str, Any]] = []
-    all_unaided: list[dict[str, Any]] = []
+    all_results: list[Parse] = []
+    all_unaided: list[Parse] = []
     files: dict[str, Any] = {}
     for path in collect(paths):
         examples = read_file(path)
@@ -76,15 +77,15 @@ def evaluate(
         all_unaided += unaided
     report = _score(all_examples, all_results, all_unaided)
     confusions = Counter(
-        (e.intent, r["intent"]["name"]) for e, r in zip(all_examples, all_results, strict=True)
-        if e.intent != r["intent"]["name"]
+        (e.intent, r.intent) for e, r in zip(all_examples, all_results, strict=True)
+        if e.intent != r.intent
     )
     report["confusions"] = [
         {"gold": g, "predicted": p, "count": c} for (g, p), c in confusions.most_common(15)
     ]
     report["errors"] = [
-        {"file": e.source, "text": e.text, "gold": e.intent, "predicted": r["intent"]["name"]}
-        for e, r in zip(all_examples, all_results, strict=True) if e.intent != r["intent"]["name"]
+        {"file": e.source, "text": e.text, "gold": e.intent, "predicted": r.intent}
+        for e, r in zip(all_examples, all_results, strict=True) if e.intent != r.intent
     ]
     report["files"] = files
     return report

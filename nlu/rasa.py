@@ -10,11 +10,13 @@ from typing import Any, Protocol
 
 import httpx
 
+from domain.parse import Parse
+
 log = logging.getLogger(__name__)
 
 
 class Parser(Protocol):
-    def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]: ...
+    def parse(self, text: str, language_hint: str | None = None) -> Parse: ...
 
 
 class RasaNLU:
@@ -36,8 +38,9 @@ class RasaNLU:
         if hasattr(self.fallback, "one_core_in_this_thread"):
             self.fallback.one_core_in_this_thread()
 
-    def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
-        local = self.fallback.parse(text, language_hint)
+    def parse(self, text: str, language_hint: str | None = None) -> Parse:
+        local: Parse = self.fallback.parse(text, language_hint)
+        mine = local.to_dict()
         try:
             response = self.client.post("/model/parse", json={"text": text})
             response.raise_for_status()
@@ -48,18 +51,18 @@ class RasaNLU:
             self.failures += 1
             log.warning("Rasa server failed (%s); the embedded model answered",
                         type(exc).__name__)
-            return local | {"backend": "embedded"}
+            return Parse.of(mine | {"backend": "embedded"})
         result = {
             "text": text,
             "intent": intent,
             "intent_ranking": remote.get("intent_ranking") or [intent],
             "entities": remote.get("entities") or [],
-            "language": local["language"],
+            "language": mine["language"],
             "backend": "rasa",
         }
-        if local["intent"]["name"] == "emergency":  # the safety net stays local
-            result["intent"] = local["intent"]
-        return result
+        if local.emergency:  # the safety net stays local
+            result["intent"] = mine["intent"]
+        return Parse.of(result)
 
     def close(self) -> None:
         self.client.close()

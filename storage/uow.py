@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.ports import ConnectionDropped
 from storage import statements as hot
 from storage.bookings import SqlBookings, SqlClosures, SqlReminders, SqlWaitlist
 from storage.citizens import SqlCitizens, SqlConversations, SqlTranscript, SqlUpdateLog
 from storage.dead_letters import SqlDeadLetters
+from storage.errors import classify, translated
 from storage.handovers import SqlHandovers, SqlRelayOutbox
 from storage.outbox import SqlOutbox
 from storage.privacy import SqlPrivacy
@@ -22,7 +23,12 @@ from storage.turnstile import Turnstile
 
 
 class SqlUnitOfWork:
-    """One session, one transaction; rolls back unless :meth:`commit` was called."""
+    """One session, one transaction; rolls back unless :meth:`commit` was called.
+
+    What the database fails with inside the block leaves it as the domain's
+    :class:`~domain.ports.StorageUnavailable` or :class:`~domain.ports.StorageRefused`
+    (storage/errors.py), the original as its cause.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession],
                  turnstile: Turnstile | None = None) -> None:
@@ -57,14 +63,18 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            await self.session.rollback()
-        finally:
+        with translated():
             try:
-                await self.session.close()
+                await self.session.rollback()
             finally:
-                if self.turnstile is not None:
-                    self.turnstile.leave(self._entered)
+                try:
+                    await self.session.close()
+                finally:
+                    if self.turnstile is not None:
+                        self.turnstile.leave(self._entered)
+        error = classify(exc) if exc is not None else None
+        if error is not None and error is not exc:
+            raise error from exc
 
     async def commit(self) -> None:
         await self.transcript.flush()
@@ -91,16 +101,17 @@ class SqlUnitOfWorkFactory:
         engine = self.sessions.kw.get("bind")
         for attempt in (1, 2):  # once more on a connection the server had dropped
             try:
-                if engine is not None and engine.dialect.name == "postgresql":
-                    async with engine.connect() as conn:
-                        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                with translated():
+                    if engine is not None and engine.dialect.name == "postgresql":
+                        async with engine.connect() as conn:
+                            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                            await conn.execute(hot.MARK_SENT, params)
+                        return
+                    async with self() as uow:
+                        conn = await uow.session.connection()
                         await conn.execute(hot.MARK_SENT, params)
+                        await uow.session.commit()
                     return
-                async with self() as uow:
-                    conn = await uow.session.connection()
-                    await conn.execute(hot.MARK_SENT, params)
-                    await uow.session.commit()
-                return
-            except DBAPIError as exc:
-                if attempt == 2 or not exc.connection_invalidated:
+            except ConnectionDropped:
+                if attempt == 2:
                     raise

@@ -40,6 +40,7 @@ from domain.model import (
     TurnStart,
     WaitEntry,
 )
+from domain.parse import Parse
 from domain.ports import (
     BookingRepository,
     CitizenRepository,
@@ -813,13 +814,13 @@ class KeywordUnderstanding:
         self.language = language or {}
         self.calls: list[tuple[str, str | None]] = []
 
-    async def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
+    async def parse(self, text: str, language_hint: str | None = None) -> Parse:
         self.calls.append((text, language_hint))
         name = next((i for k, i in self.table.items() if k in text.lower()), "nlu_fallback")
         code = next((c for k, c in self.language.items() if k in text.lower()), language_hint)
-        return {"text": text, "intent": {"name": name, "confidence": 0.9},
-                "intent_ranking": [], "entities": [],
-                "language": {"code": code, "confidence": 0.95}}
+        return Parse.of({"text": text, "intent": {"name": name, "confidence": 0.9},
+                         "intent_ranking": [], "entities": [],
+                         "language": {"code": code, "confidence": 0.95}})
 
 
 class FixedClock:

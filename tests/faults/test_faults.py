@@ -34,6 +34,7 @@ from telegram.error import TimedOut
 from bot.logs import QUIET, configure
 from bot.polling import DurablePolling
 from domain.model import StaffMember
+from domain.ports import StorageUnavailable
 from storage.tables import CitizenTopicRow, ProcessedUpdateRow
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
 from tests.telegram import helpers
@@ -136,7 +137,7 @@ class World:
         for _ in range(8):
             try:
                 await deliver_due(context)  # type: ignore[arg-type]
-            except DBAPIError:  # a connection dropped in the storm: the job runs again
+            except StorageUnavailable:  # a connection dropped in the storm: runs again
                 pass
             self.engine.clock.advance(minutes=6)  # past any back-off and stale claim
 

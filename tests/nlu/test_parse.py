@@ -1,4 +1,5 @@
-"""The embedded NLU: Rasa-shaped results, languages, the emergency safety net."""
+"""The embedded NLU: typed results keeping Rasa's shape, languages, the emergency safety
+net."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from nlu.langid import dominant_script
 
 
 def test_the_result_has_the_shape_of_rasa_parse_plus_language(real_nlu):
-    result = real_nlu.parse("dove si fa il codice fiscale?")
+    parsed = real_nlu.parse("dove si fa il codice fiscale?")
+    assert parsed.intent == "faq_tax_code" and 0 < parsed.confidence <= 1
+    assert parsed.language == "it"
+    assert [r.confidence for r in parsed.ranking] == sorted(
+        (r.confidence for r in parsed.ranking), reverse=True)
+    result = parsed.to_dict()
     assert set(result) >= {"text", "intent", "intent_ranking", "entities", "language"}
     assert result["intent"]["name"] == "faq_tax_code"
     assert 0 < result["intent"]["confidence"] <= 1
@@ -28,7 +34,7 @@ def test_the_result_has_the_shape_of_rasa_parse_plus_language(real_nlu):
     ("ami kaj khujchi", "faq_job_search"),
 ])
 def test_free_text_in_several_languages_finds_its_intent(real_nlu, text, intent):
-    assert real_nlu.parse(text)["intent"]["name"] == intent
+    assert real_nlu.parse(text).intent == intent
 
 
 @pytest.mark.parametrize("text", [
@@ -43,15 +49,15 @@ def test_free_text_in_several_languages_finds_its_intent(real_nlu, text, intent)
     "ਮੇਰਾ ਪਤੀ ਮੈਨੂੰ ਕੁੱਟਦਾ ਹੈ",
 ])
 def test_emergencies_are_not_missed(real_nlu, text):
-    assert real_nlu.parse(text)["intent"]["name"] == "emergency"
+    assert real_nlu.parse(text).intent == "emergency"
 
 
 def test_low_confidence_gives_nlu_fallback_like_rasa(real_nlu):
     result = real_nlu.parse("zxqv blorp")
-    if result["intent"]["name"] == "nlu_fallback":
-        assert result["intent_ranking"][0]["name"] == "nlu_fallback"
+    if result.intent == "nlu_fallback":
+        assert result.ranking[0].name == "nlu_fallback"
     else:
-        assert result["intent"]["confidence"] >= real_nlu.config.fallback_threshold
+        assert result.confidence >= real_nlu.config.fallback_threshold
 
 
 @pytest.mark.parametrize(("text", "hint", "code"), [
@@ -66,12 +72,12 @@ def test_low_confidence_gives_nlu_fallback_like_rasa(real_nlu):
     ("ok", "ro", "ro"),
 ])
 def test_language_identification(real_nlu, text, hint, code):
-    assert real_nlu.parse(text, hint)["language"]["code"] == code
+    assert real_nlu.parse(text, hint).language == code
 
 
 def test_an_unsupported_language_is_recognised(real_nlu):
     result = real_nlu.parse("Здравствуйте, мне нужна помощь с документами")
-    assert result["language"]["code"] == "ru"
+    assert result.language == "ru"
 
 
 def test_keywords_match_at_word_starts_only():

@@ -6,11 +6,11 @@ import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
-from bot.services import AsyncUnderstanding
+from domain.parse import Parse
+from nlu.pool import AsyncUnderstanding
 
 
 class RecordingParser:
@@ -24,11 +24,11 @@ class RecordingParser:
     def one_core_in_this_thread(self) -> None:
         self.one_core.add(threading.get_ident())
 
-    def parse(self, text: str, language_hint: str | None = None) -> dict[str, Any]:
+    def parse(self, text: str, language_hint: str | None = None) -> Parse:
         niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
         self.seen.append((threading.get_ident(), niceness,
                           threading.get_ident() in self.one_core))
-        return {"text": text, "intent": {"name": "greet", "confidence": 1.0}}
+        return Parse.of({"text": text, "intent": {"name": "greet", "confidence": 1.0}})
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
@@ -37,7 +37,7 @@ async def test_parses_run_off_the_loop_at_lower_priority_on_one_core_each():
     understanding = AsyncUnderstanding(parser, threads=2, niceness=10)
     loop_niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     for text in ("ciao", "salve", "buongiorno"):
-        assert (await understanding.parse(text))["text"] == text
+        assert (await understanding.parse(text)).to_dict()["text"] == text
     assert threading.get_ident() not in {ident for ident, _, _ in parser.seen}
     assert all(niceness == min(19, loop_niceness + 10) for _, niceness, _ in parser.seen)
     assert all(one_core for _, _, one_core in parser.seen)

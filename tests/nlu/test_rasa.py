@@ -58,7 +58,9 @@ def rasa_url() -> Iterator[str]:
 
 def test_intents_come_from_rasa_and_the_language_from_us(real_nlu, rasa_url):
     backend = RasaNLU(rasa_url, real_nlu, token="s3cret", timeout=0.5)
-    result = backend.parse("come funziona il centro per l'impiego")
+    parsed = backend.parse("come funziona il centro per l'impiego")
+    assert (parsed.intent, parsed.confidence, parsed.language) == ("faq_housing", 0.87, "it")
+    result = parsed.to_dict()
     assert result["intent"] == {"name": "faq_housing", "confidence": 0.87}
     assert result["backend"] == "rasa" and result["language"]["code"] == "it"
     assert FakeRasa.seen[0]["path"] == "/model/parse?token=s3cret"
@@ -70,19 +72,19 @@ def test_a_failing_or_slow_server_falls_back_to_the_embedded_model(real_nlu, ras
     FakeRasa.mode = mode
     backend = RasaNLU(rasa_url, real_nlu, timeout=0.3)
     result = backend.parse("dove si fa il codice fiscale")
-    assert result["backend"] == "embedded"
-    assert result["intent"]["name"] == "faq_tax_code"
+    assert result.to_dict()["backend"] == "embedded"
+    assert result.intent == "faq_tax_code"
     assert backend.failures == 1
     backend.close()
 
 
 def test_an_unreachable_server_falls_back(real_nlu):
     backend = RasaNLU("http://127.0.0.1:9", real_nlu, timeout=0.3)
-    assert backend.parse("grazie mille")["backend"] == "embedded"
+    assert backend.parse("grazie mille").to_dict()["backend"] == "embedded"
     backend.close()
 
 
 def test_the_emergency_safety_net_stays_local(real_nlu, rasa_url):
     backend = RasaNLU(rasa_url, real_nlu)
-    assert backend.parse("mio marito mi picchia")["intent"]["name"] == "emergency"
+    assert backend.parse("mio marito mi picchia").intent == "emergency"
     backend.close()

@@ -1,5 +1,6 @@
 """Transient or permanent, on real exceptions: PTB's errors as the fake Bot API raises them,
-SQLite's and PostgreSQL's as their drivers raise them."""
+SQLite's and PostgreSQL's as their drivers raise them and storage hands them on (the
+domain's StorageUnavailable or StorageRefused, the driver's error as the cause)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import pytest
 from sqlalchemy import text
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from domain.ports import StorageError
 from handlers.failures import is_transient
 from storage.database import create_engine
+from storage.errors import translated
 
 
 def test_bot_api_errors_are_told_apart():
@@ -31,11 +34,13 @@ async def _error(url: str, statement: str, before: str | None = None,
                  **params: object) -> BaseException:
     db = create_engine(url)
     try:
-        async with db.connect() as conn:
-            if before:
-                await conn.execute(text(before))
-            await conn.execute(text(statement), params)
+        with translated():
+            async with db.connect() as conn:
+                if before:
+                    await conn.execute(text(before))
+                await conn.execute(text(statement), params)
     except Exception as exc:
+        assert isinstance(exc, StorageError | OSError), type(exc)  # no SQLAlchemy error leaks
         return exc
     finally:
         await db.dispose()

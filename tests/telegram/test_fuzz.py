@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.services import AsyncUnderstanding
 from handlers.flood import FloodGuard
+from nlu.pool import AsyncUnderstanding
 from storage.database import upgrade_async
 from storage.tables import BookingRow, CitizenRow, ConversationRow, TranscriptRow
 from tests.fakes import FakeBotAPI

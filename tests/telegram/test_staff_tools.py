@@ -15,6 +15,7 @@ from domain.booking import Booking
 from domain.calendar import live_directory
 from domain.model import Citizen, Handover, StaffMember
 from storage.database import upgrade_async
+from storage.reports import SqlReports
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
 from tests.telegram.helpers import button_update, feed, make_app, make_engine, message_update
 
@@ -150,7 +151,7 @@ async def test_the_monthly_report_figures_match_the_database(tmp_path):
                                              status="closed"))
         await uow.tallies.add("2026-11", "questions.topic", "faq_tax_code", 12)
         await uow.commit()
-    report = await build(db, "2026-11", ROME)
+    report = await build(SqlReports(db), "2026-11", ROME)
     await db.dispose()
     referral = report.sections["new citizens by referral"]
     assert referral["centro_impiego"] == 6 and referral["servizi_sociali"] == 3

@@ -1,0 +1,73 @@
+"""Safety is not a flow: every text a citizen writes (a message, a caption, an edit, a
+command's words; a long text to its end) is read for danger before any flow sees it, in every
+state, also while a person has the conversation; danger is answered with the emergency
+numbers at once, then a person, first in the queue. Also when storage is away."""
+
+from __future__ import annotations
+
+from domain.handover import HandoverFlow
+from domain.languages import normalise_language
+from domain.menus import Menus
+from domain.messages import Inbound, Reply, split_command
+from domain.model import ConversationState, Handover
+from domain.parse import Parse
+from domain.ports import Understanding
+from domain.turn import Turn
+
+MAX_TEXT = 1000  # longer texts are cut before understanding (latency); the transcript keeps all
+DANGER_OVERLAP = 100  # a longer text is read for danger in pieces that overlap this much
+
+
+def danger_text(inbound: Inbound) -> str:
+    """What the citizen wrote in an inbound message, to be read for danger (and understood):
+    a text or an edit, a photo's caption, the words after a command (not /start's deep link).
+    Empty for a button press."""
+    if inbound.payload is not None:
+        return ""
+    command, words = split_command(inbound.text or inbound.caption)
+    return "" if command == "/start" else words
+
+
+def is_emergency(parsed: Parse | None) -> bool:
+    return parsed is not None and parsed.emergency
+
+
+class Safety:
+    def __init__(self, understanding: Understanding, menus: Menus,
+                 handover: HandoverFlow) -> None:
+        self.understanding = understanding
+        self.menus = menus
+        self.handover = handover
+
+    async def understand(self, inbound: Inbound) -> Parse | None:
+        """The meaning of the first MAX_TEXT characters; danger is looked for in all of it
+        (someone may write a long story and say what is happening at its end)."""
+        text = danger_text(inbound)
+        if not text:
+            return None
+        parsed = await self.understanding.parse(text[:MAX_TEXT], inbound.language_hint)
+        step = MAX_TEXT - DANGER_OVERLAP  # pieces overlap: a word cut at a boundary is whole
+        for start in range(step, len(text) - DANGER_OVERLAP, step):
+            if is_emergency(parsed):
+                break
+            piece = text[start:start + MAX_TEXT]
+            rest = await self.understanding.parse(piece, inbound.language_hint)
+            if rest.emergency:
+                parsed = parsed.in_danger()
+        return parsed
+
+    async def danger_replies(self, inbound: Inbound) -> list[Reply]:
+        """The emergency answer to a text, without the database: for when storage is away
+        (the answer to someone in danger never waits for the database, or for a person)."""
+        parsed = await self.understand(inbound)
+        if not is_emergency(parsed):
+            return []
+        return [self.menus.emergency_reply(self.menus.s.say(
+            normalise_language(inbound.language_hint)))]
+
+    async def answer(self, turn: Turn, handover: Handover | None) -> Reply | None:
+        """The emergency numbers at once; then a person, first in the queue. Returns the
+        alarm for the thread of a hand-over already open."""
+        turn.replies.append(self.menus.emergency_reply(turn.say))
+        turn.count("safety.emergency", turn.conversation.state or ConversationState.IDLE)
+        return await self.handover.in_danger(turn, handover)
