@@ -9,7 +9,6 @@ from typing import Any
 
 from telegram import Update
 
-from bot.i18n import Catalogs
 from bot.settings import Settings, SettingsError
 from handlers.telegram import build_application, deliver_due, publish_commands
 
@@ -39,7 +38,7 @@ async def _wire(app: Any, settings: Settings, state: dict[str, Any]) -> None:
     services = await build_services(settings)
     state["services"] = services
     app.bot_data.engine = services.engine
-    app.bot_data.translations = Catalogs()
+    app.bot_data.translations = services.engine.translations  # the catalogs, loaded once
     app.bot_data.public_url = settings.webhook_url
     await publish_commands(app, app.bot_data.translations, settings.default_language)
     app.job_queue.run_repeating(deliver_due, interval=DUE_WORK_SECONDS, first=5)

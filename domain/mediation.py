@@ -59,6 +59,26 @@ class StaffOutcome:
     reply_to_citizen_message: int | None = None
 
 
+#: The staff's commands in a citizen's thread (``/queue`` works anywhere in the staff group);
+#: those outside a thread are :data:`domain.staff.DESK_COMMANDS`.
+THREAD_COMMANDS = ("/claim", "/note", "/say", "/book", "/close", "/queue")
+
+
+@dataclass
+class InThread:
+    """A staff command in a citizen's thread: who, about whom, in which transaction."""
+
+    uow: UnitOfWork
+    member: StaffMember
+    argument: str
+    handover: Handover | None
+    citizen_id: int
+    say: Say  # the staff's language
+    their: Say  # the citizen's
+    outcome: StaffOutcome
+    now: datetime
+
+
 class Mediation:
     def __init__(self, services: Services, intake: IntakeFlow,
                  appointments: Appointments) -> None:
@@ -146,55 +166,70 @@ class Mediation:
                              argument: str, handover: Handover | None, citizen_id: int,
                              say: Say, their: Say, outcome: StaffOutcome, now: datetime
                              ) -> None:
-        if command == "/claim":
-            if handover is None:
-                handover = Handover(citizen_id, "staff", now)
-                await uow.handovers.add(handover)
-                await set_handover(uow, citizen_id, True)
-            handover.status, handover.claimed_by, handover.claimed_at = (
-                "claimed", member.user_id, now)
-            if handover.first_human_at is None:
-                handover.first_human_at = now
-            await uow.handovers.save(handover)
-            outcome.to_citizen.append(Reply(their._(
-                "A person of the TEAMS service is here now: {name}. Write your message.",
-                name=member.name)))
-            outcome.to_thread.append(say._("Claimed by {name}.", name=member.name))
-        elif command == "/note":
-            await uow.transcript.add(TranscriptEntry(citizen_id, "note", "note", argument,
-                                                     None, now))
-            outcome.to_thread.append(say._("Note saved (not sent to the citizen)."))
-        elif command == "/say":
-            key = argument.split(" ", 1)[0].lower()
-            if key not in CANNED:
-                outcome.to_thread.append(say._("Unknown key. Keys: {keys}",
-                                               keys=", ".join(CANNED)))
-                return
-            message = their._(CANNED[key])
-            if handover is not None and handover.first_human_at is None:
-                handover.first_human_at = now
-                await uow.handovers.save(handover)
-            # in the transcript as the mediator's words once delivered
-            outcome.to_citizen.append(Reply(message, meta={"record": "staff_text"}))
-            outcome.to_thread.append(f"→ {message}")
-        elif command == "/book":
-            role = argument if argument in ROLE_NAMES else "mediator"
-            outcome.to_citizen.extend(await self._offer_times(uow, citizen_id, role, their, now))
-            outcome.to_thread.append(say._("Times offered to the citizen ({role}).",
-                                           role=say._(ROLE_NAMES[role])))
-        elif command == "/close":
-            if handover is not None:
-                handover.status, handover.closed_at = "closed", now
-                await uow.handovers.save(handover)
-            await set_handover(uow, citizen_id, False)
-            outcome.to_citizen.append(Reply(
-                their._("The conversation with the person of the TEAMS service is closed. You "
-                        "are talking with the automated assistant again."),
-                [[Button("🏠 " + their._("Main menu"), payloads.make("menu"))]]))
-            outcome.to_thread.append(say._("Closed. The assistant answers the citizen again."))
-            outcome.close_thread = True
-        else:
+        """A command in a citizen's thread, routed by :data:`THREAD_COMMANDS`; anything else
+        gets the help."""
+        asked = InThread(uow, member, argument, handover, citizen_id, say, their, outcome,
+                         now)
+        handler = {"/claim": self._claim, "/note": self._note, "/say": self._say,
+                   "/book": self._book, "/close": self._close}.get(command)
+        if handler is None:
             outcome.to_thread.append(say._(STAFF_HELP, keys=", ".join(CANNED)))
+            return
+        await handler(asked)
+
+    async def _claim(self, c: InThread) -> None:
+        handover = c.handover
+        if handover is None:
+            handover = Handover(c.citizen_id, "staff", c.now)
+            await c.uow.handovers.add(handover)
+            await set_handover(c.uow, c.citizen_id, True)
+        handover.status, handover.claimed_by, handover.claimed_at = (
+            "claimed", c.member.user_id, c.now)
+        if handover.first_human_at is None:
+            handover.first_human_at = c.now
+        await c.uow.handovers.save(handover)
+        c.outcome.to_citizen.append(Reply(c.their._(
+            "A person of the TEAMS service is here now: {name}. Write your message.",
+            name=c.member.name)))
+        c.outcome.to_thread.append(c.say._("Claimed by {name}.", name=c.member.name))
+
+    async def _note(self, c: InThread) -> None:
+        await c.uow.transcript.add(TranscriptEntry(c.citizen_id, "note", "note", c.argument,
+                                                   None, c.now))
+        c.outcome.to_thread.append(c.say._("Note saved (not sent to the citizen)."))
+
+    async def _say(self, c: InThread) -> None:
+        key = c.argument.split(" ", 1)[0].lower()
+        if key not in CANNED:
+            c.outcome.to_thread.append(c.say._("Unknown key. Keys: {keys}",
+                                               keys=", ".join(CANNED)))
+            return
+        message = c.their._(CANNED[key])
+        if c.handover is not None and c.handover.first_human_at is None:
+            c.handover.first_human_at = c.now
+            await c.uow.handovers.save(c.handover)
+        # in the transcript as the mediator's words once delivered
+        c.outcome.to_citizen.append(Reply(message, meta={"record": "staff_text"}))
+        c.outcome.to_thread.append(f"→ {message}")
+
+    async def _book(self, c: InThread) -> None:
+        role = c.argument if c.argument in ROLE_NAMES else "mediator"
+        c.outcome.to_citizen.extend(await self._offer_times(c.uow, c.citizen_id, role, c.their,
+                                                            c.now))
+        c.outcome.to_thread.append(c.say._("Times offered to the citizen ({role}).",
+                                           role=c.say._(ROLE_NAMES[role])))
+
+    async def _close(self, c: InThread) -> None:
+        if c.handover is not None:
+            c.handover.status, c.handover.closed_at = "closed", c.now
+            await c.uow.handovers.save(c.handover)
+        await set_handover(c.uow, c.citizen_id, False)
+        c.outcome.to_citizen.append(Reply(
+            c.their._("The conversation with the person of the TEAMS service is closed. You "
+                      "are talking with the automated assistant again."),
+            [[Button("🏠 " + c.their._("Main menu"), payloads.make("menu"))]]))
+        c.outcome.to_thread.append(c.say._("Closed. The assistant answers the citizen again."))
+        c.outcome.close_thread = True
 
     async def _offer_times(self, uow: UnitOfWork, citizen_id: int, role: str, their: Say,
                            now: datetime) -> list[Reply]:

@@ -38,7 +38,11 @@ from domain.staffview import COORDINATORS_ONLY, StaffAnswer, StaffView
 from domain.text import Say
 from domain.turn import Services
 
-__all__ = ["StaffAnswer", "StaffDesk", "StaffView", "parse_button"]
+__all__ = ["DESK_COMMANDS", "StaffAnswer", "StaffDesk", "StaffView", "parse_button"]
+
+#: The staff's commands outside a citizen's thread (in a private chat or the staff group);
+#: those inside a thread are :data:`domain.mediation.THREAD_COMMANDS`.
+DESK_COMMANDS = ("/agenda", "/closed", "/reopen", "/feed", "/metrics")
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,33 @@ class StaffDesk:
         self.agenda_tool = agenda
         self.closures = closures
         self.dead_letters = dead_letters
+
+    async def command(self, user_id: int, command: str, argument: str,
+                      public_url: str | None = None) -> StaffView | None:
+        """A staff command (:data:`DESK_COMMANDS`); None for someone who is not staff, or a
+        command that is not one of these (nothing is revealed)."""
+        argument = argument.strip()
+        if command == "/feed":
+            return await self._feed_view(user_id, argument in ("new", "revoke"), public_url)
+        desk = {"/agenda": lambda: self.agenda(user_id, argument or "today"),
+                "/closed": lambda: self.close_day(user_id, argument),
+                "/reopen": lambda: self.reopen_day(user_id, argument),
+                "/metrics": lambda: self.dead_letters_view(user_id)}
+        run = desk.get(command)
+        return await run() if run is not None else None
+
+    async def _feed_view(self, user_id: int, renew: bool, public_url: str | None
+                         ) -> StaffView | None:
+        token = await self.feed_token(user_id, renew=renew)
+        if token is None:
+            return None
+        view = StaffView(personal=True)
+        if public_url:
+            view.add(f"{public_url}/calendar/{token}.ics\n\n"
+                     "(/feed new: a new address; the old one stops working)")
+        else:
+            view.add("TEAMS_WEBHOOK_URL is not set: the calendar feed has no public address.")
+        return view
 
     async def agenda(self, user_id: int, word: str = "today") -> StaffView | None:
         return await self.agenda_tool.show(user_id, word)

@@ -15,14 +15,14 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from domain.engine import Engine
-from domain.staff import StaffView
+from domain.staff import DESK_COMMANDS, StaffView
 from domain.text import N_
 from handlers.commands import parse_command
 from handlers.render import keyboard
 
 log = logging.getLogger(__name__)
 
-STAFF_COMMANDS = ("/agenda", "/closed", "/reopen", "/feed", "/metrics")
+STAFF_COMMANDS = DESK_COMMANDS  # routed by the desk (domain/staff.py)
 SENT_IN_PRIVATE = N_("Sent to you in your private chat with me.")
 START_FIRST = N_("I cannot write to you in private yet: open a chat with me, press Start "
                  "(/start), then ask again here.")
@@ -45,26 +45,7 @@ async def staff_command(update: Update, engine: Engine, bot: Any, staff_chat: in
         return False
     command, argument = parse_command(message.text)
     thread = message.message_thread_id if message.is_topic_message else None
-    if command == "/agenda":
-        view = await engine.desk.agenda(user.id, argument or "today")
-    elif command == "/closed":
-        view = await engine.desk.close_day(user.id, argument)
-    elif command == "/reopen":
-        view = await engine.desk.reopen_day(user.id, argument)
-    elif command == "/feed":
-        token = await engine.desk.feed_token(user.id, renew=argument.strip() in ("new", "revoke"))
-        if token is None:
-            return False
-        view = StaffView(personal=True)
-        if public_url:
-            view.add(f"{public_url}/calendar/{token}.ics\n\n"
-                     "(/feed new: a new address; the old one stops working)")
-        else:
-            view.add("TEAMS_WEBHOOK_URL is not set: the calendar feed has no public address.")
-    elif command == "/metrics":
-        view = await engine.desk.dead_letters_view(user.id)
-    else:
-        return False
+    view = await engine.desk.command(user.id, command, argument, public_url)
     if view is None:
         return False
     if view.personal and message.chat.type != ChatType.PRIVATE:
