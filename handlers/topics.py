@@ -33,6 +33,26 @@ def thread_missing(exc: BadRequest) -> bool:
         "topic_id_invalid"))
 
 
+async def _reopen_or_create(bot: Any, staff_chat: int, thread: int | None, reopen: bool,
+                            title: str) -> tuple[int, bool]:
+    """The thread reopened (when ``reopen``), or a new one when there is none or it was
+    deleted; True when it is new. A refusal to create one is :class:`TopicRefused`."""
+    if thread is not None and reopen:
+        try:
+            await bot.reopen_forum_topic(staff_chat, thread)
+        except BadRequest as exc:
+            if thread_missing(exc):
+                thread = None
+            # "TOPIC_NOT_MODIFIED": it was open already
+    if thread is not None:
+        return thread, False
+    try:
+        created = await bot.create_forum_topic(staff_chat, title)
+    except BadRequest as exc:
+        raise TopicRefused(type(exc).__name__) from exc
+    return created.message_thread_id, True
+
+
 async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: int,
                         announce: bool) -> int:
     """The citizen's thread: created when new or deleted, reopened when closed; with
@@ -42,21 +62,9 @@ async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: i
         topic, summary, language = await engine.handover.summary(citizen_id)
     else:
         topic, language = await engine.handover.topic_of(citizen_id)
-    thread = topic.thread_id
-    if thread is not None and announce:
-        try:
-            await bot.reopen_forum_topic(staff_chat, thread)
-        except BadRequest as exc:
-            if thread_missing(exc):
-                thread = None
-            # "TOPIC_NOT_MODIFIED": it was open already
-    if thread is None:
-        try:
-            created = await bot.create_forum_topic(staff_chat,
-                                                   f"{topic.case_code} · {language}")
-        except BadRequest as exc:
-            raise TopicRefused(type(exc).__name__) from exc
-        thread = created.message_thread_id
+    thread, created = await _reopen_or_create(bot, staff_chat, topic.thread_id, announce,
+                                              f"{topic.case_code} · {language}")
+    if created:
         await engine.handover.set_thread(citizen_id, thread)
         announce = True
     if announce:
@@ -83,21 +91,11 @@ async def open_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: int
         topic, summary, language = await engine.handover.summary(citizen_id)
         event = replace(event, case_code=topic.case_code, thread=topic.thread_id,
                         summary=summary, language=language)
-    thread = event.thread if event.thread is not None else copies.thread
-    if thread is not None:
-        try:
-            await bot.reopen_forum_topic(staff_chat, thread)
-        except BadRequest as exc:
-            if thread_missing(exc):
-                thread = None
-            # "TOPIC_NOT_MODIFIED": it was open already
-    if thread is None:
-        try:
-            created = await bot.create_forum_topic(staff_chat,
-                                                   f"{event.case_code} · {event.language}")
-        except BadRequest as exc:
-            raise TopicRefused(type(exc).__name__) from exc
-        thread = copies.thread = created.message_thread_id
+    thread, created = await _reopen_or_create(
+        bot, staff_chat, event.thread if event.thread is not None else copies.thread, True,
+        f"{event.case_code} · {event.language}")
+    if created:
+        copies.thread = thread
     try:
         posted = await bot.send_message(staff_chat, event.summary, message_thread_id=thread)
     except BadRequest as exc:

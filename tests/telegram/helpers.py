@@ -46,6 +46,23 @@ async def make_app(engine: Engine, api: FakeBotAPI, staff_chat_id: int | None = 
     return app
 
 
+async def staffed(url: str, understanding: Any, members: list[Any]) -> tuple[Engine, Any]:
+    """An engine on a migrated database, with hand-overs to a staff group and these
+    registered staff members."""
+    from datetime import UTC, datetime
+
+    from storage.database import upgrade_async
+
+    await upgrade_async(url)
+    engine, db = make_engine(url, understanding)
+    engine.config = type(engine.config)(staff_chat=True)
+    async with engine.uow_factory() as uow:
+        for member in members:
+            await uow.staff.add(member, datetime.now(UTC))
+        await uow.commit()
+    return engine, db
+
+
 def user(uid: int, language: str | None = "en") -> dict[str, Any]:
     data: dict[str, Any] = {"id": uid, "is_bot": False, "first_name": "Test"}
     if language:

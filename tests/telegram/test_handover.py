@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from domain.model import StaffMember
-from storage.database import create_engine, upgrade_async
+from storage.database import create_engine
 from storage.tables import HandoverRow, TranscriptRow
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
 from tests.telegram.helpers import (
@@ -22,6 +22,7 @@ from tests.telegram.helpers import (
     make_app,
     make_engine,
     message_update,
+    staffed,
 )
 
 STAFF_CHAT = -1001234567890
@@ -57,13 +58,8 @@ def staff_update(user: int, thread: int | None, text: str | None = None,
 @pytest.fixture
 async def world(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'handover.db'}"
-    await upgrade_async(url)
-    engine, db = make_engine(url, KeywordUnderstanding(TABLE))
-    engine.config = type(engine.config)(staff_chat=True)
-    async with engine.uow_factory() as uow:
-        await uow.staff.add(StaffMember(MEDIATOR, "Amina (mediatrice)", "mediator",
-                                        ("it", "ur", "ar")), datetime.now(UTC))
-        await uow.commit()
+    engine, db = await staffed(url, KeywordUnderstanding(TABLE), [StaffMember(
+        MEDIATOR, "Amina (mediatrice)", "mediator", ("it", "ur", "ar"))])
     api = FakeBotAPI()
     app = await make_app(engine, api, STAFF_CHAT)
     yield {"app": app, "api": api, "engine": engine, "url": url}

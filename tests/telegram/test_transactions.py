@@ -5,16 +5,14 @@ likewise (the thread, the summary and its link are read or recorded in those two
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
 from domain.model import StaffMember
-from storage.database import upgrade_async
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
-from tests.telegram.helpers import feed, make_app, make_engine, message_update
+from tests.telegram.helpers import feed, make_app, message_update, staffed
 
 STAFF_CHAT = -1001234567890
 MEDIATOR, CITIZEN = 777001, 4242
@@ -43,14 +41,9 @@ class Counter:
 
 @pytest.fixture
 async def world(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'count.db'}"
-    await upgrade_async(url)
-    engine, db = make_engine(url, KeywordUnderstanding(TABLE))
-    engine.config = type(engine.config)(staff_chat=True)
-    async with engine.uow_factory() as uow:
-        await uow.staff.add(StaffMember(MEDIATOR, "Mediator", "mediator", ("it",)),
-                            datetime.now(UTC))
-        await uow.commit()
+    engine, db = await staffed(f"sqlite+aiosqlite:///{tmp_path / 'count.db'}",
+                               KeywordUnderstanding(TABLE),
+                               [StaffMember(MEDIATOR, "Mediator", "mediator", ("it",))])
     api = FakeBotAPI()
     app = await make_app(engine, api, STAFF_CHAT)
     yield app, api, Counter(db)
