@@ -14,7 +14,7 @@ _FIELDS = ("state", "text", "source_version", "source_text", "checked", "checked
 
 
 def _review(row: ContentReviewRow) -> Review:
-    return Review(row.language, row.topic, row.state, by=row.reviewed_by,
+    return Review(row.language, row.topic, by=row.reviewed_by,
                   by_id=row.reviewed_by_id, at=row.reviewed_at,
                   **{name: getattr(row, name) for name in _FIELDS})
 
