@@ -306,6 +306,9 @@ def _answer_problems(content: Content, answer: Answer) -> list[str]:
                             "the service directory.")
         elif kind == "http":
             problems.append(f"{where}: link '{detail}' is not https.")
+    review = answer.review
+    if review.state == REVIEWED and (review.by is None or review.at is None):
+        problems.append(f"{where}: marked reviewed without reviewed_by and reviewed_at.")
     if answer.stale:
         problems.append(f"{where}: reviewed against an older version of its Italian source; "
                         "mark it needs_review (or review it again).")

@@ -51,6 +51,8 @@ def test_a_translation_reviewed_against_an_older_source_fails_the_check(faq):
     # marked "needs review", it passes (and citizens get the machine-draft line)
     _review_file(faq, "ar", f"  {TOPIC}: {{state: needs_review, source_version: {version}}}\n")
     assert check_content(load_content(faq)).problems == []
+    _review_file(faq, "ar", f"  {TOPIC}: {{state: reviewed, source_version: {version}}}\n")
+    assert any("without reviewed_by" in p for p in check_content(load_content(faq)).problems)
 
 
 def test_a_source_not_https_and_a_missing_topic_fail_the_check(faq):
