@@ -127,7 +127,11 @@ def _report_and_content_commands(sub: Commands) -> None:
 
     content = sub.add_parser("content", help="FAQ content")
     content_sub = content.add_subparsers(dest="content_command", required=True)
-    content_sub.add_parser("check", help="check every answer in every language")
+    content_sub.add_parser("check", help="check every answer in every language, and report "
+                           "the review coverage")
+    export = content_sub.add_parser("export", help="write the effective content (the files "
+                                    "with the approvals and corrections made in Telegram)")
+    export.add_argument("target", type=Path, help="folder to write <lang>/<group>.yml into")
 
 
 def _setup_logging(settings: Settings, quiet: bool = False) -> None:
@@ -194,10 +198,17 @@ def _content(settings: Settings, args: argparse.Namespace) -> int:
     from bot.i18n import LOCALES_DIR
     from domain.content import check_content, load_content
 
+    if args.content_command == "export":
+        from bot.content_cli import export
+
+        count = asyncio.run(export(settings.database_url, LOCALES_DIR / "faq", args.target))
+        print(f"wrote {count} content files to {args.target}")
+        return 0
     report = check_content(load_content(LOCALES_DIR / "faq"))
-    print(f"{'language':<9} {'topics':>7} {'reviewed':>9}")
+    print(f"{'language':<9} {'topics':>7} {'reviewed':>9} {'needs review':>13}")
     for lang, (present, expected, reviewed) in report.coverage.items():
-        print(f"{lang:<9} {present:>3}/{expected:<3} {reviewed:>5}/{present:<3}")
+        print(f"{lang:<9} {present:>3}/{expected:<3} {reviewed:>5}/{present:<3} "
+              f"{report.needs_review.get(lang, 0):>12}")
     for problem in report.problems:
         print(f"problem: {problem}")
     print("content check: " + ("ok" if not report.problems else

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from domain import yamlfile
 from domain.languages import LANGUAGES
+from domain.review import (
+    NEEDS_REVIEW,
+    REVIEWED,
+    SOURCE_LANGUAGE,
+    Review,
+    effective_state,
+    links_in,
+    version_of,
+)
 from domain.text import N_
 
 #: Menu groups, in menu order, with the topics each one holds. ``about`` is built from the
@@ -75,8 +87,28 @@ class TopicFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     language: str
     group: str
-    reviewed: bool
+    reviewed: bool = False  # superseded by the per-topic review state in _review.yml
     topics: dict[str, Topic]
+
+
+class ReviewEntry(BaseModel):
+    """One topic's review state in ``<lang>/_review.yml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    state: Literal["draft", "reviewed", "needs_review"] = "draft"
+    reviewed_by: str | None = None
+    reviewed_at: date | None = None
+    source_version: str | None = None  # the Italian source's version it was reviewed against
+    checked_by: str | None = None  # Italian: who checked the source against the law
+
+
+class ReviewFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    language: str
+    topics: dict[str, ReviewEntry] = Field(default_factory=dict)
+
+
+REVIEW_FILE = "_review.yml"
 
 
 @dataclass(frozen=True)
@@ -87,7 +119,27 @@ class Answer:
     text: str
     sources: tuple[Source, ...]
     checked: date
-    reviewed: bool
+    review: Review
+    source_version: str | None = None  # the Italian source's version now
+
+    @property
+    def state(self) -> str:
+        """The effective state: reviewed against an older source is ``needs_review``."""
+        return effective_state(self.review, self.source_version)
+
+    @property
+    def reviewed(self) -> bool:
+        return self.state == REVIEWED
+
+    @property
+    def stale(self) -> bool:
+        """Marked reviewed, but against an older version of its Italian source."""
+        return self.review.state == REVIEWED and self.state == NEEDS_REVIEW
+
+    @property
+    def version(self) -> str:
+        """This text's version (of interest for the Italian source)."""
+        return version_of(self.text, [str(s.url) for s in self.sources])
 
 
 class ContentError(yamlfile.FileError):
@@ -106,6 +158,34 @@ class Content:
 
     def languages(self) -> set[str]:
         return {lang for lang, _ in self.answers}
+
+    def with_overlay(self, reviews: Iterable[Review]) -> Content:
+        """The content with approvals and corrections made in Telegram laid over the
+        shipped files; a translation's state follows its Italian source's version."""
+        answers = dict(self.answers)
+        topics: set[str] = set()
+        for review in reviews:
+            base = answers.get(review.key)
+            if base is None:
+                continue
+            checked = review.checked or base.checked
+            answers[review.key] = replace(base, text=review.text or base.text,
+                                          checked=checked, review=review)
+            topics.add(review.topic)
+        return Content(_settled(answers, topics), self.files)
+
+
+def _settled(answers: dict[tuple[str, str], Answer], topics: set[str]
+             ) -> dict[tuple[str, str], Answer]:
+    """Each translation of these topics knows its Italian source's version now."""
+    versions = {}
+    for topic in topics:
+        source = answers.get((SOURCE_LANGUAGE, topic))
+        versions[topic] = source.version if source is not None else None
+    for key, answer in answers.items():
+        if key[1] in versions and answer.source_version != versions[key[1]]:
+            answers[key] = replace(answer, source_version=versions[key[1]])
+    return answers
 
 
 def _load_file(path: Path) -> TopicFile:
@@ -132,36 +212,118 @@ def _load_file(path: Path) -> TopicFile:
     return parsed
 
 
+def _load_reviews(path: Path) -> ReviewFile:
+    data, lines = yamlfile.load(path)
+    try:
+        parsed = ReviewFile.model_validate(data if isinstance(data, dict) else {})
+    except ValidationError as exc:
+        raise ContentError(yamlfile.describe_validation_error(path, lines, exc.errors())) from None
+    if parsed.language != path.parent.name:
+        raise ContentError(f"{path}, line {yamlfile.line_of(lines, ('language',))}, field "
+                           f"'language': is '{parsed.language}' but the file's place says "
+                           f"'{path.parent.name}'.")
+    return parsed
+
+
+def _review_of(language: str, topic: str, entry: ReviewEntry | None) -> Review:
+    if entry is None:
+        return Review(language, topic)
+    at = (datetime(entry.reviewed_at.year, entry.reviewed_at.month, entry.reviewed_at.day,
+                   tzinfo=UTC) if entry.reviewed_at else None)
+    return Review(language, topic, entry.state, by=entry.reviewed_by, at=at,
+                  source_version=entry.source_version, checked_by=entry.checked_by)
+
+
 def load_content(root: Path) -> Content:
-    """Load every ``<root>/<lang>/<group>.yml``; malformed files raise :class:`ContentError`."""
+    """Load every ``<root>/<lang>/<group>.yml`` and the review state beside them
+    (``<lang>/_review.yml``); malformed files raise :class:`ContentError`."""
     answers: dict[tuple[str, str], Answer] = {}
     files: dict[tuple[str, str], Path] = {}
+    reviews = {path.parent.name: _load_reviews(path) for path in root.glob(f"*/{REVIEW_FILE}")}
     for path in sorted(root.glob("*/*.yml")):
+        if path.name.startswith("_"):
+            continue
         parsed = _load_file(path)
+        entries = reviews[parsed.language].topics if parsed.language in reviews else {}
         for name, topic in parsed.topics.items():
             key = (parsed.language, name)
             answers[key] = Answer(
                 topic=name, language=parsed.language, title=topic.title,
                 text=topic.answer.strip(), sources=tuple(topic.sources), checked=topic.checked,
-                reviewed=parsed.reviewed,
+                review=_review_of(parsed.language, name, entries.get(name)),
             )
             files[key] = path
-    return Content(answers, files)
+    return Content(_settled(answers, {t for _, t in answers}), files)
+
+
+MIN_ANSWER = 80
+
+
+def text_problems(text: str, before: str | None = None) -> list[tuple[str, str]]:
+    """What an answer's text breaks, as ``(kind, detail)``: ``short``, ``long`` (its
+    length), ``phone``, ``email`` (a contact outside the directory), ``http`` (a link not
+    https), ``link`` (a link of the text ``before`` it that it lost)."""
+    found: list[tuple[str, str]] = []
+    if len(text.strip()) < MIN_ANSWER:
+        found.append(("short", str(MIN_ANSWER)))
+    if len(text) > MAX_ANSWER:
+        found.append(("long", str(MAX_ANSWER)))
+    for pattern, kind in ((_PHONE, "phone"), (_EMAIL, "email")):
+        match = pattern.search(text)
+        if match:
+            found.append((kind, match.group(0)))
+    links = links_in(text)
+    found.extend(("http", url) for url in links if not url.startswith("https://"))
+    if before is not None:
+        found.extend(("link", url) for url in links_in(before) if url not in links)
+    return found
 
 
 @dataclass(frozen=True)
 class CheckReport:
     problems: list[str]
     coverage: dict[str, tuple[int, int, int]]  # lang -> (present, expected, reviewed)
+    needs_review: dict[str, int] = dc_field(default_factory=dict)  # lang -> how many
+
+
+def _answer_problems(content: Content, answer: Answer) -> list[str]:
+    problems: list[str] = []
+    lang, topic = answer.language, answer.topic
+    where = f"{content.files[(lang, topic)]}: {topic}"
+    reference = content.answers.get(("en", topic)) or content.answers.get(("it", topic))
+    if reference is not None:
+        ours = sorted(str(s.url) for s in answer.sources)
+        theirs = sorted(str(s.url) for s in reference.sources)
+        if ours != theirs:
+            problems.append(f"{where}: sources differ from the English file.")
+    for source in answer.sources:
+        if source.url.scheme != "https":
+            problems.append(f"{where}: source '{source.url}' is not https.")
+    for kind, detail in text_problems(answer.text):
+        what = {"phone": "a phone number", "email": "an e-mail address"}.get(kind)
+        if what:
+            problems.append(f"{where}: contains {what} ('{detail}'); contacts belong in "
+                            "the service directory.")
+        elif kind == "http":
+            problems.append(f"{where}: link '{detail}' is not https.")
+    review = answer.review
+    if review.state == REVIEWED and (review.by is None or review.at is None):
+        problems.append(f"{where}: marked reviewed without reviewed_by and reviewed_at.")
+    if answer.stale:
+        problems.append(f"{where}: reviewed against an older version of its Italian source; "
+                        "mark it needs_review (or review it again).")
+    return problems
 
 
 def check_content(content: Content, languages: tuple[str, ...] = LANGUAGES) -> CheckReport:
-    """Every topic in every language, the same sources, no contacts outside the directory."""
+    """Every topic in every language, the same https sources, no contacts outside the
+    directory, no translation passed off as reviewed against an older Italian source."""
     problems: list[str] = []
     coverage: dict[str, tuple[int, int, int]] = {}
+    needs_review: dict[str, int] = {}
     file_topics = [t for g in FILE_GROUPS for t in GROUPS[g]]
     for lang in languages:
-        present = reviewed = 0
+        present = reviewed = stale = 0
         for topic in file_topics:
             answer = content.answers.get((lang, topic))
             if answer is None:
@@ -169,19 +331,8 @@ def check_content(content: Content, languages: tuple[str, ...] = LANGUAGES) -> C
                 continue
             present += 1
             reviewed += answer.reviewed
-            where = f"{content.files[(lang, topic)]}: {topic}"
-            reference = content.answers.get(("en", topic)) or content.answers.get(("it", topic))
-            if reference is not None:
-                ours = sorted(str(s.url) for s in answer.sources)
-                theirs = sorted(str(s.url) for s in reference.sources)
-                if ours != theirs:
-                    problems.append(f"{where}: sources differ from the English file.")
-            for pattern, what in ((_PHONE, "a phone number"), (_EMAIL, "an e-mail address")):
-                found = pattern.search(answer.text)
-                if found:
-                    problems.append(
-                        f"{where}: contains {what} ('{found.group(0)}'); contacts belong in "
-                        "the service directory."
-                    )
+            stale += answer.state == NEEDS_REVIEW
+            problems.extend(_answer_problems(content, answer))
         coverage[lang] = (present, len(file_topics), reviewed)
-    return CheckReport(problems, coverage)
+        needs_review[lang] = stale
+    return CheckReport(problems, coverage, needs_review)

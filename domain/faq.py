@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from domain import payloads
 from domain.booking import ROLE_NAMES
-from domain.content import GROUP_LABELS, GROUPS, TOPIC_GROUP, TOPIC_ROUTE
+from domain.content import GROUP_LABELS, GROUPS, TOPIC_GROUP, TOPIC_ROUTE, Answer
 from domain.formatting import long_date, opening_hours
 from domain.messages import Button
+from domain.review import SOURCE_LANGUAGE
 from domain.turn import Services, Turn
 
 ABOUT = "faq_teams_service"  # answered from the directory, not from a content file
@@ -45,13 +46,33 @@ class Faq:
              Button("🏠 " + say._("Main menu"), payloads.make("menu"))],
         ]
 
-    def answer(self, turn: Turn, topic: str) -> None:
+    async def current(self, turn: Turn, topic: str) -> Answer | None:
+        """The answer as it stands now: the shipped one with staff's approvals and
+        corrections (read in this turn's transaction, so the next citizen sees them)."""
+        keys = [(turn.language, topic), ("en", topic), (SOURCE_LANGUAGE, topic)]
+        reviews = await turn.uow.reviews.get_many(keys)
+        content = self.s.content.with_overlay(reviews) if reviews else self.s.content
+        return content.get(turn.language, topic)
+
+    def review_line(self, turn: Turn, answer: Answer) -> str:
+        """What the citizen is told about who stands behind the answer."""
+        say, language = turn.say, turn.language
+        if answer.language == SOURCE_LANGUAGE:
+            return say._("Information checked against the official sources on {date}.",
+                         date=long_date(answer.checked, language))
+        if answer.reviewed and answer.review.at is not None:
+            return say._("Checked by a mediator on {date}.",
+                         date=long_date(answer.review.at.date(), language))
+        return say._("Translated automatically and not yet checked by a mediator: for your "
+                     "case, ask TEAMS.")
+
+    async def answer(self, turn: Turn, topic: str) -> None:
         say = turn.say
         turn.count("questions.topic", topic)
         if topic == ABOUT:
             turn.reply(self.about_text(turn), self.answer_buttons(turn, topic))
             return
-        answer = self.s.content.get(turn.language, topic)
+        answer = await self.current(turn, topic)
         if answer is None:
             turn.reply(say._(
                 "I don't have an answer on this topic yet. A person from the TEAMS service can "
@@ -59,9 +80,8 @@ class Faq:
             ) + "\n\n" + self.s.directory.contacts_text(), self.answer_buttons(turn, topic))
             return
         sources = "\n".join(f"• {s.title}: {s.url}" for s in answer.sources)
-        footer = say._("Official sources:") + "\n" + sources + "\n" + say._(
-            "Last checked: {date}", date=long_date(answer.checked, turn.language)
-        )
+        footer = (say._("Official sources:") + "\n" + sources + "\n\n"
+                  + self.review_line(turn, answer))
         turn.reply(f"{answer.title}\n\n{say.content(answer.text)}\n\n{footer}",
                    self.answer_buttons(turn, topic))
 

@@ -11,7 +11,7 @@ from domain.formatting import opening_hours
 from domain.languages import LANGUAGES, NATIVE_NAMES, normalise_language
 from domain.messages import Button, ContentType, Reply
 from domain.model import ConversationState, referral_from_payload
-from domain.text import Say
+from domain.text import GENERAL_INFORMATION, Say
 from domain.turn import Services, Turn
 
 
@@ -53,7 +53,8 @@ class Menus:
             "in your language, or use the buttons.\n\n/menu – main menu\n/appointments – your "
             "appointments\n/language – change language\n/human – talk to a person\n"
             "/privacy – your data\n/help – this help"
-        ), self.menu_buttons(turn, language_button=True))
+        ) + "\n\n" + turn.say._(GENERAL_INFORMATION),
+            self.menu_buttons(turn, language_button=True))
 
     # -- languages --------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from domain.model import (
     WaitEntry,
 )
 from domain.parse import Parse
+from domain.review import Review
 from domain.text import Translations
 
 __all__ = ["Translations"]  # defined beside Say, which uses it; a port all the same
@@ -274,6 +275,17 @@ class DeadLetterRepository(Protocol):
         ...
 
 
+class ContentReviewRepository(Protocol):
+    """Approvals and corrections of FAQ answers made by staff, laid over the shipped files."""
+
+    async def get_many(self, keys: Sequence[tuple[str, str]]) -> Sequence[Review]:
+        """The reviews of these ``(language, topic)`` keys that staff made (others: none)."""
+        ...
+
+    async def all(self) -> Sequence[Review]: ...
+    async def save(self, review: Review) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and every repository in it. The repositories are read-only
     members, so an implementation may hold its own (more capable) classes."""
@@ -322,6 +334,9 @@ class UnitOfWork(Protocol):
 
     @property
     def dead_letters(self) -> DeadLetterRepository: ...
+
+    @property
+    def reviews(self) -> ContentReviewRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

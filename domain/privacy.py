@@ -16,7 +16,7 @@ from domain.menus import Menus
 from domain.messages import Button, OutFile, Reply
 from domain.model import TopicDeletion
 from domain.ports import UnitOfWork
-from domain.text import N_, Say
+from domain.text import GENERAL_INFORMATION, N_, Say
 from domain.turn import Services, Turn
 
 ANONYMISE_AFTER_DAYS = 365
@@ -48,7 +48,8 @@ class Privacy:
             days=service.retention_days, url=service.privacy_notice_url,
         ) + "\n\n" + say._(STAFF_COPIES, days=service.retention_days)
             + "\n\n" + say._("Telegram chats are not end-to-end encrypted: for very personal "
-                           "matters you can also come to the office."),
+                           "matters you can also come to the office.")
+            + "\n\n" + say._(GENERAL_INFORMATION),
             [[Button("📄 " + say._("My data"), payloads.make("mydata")),
               Button("🗑️ " + say._("Delete my data"), payloads.make("erase"))],
              self.menus.home(turn)])

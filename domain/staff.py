@@ -16,7 +16,8 @@ Then every action checks role, ownership and the booking's state, and a refusal 
 - Removing a person from the staff group after they were taken off the registry: a coordinator
   only, and only someone who is no longer staff.
 
-Button data is parsed strictly (``stf:VERB.NUMBER``, ASCII digits, bounded); anything else is
+Button data is parsed strictly (``stf:VERB.NUMBER``, ASCII digits, bounded; the content
+review's ``stf:VERB.LANG.TOPIC``, a launch language and a known topic); anything else is
 "no longer valid". Log lines carry a reason, never a name, a text or an id.
 """
 
@@ -31,9 +32,11 @@ from domain.agenda import Agenda
 from domain.booking import ACTIVE
 from domain.closures import Closures
 from domain.deadletters import DeadLetters
+from domain.languages import LANGUAGES
 from domain.messages import Button
 from domain.model import StaffMember
 from domain.ports import UnitOfWork
+from domain.reviewdesk import ORDER, ContentReviews
 from domain.staffview import COORDINATORS_ONLY, StaffAnswer, StaffView
 from domain.text import Say
 from domain.turn import Services
@@ -42,7 +45,7 @@ __all__ = ["DESK_COMMANDS", "StaffAnswer", "StaffDesk", "StaffView", "parse_butt
 
 #: The staff's commands outside a citizen's thread (in a private chat or the staff group);
 #: those inside a thread are :data:`domain.mediation.THREAD_COMMANDS`.
-DESK_COMMANDS = ("/agenda", "/closed", "/reopen", "/feed", "/metrics")
+DESK_COMMANDS = ("/agenda", "/closed", "/reopen", "/feed", "/metrics", "/review")
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +53,16 @@ STATUS_ACTIONS = {"att": "attended", "nos": "no_show", "cxl": "cancelled"}
 DAY_ACTIONS = ("keep", "drop", "open")
 #: ``stf:VERB.ARG``: a booking id, a day (YYYYMMDD) or a Telegram user id; nothing else.
 BUTTON = re.compile(r"stf:(att|nos|cxl|keep|drop|open|kick)\.([0-9]{1,15})", re.ASCII)
+REVIEW_BUTTON = re.compile(r"stf:(rvok|rved|rvnx)\.([a-z]{2})\.(faq_[a-z_]{1,40})", re.ASCII)
 MAX_BOOKING_ID = 2**31 - 1  # the bookings table's integer key
 
 
-def parse_button(data: str) -> tuple[str, int | date] | None:
+def parse_button(data: str) -> tuple[str, int | date | tuple[str, str]] | None:
     """A staff button's verb and argument, or None when the data is not one we make."""
+    review = REVIEW_BUTTON.fullmatch(data)
+    if review is not None:
+        verb, lang, topic = review.groups()
+        return (verb, (lang, topic)) if lang in LANGUAGES and topic in ORDER else None
     found = BUTTON.fullmatch(data)
     if found is None:
         return None
@@ -77,11 +85,12 @@ class StaffDesk:
     its own, and begins by asking who asks."""
 
     def __init__(self, services: Services, agenda: Agenda, closures: Closures,
-                 dead_letters: DeadLetters) -> None:
+                 dead_letters: DeadLetters, reviews: ContentReviews | None = None) -> None:
         self.s = services
         self.agenda_tool = agenda
         self.closures = closures
         self.dead_letters = dead_letters
+        self.reviews = reviews or ContentReviews(services)
 
     async def command(self, user_id: int, command: str, argument: str,
                       public_url: str | None = None) -> StaffView | None:
@@ -93,7 +102,8 @@ class StaffDesk:
         desk = {"/agenda": lambda: self.agenda(user_id, argument or "today"),
                 "/closed": lambda: self.close_day(user_id, argument),
                 "/reopen": lambda: self.reopen_day(user_id, argument),
-                "/metrics": lambda: self.dead_letters_view(user_id)}
+                "/metrics": lambda: self.dead_letters_view(user_id),
+                "/review": lambda: self.reviews.command(user_id, argument)}
         run = desk.get(command)
         return await run() if run is not None else None
 
@@ -140,7 +150,10 @@ class StaffDesk:
                 log.info("staff button refused: not a button of ours")
                 return StaffAnswer(say._("That button is no longer valid."))
             verb, arg = parsed
-            if isinstance(arg, int) and verb in STATUS_ACTIONS:
+            if isinstance(arg, tuple):  # the content review
+                answer = StaffAnswer("", view=await self.reviews.on_button(
+                    uow, member, verb, *arg, say, now))
+            elif isinstance(arg, int) and verb in STATUS_ACTIONS:
                 answer = StaffAnswer(await self.agenda_tool.set_status(uow, member, arg,
                                                             STATUS_ACTIONS[verb], say, now))
             elif isinstance(arg, int):  # kick

@@ -23,6 +23,7 @@ class StaffAnswer:
     text: str
     outbound: list[OutboundMessage] = field(default_factory=list)
     remove_from_group: int | None = None
+    view: StaffView | None = None  # messages with buttons, shown instead of ``text``
 
 
 @dataclass
@@ -31,6 +32,7 @@ class StaffView:
 
     messages: list[tuple[str, list[list[Button]]]] = field(default_factory=list)
     personal: bool = False  # it names citizens (or a private address): private chats only
+    force_reply: bool = False  # the last message asks for a reply (a correction's prompt)
 
     def add(self, text: str, buttons: list[list[Button]] | None = None) -> None:
         self.messages.append((text, buttons or []))

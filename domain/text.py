@@ -19,6 +19,11 @@ def N_(message: str) -> str:
     return message
 
 
+#: Said under /help and in the privacy notice (issue 15): what the answers are.
+GENERAL_INFORMATION = N_("The answers are general information, not advice on your case: for "
+                         "your case, talk to a person at TEAMS.")
+
+
 class Say:
     """Translate into one language; values are filled in after translation."""
 

@@ -25,7 +25,7 @@ from handlers.deadletters import put_aside, retry_later
 from handlers.delivery import deliver_due_now
 from handlers.failures import is_transient
 from handlers.metrics import ERRORS
-from handlers.staff import staff_command
+from handlers.staff import review_correction, staff_command
 from handlers.staff_relay import on_staff_message
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ BOT_API_CONNECTIONS = 32
 async def on_staff(update: Update, context: Context) -> None:
     """Route a staff-group message: staff tools, or the hand-over relay."""
     staff_chat = context.bot_data.staff_chat_id
+    if await review_correction(update, engine_of(context), context.bot, staff_chat):
+        return
     if await staff_command(update, engine_of(context), context.bot, staff_chat,
                            context.bot_data.public_url):
         await deliver_due_now(context)

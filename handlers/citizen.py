@@ -29,7 +29,7 @@ from handlers.failures import after_sending, is_transient
 from handlers.handover import after_citizen_turn, on_edit
 from handlers.metrics import ERRORS, FLOOD_SLOWED, REPLY_LATENCY, UPDATES
 from handlers.render import send_replies, send_reply
-from handlers.staff import STAFF_COMMANDS, staff_button, staff_command
+from handlers.staff import STAFF_COMMANDS, review_correction, staff_button, staff_command
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +241,9 @@ async def on_message(update: Update, context: Context) -> None:
     """Hand a private message (text, command or media) to the engine and send its replies."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or user.is_bot:
+        return
+    if message.reply_to_message is not None and await review_correction(
+            update, engine_of(context), context.bot, context.bot_data.staff_chat_id):
         return
     if (message.text and parse_command(message.text)[0] in STAFF_COMMANDS
             and await staff_command(update, engine_of(context), context.bot,

@@ -1,5 +1,6 @@
-"""Staff tools in Telegram: /agenda, /closed, /reopen, /feed and /metrics, in a private chat
-with the bot or in the staff group, and the buttons under agenda items. Registered staff only.
+"""Staff tools in Telegram: /agenda, /closed, /reopen, /feed, /metrics and /review, in a
+private chat with the bot or in the staff group, and the buttons under agenda items and review
+drafts. Registered staff only.
 
 Whatever names citizens (an agenda, a closed day's booked citizens) or is private (a calendar
 address) is sent only in the staff member's private chat with the bot: asked in the group, the
@@ -10,11 +11,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Message, Update
+from telegram import ForceReply, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from domain.engine import Engine
+from domain.reviewdesk import correction_target
 from domain.staff import DESK_COMMANDS, StaffView
 from domain.text import N_
 from handlers.commands import parse_command
@@ -32,9 +34,32 @@ COULD_NOT_REMOVE = N_("I could not remove them from the staff group: make me an 
 
 async def show(bot: Any, chat_id: int, view: StaffView, staff_chat: int | None,
                thread: int | None = None) -> None:
-    for text, rows in view.messages:
-        await bot.send_message(chat_id, text[:4096], reply_markup=keyboard(rows, staff_chat),
+    for i, (text, rows) in enumerate(view.messages):
+        markup: Any = keyboard(rows, staff_chat)
+        if view.force_reply and i == len(view.messages) - 1:
+            markup = ForceReply(selective=True)
+        await bot.send_message(chat_id, text[:4096], reply_markup=markup,
                                message_thread_id=thread)
+
+
+async def review_correction(update: Update, engine: Engine, bot: Any,
+                            staff_chat: int | None) -> bool:
+    """A reply to a correction prompt of ours: the corrected answer (staff only; False for
+    anything else, which then goes its usual way)."""
+    message, user = update.effective_message, update.effective_user
+    prompt = message.reply_to_message if message is not None else None
+    if (message is None or user is None or not message.text or prompt is None
+            or prompt.from_user is None or prompt.from_user.id != bot.id):
+        return False
+    target = correction_target(prompt.text)
+    if target is None:
+        return False
+    view = await engine.desk.reviews.correct(user.id, *target, message.text)
+    if view is None:
+        return False
+    thread = message.message_thread_id if message.is_topic_message else None
+    await show(bot, message.chat_id, view, staff_chat, thread)
+    return True
 
 
 async def staff_command(update: Update, engine: Engine, bot: Any, staff_chat: int | None,
@@ -83,6 +108,14 @@ async def staff_button(update: Update, engine: Engine, bot: Any,
     answer = await engine.desk.staff_button(user.id, query.data or "")
     if answer is None:
         return  # not staff: nothing
+    message = query.message
+    if answer.view is not None and isinstance(message, Message):
+        await show(bot, message.chat_id, answer.view, staff_chat,
+                   message.message_thread_id if message.is_topic_message else None)
+        return
+    if answer.view is not None:
+        await show(bot, user.id, answer.view, staff_chat)
+        return
     text = answer.text
     target = answer.remove_from_group
     if target is not None:

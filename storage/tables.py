@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -316,3 +317,22 @@ class DeadLetterRow(Base):
     error: Mapped[str] = mapped_column(String(64))  # the exception's type name
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     kind: Mapped[str | None] = mapped_column(String(32))  # message, callback_query, ...
+
+
+class ContentReviewRow(Base):
+    """An approval or correction of an FAQ answer made in Telegram, laid over the shipped
+    content files (domain/review.py); one row per language and topic, the latest."""
+
+    __tablename__ = "content_reviews"
+
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # draft, reviewed, needs_review
+    text: Mapped[str | None] = mapped_column(Text)  # the corrected answer, if corrected
+    reviewed_by: Mapped[str | None] = mapped_column(String(80))
+    reviewed_by_id: Mapped[int | None] = mapped_column(BigInteger)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    source_version: Mapped[str | None] = mapped_column(String(32))
+    source_text: Mapped[str | None] = mapped_column(Text)
+    checked: Mapped[date | None] = mapped_column(Date)  # the Italian source's fact check
+    checked_by: Mapped[str | None] = mapped_column(String(80))

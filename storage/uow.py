@@ -17,6 +17,7 @@ from storage.errors import classify, translated
 from storage.handovers import SqlHandovers, SqlRelayOutbox
 from storage.outbox import SqlOutbox
 from storage.privacy import SqlPrivacy
+from storage.reviews import SqlContentReviews
 from storage.staff import SqlStaff
 from storage.tallies import SqlTallies
 from storage.turnstile import Turnstile
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
         self.closures = SqlClosures(self.session)
         self.tallies = SqlTallies(self.session)
         self.dead_letters = SqlDeadLetters(self.session)
+        self.reviews = SqlContentReviews(self.session)
         return self
 
     async def __aexit__(

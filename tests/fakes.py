@@ -46,6 +46,7 @@ from domain.ports import (
     CitizenRepository,
     ClosureRepository,
     ConcurrentUpdate,
+    ContentReviewRepository,
     ConversationRepository,
     DeadLetterRepository,
     HandoverRepository,
@@ -61,6 +62,7 @@ from domain.ports import (
     UpdateLog,
     WaitlistRepository,
 )
+from domain.review import Review
 from domain.state import ConversationData
 from storage.turnstile import Turnstile
 
@@ -94,6 +96,7 @@ class FakeStore:
         self.closures: list[tuple[date, str]] = []
         self.tallies: dict[tuple[str, str, str], int] = {}
         self.dead_letters: dict[int, DeadLetter] = {}
+        self.content_reviews: dict[tuple[str, str], Review] = {}
         self.last_id: dict[str, int] = {}  # each table's autoincrement
 
     def next_id(self, table: str) -> int:
@@ -730,6 +733,20 @@ class FakeTallies:
             (month, metric, key), 0) + n
 
 
+class FakeContentReviews:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def get_many(self, keys: Sequence[tuple[str, str]]) -> list[Review]:
+        return [self.store.content_reviews[k] for k in keys if k in self.store.content_reviews]
+
+    async def all(self) -> list[Review]:
+        return list(self.store.content_reviews.values())
+
+    async def save(self, review: Review) -> None:
+        self.store.content_reviews[review.key] = review
+
+
 class FakeUnitOfWork:
     """A transaction over the store: one at a time, as SQLite's (the same turnstile), what
     it wrote undone when it ends without a commit or with an exception, in every
@@ -755,6 +772,7 @@ class FakeUnitOfWork:
         self.closures: ClosureRepository = FakeClosures(store)
         self.tallies: TallyRepository = FakeTallies(store)
         self.dead_letters: DeadLetterRepository = FakeDeadLetters(store)
+        self.reviews: ContentReviewRepository = FakeContentReviews(store)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         if self.turnstile is not None:

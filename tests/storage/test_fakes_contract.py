@@ -257,6 +257,27 @@ async def test_a_day_is_closed_once(uows):
         assert await uow.closures.remove(day) is False
 
 
+async def test_content_reviews_are_kept_one_per_language_and_topic(uows):
+    from domain.review import REVIEWED, Review
+
+    first = Review("ar", "faq_health_care", REVIEWED, by="Amal", by_id=MEDIATOR, at=NOW,
+                   source_version="abc123", source_text="Testo", text="نص مصحح " * 20)
+    source = Review("it", "faq_health_care", REVIEWED, by="Carla", by_id=COORDINATOR, at=NOW,
+                    checked=date(2026, 11, 26), checked_by="Carla")
+    async with uows() as uow:
+        await uow.reviews.save(first)
+        await uow.reviews.save(source)
+        await uow.reviews.save(replace(first, source_version="def456"))
+        await uow.commit()
+    async with uows() as uow:
+        assert await uow.reviews.get_many([]) == []
+        (got,) = await uow.reviews.get_many([("ar", "faq_health_care"), ("fr", "faq_tax_code")])
+        assert got == replace(first, source_version="def456")
+        assert sorted(r.language for r in await uow.reviews.all()) == ["ar", "it"]
+        (it,) = await uow.reviews.get_many([("it", "faq_health_care")])
+        assert it == source
+
+
 async def test_a_conversation_saved_over_a_newer_version_is_refused(uows):
     await citizens(uows, ANNA)
     async with uows() as uow:
