@@ -19,14 +19,15 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "documents": (
         "faq_residence_permit", "faq_permit_renewal", "faq_tax_code",
         "faq_residence_registration", "faq_citizenship", "faq_international_protection",
+        "faq_temporary_protection", "faq_digital_identity", "faq_driving_licence",
     ),
-    "health": ("faq_health_care",),
+    "health": ("faq_health_care", "faq_emergency_numbers"),
     "work": (
-        "faq_job_search", "faq_vocational_training", "faq_italian_courses",
+        "faq_job_search", "faq_work_rights", "faq_vocational_training", "faq_italian_courses",
         "faq_qualification_recognition",
     ),
     "family_school": ("faq_family_reunification", "faq_school_enrollment"),
-    "housing_money": ("faq_housing", "faq_economic_support"),
+    "housing_money": ("faq_housing", "faq_child_benefit", "faq_economic_support"),
     "about": ("faq_teams_service",),
 }
 GROUP_LABELS: dict[str, str] = {
@@ -47,6 +48,9 @@ TOPIC_ROUTE: dict[str, str | None] = {
     "faq_citizenship": "mediator", "faq_housing": "social_worker",
     "faq_school_enrollment": "social_worker", "faq_economic_support": "social_worker",
     "faq_international_protection": "mediator", "faq_teams_service": None,
+    "faq_emergency_numbers": "social_worker", "faq_driving_licence": "mediator",
+    "faq_temporary_protection": "mediator", "faq_digital_identity": "mediator",
+    "faq_work_rights": "labour_expert", "faq_child_benefit": "social_worker",
 }
 TOPIC_GROUP: dict[str, str] = {t: g for g, topics in GROUPS.items() for t in topics}
 FILE_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g != "about")
@@ -55,6 +59,9 @@ MAX_TITLE = 32
 
 _PHONE = re.compile(r"(?<![\w/.=?-])\+?\d[\d \-./]{6,}\d(?![\w/])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+#: National free helplines from official sources, the same in every area: not an office's
+#: contact, so an answer may name them (the anti-trafficking line, pariopportunita.gov.it).
+NATIONAL_HELPLINES: tuple[str, ...] = ("800 290 290",)
 
 
 class Source(BaseModel):
@@ -177,7 +184,10 @@ def check_content(content: Content, languages: tuple[str, ...] = LANGUAGES) -> C
                 if ours != theirs:
                     problems.append(f"{where}: sources differ from the English file.")
             for pattern, what in ((_PHONE, "a phone number"), (_EMAIL, "an e-mail address")):
-                found = pattern.search(answer.text)
+                text = answer.text
+                for helpline in NATIONAL_HELPLINES:
+                    text = text.replace(helpline, "")
+                found = pattern.search(text)
                 if found:
                     problems.append(
                         f"{where}: contains {what} ('{found.group(0)}'); contacts belong in "
