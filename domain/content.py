@@ -31,14 +31,15 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "documents": (
         "faq_residence_permit", "faq_permit_renewal", "faq_tax_code",
         "faq_residence_registration", "faq_citizenship", "faq_international_protection",
+        "faq_temporary_protection", "faq_digital_identity", "faq_driving_licence",
     ),
-    "health": ("faq_health_care",),
+    "health": ("faq_health_care", "faq_emergency_numbers"),
     "work": (
-        "faq_job_search", "faq_vocational_training", "faq_italian_courses",
+        "faq_job_search", "faq_work_rights", "faq_vocational_training", "faq_italian_courses",
         "faq_qualification_recognition",
     ),
     "family_school": ("faq_family_reunification", "faq_school_enrollment"),
-    "housing_money": ("faq_housing", "faq_economic_support"),
+    "housing_money": ("faq_housing", "faq_child_benefit", "faq_economic_support"),
     "about": ("faq_teams_service",),
 }
 GROUP_LABELS: dict[str, str] = {
@@ -59,6 +60,9 @@ TOPIC_ROUTE: dict[str, str | None] = {
     "faq_citizenship": "mediator", "faq_housing": "social_worker",
     "faq_school_enrollment": "social_worker", "faq_economic_support": "social_worker",
     "faq_international_protection": "mediator", "faq_teams_service": None,
+    "faq_emergency_numbers": "social_worker", "faq_driving_licence": "mediator",
+    "faq_temporary_protection": "mediator", "faq_digital_identity": "mediator",
+    "faq_work_rights": "labour_expert", "faq_child_benefit": "social_worker",
 }
 TOPIC_GROUP: dict[str, str] = {t: g for g, topics in GROUPS.items() for t in topics}
 FILE_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g != "about")
@@ -67,6 +71,9 @@ MAX_TITLE = 32
 
 _PHONE = re.compile(r"(?<![\w/.=?-])\+?\d[\d \-./]{6,}\d(?![\w/])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+#: National free helplines from official sources, the same in every area: not an office's
+#: contact, so an answer may name them (the anti-trafficking line, pariopportunita.gov.it).
+NATIONAL_HELPLINES: tuple[str, ...] = ("800 290 290",)
 
 
 class Source(BaseModel):
@@ -268,8 +275,11 @@ def text_problems(text: str, before: str | None = None) -> list[tuple[str, str]]
         found.append(("short", str(MIN_ANSWER)))
     if len(text) > MAX_ANSWER:
         found.append(("long", str(MAX_ANSWER)))
+    without_helplines = text
+    for helpline in NATIONAL_HELPLINES:
+        without_helplines = without_helplines.replace(helpline, "")
     for pattern, kind in ((_PHONE, "phone"), (_EMAIL, "email")):
-        match = pattern.search(text)
+        match = pattern.search(without_helplines)
         if match:
             found.append((kind, match.group(0)))
     links = links_in(text)

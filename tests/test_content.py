@@ -25,7 +25,7 @@ def test_the_content_check_command_prints_coverage_and_exits_0():
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "content check: ok" in result.stdout
-    assert result.stdout.count(" 15/15 ") == 12
+    assert result.stdout.count(" 21/21 ") == 12
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -61,7 +61,7 @@ def test_export_rasa_writes_a_rasa_project(tmp_path):
     config = yaml.safe_load((tmp_path / "rasa" / "config.yml").read_text(encoding="utf-8"))
     assert config["pipeline"][-1]["name"] == "FallbackClassifier"
     domain = yaml.safe_load((tmp_path / "rasa" / "domain.yml").read_text(encoding="utf-8"))
-    assert "faq_tax_code" in domain["intents"] and len(domain["intents"]) == 29
+    assert "faq_tax_code" in domain["intents"] and len(domain["intents"]) == 35
     nlu = yaml.safe_load((tmp_path / "rasa" / "data" / "nlu.yml").read_text(encoding="utf-8"))
     assert nlu["version"] == "3.1"
     first = nlu["nlu"][0]["examples"][0]
