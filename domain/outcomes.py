@@ -19,7 +19,7 @@ from datetime import datetime
 
 from domain.languages import LANGUAGES
 from domain.messages import Button
-from domain.model import MeetingOutcome, StaffMember
+from domain.model import MeetingOutcome, OutboundMessage, StaffMember
 from domain.ports import UnitOfWork
 from domain.staffview import StaffAnswer, StaffView
 from domain.text import N_, Say
@@ -123,9 +123,22 @@ class Outcomes:
         await uow.tallies.add(month, f"outcome.{choice.kind}", booking.role)
         if choice.service is not None:
             await uow.tallies.add(month, "outcome.referred_to", choice.service)
+        if choice.kind == "follow_up":
+            await self._offer_follow_up(uow, booking.citizen_id)
         label = say._(OUTCOME_LABELS[choice.kind]) + (f": {service}" if service else "")
         return StaffAnswer(say._("{code}: outcome recorded ({outcome}).",
                                  code=booking.case_code, outcome=label))
+
+    async def _offer_follow_up(self, uow: UnitOfWork, citizen_id: int) -> None:
+        """A follow-up meeting is needed: the citizen is offered to book it, in their
+        language."""
+        citizen = await uow.citizens.get(citizen_id)
+        their = self.s.say((citizen.language if citizen else None)
+                           or self.s.config.default_language)
+        await uow.outbox.add(OutboundMessage(citizen_id, "📅 " + their._(
+            "The TEAMS service would like to see you again: book your next appointment "
+            "when it suits you."),
+            [[{"label": "📅 " + their._("Book an appointment"), "payload": "book"}]]))
 
 
 def outcome_text(say: Say, outcome: MeetingOutcome, services: Services) -> str:

@@ -122,6 +122,9 @@ async def test_the_case_view_is_in_italian_for_staff_only(world):
     app, api = world["app"], world["api"]
     await feed(app, button_update(LE1, "stf:att.1"))
     await feed(app, button_update(LE1, "stf:ofup.1"))
+    (offer,) = [m for m in api.sent() if m["chat_id"] == CITIZEN]  # in French, to book it
+    assert "TEAMS" in offer["text"] and "rendez-vous" in offer["text"]
+    assert "book" in buttons(offer)
     api.clear()
     await feed(app, message_update(LE1, "/case t-aaaa2"))
     (view,) = api.sent()
