@@ -138,7 +138,21 @@ class Agenda:
             return say._("{code} is already {status}: nothing changed.",
                          code=booking.case_code, status="marked")
         await uow.tallies.add(booking.start.strftime("%Y-%m"), f"marked.{status}", booking.role)
+        if status == "no_show":
+            await self.offer_after_no_show(uow, booking)
         return say._("{code}: marked {status}.", code=booking.case_code, status=status)
+
+    async def offer_after_no_show(self, uow: UnitOfWork, booking: Booking) -> None:
+        """The citizen missed the appointment: a new one is offered, in their language."""
+        citizen = await uow.citizens.get(booking.citizen_id)
+        language = (citizen.language if citizen else None) or self.s.config.default_language
+        their = Say(self.s.translations, language)
+        await uow.outbox.add(OutboundMessage(booking.citizen_id, "📅 " + their._(
+            "We missed you at your appointment of {day} at {time}. If you still need it, "
+            "you can book a new time.",
+            day=long_day(booking.start, language, self.s.zone),
+            time=clock_time(booking.start, language, self.s.zone)),
+            [[{"label": "📅 " + their._("Book an appointment"), "payload": "book"}]]))
 
     async def cancel(self, uow: UnitOfWork, booking: Booking, now: datetime) -> bool:
         """Cancel an active booking and tell the citizen; False when it was not active."""

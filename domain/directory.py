@@ -115,6 +115,26 @@ class Service(_Strict):
     retention_days: int = Field(30, ge=1, le=3650)
 
 
+class ReferralService(_Strict):
+    """A service a citizen may be sent on to after a meeting (its Italian label)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    name: str = Field(min_length=1, max_length=60)
+
+
+#: The referral network when the directory file lists none: names only.
+DEFAULT_REFERRAL_SERVICES: tuple[ReferralService, ...] = tuple(
+    ReferralService(id=i, name=n) for i, n in (
+        ("centro_impiego", "Centro per l'Impiego"),
+        ("servizi_sociali", "Servizi Sociali / Segretariato Sociale"),
+        ("sportello_immigrazione", "Sportello Immigrazione"),
+        ("cpia", "CPIA"),
+        ("asl", "ASL"),
+        ("questura_prefettura", "Questura / Prefettura"),
+        ("terzo_settore", "Sportello del terzo settore"),
+    ))
+
+
 class Directory(_Strict):
     """Everything office-specific. ``example: true`` marks the shipped, invented example."""
 
@@ -126,6 +146,11 @@ class Directory(_Strict):
     booking: Booking = Booking()
     closures: list[Closure] = []
     triage: list[TriageRule] = []
+    referral_services: list[ReferralService] = Field(
+        default_factory=lambda: list(DEFAULT_REFERRAL_SERVICES), max_length=20)
+
+    def referral_service(self, service_id: str) -> ReferralService | None:
+        return next((r for r in self.referral_services if r.id == service_id), None)
 
     @property
     def main_office(self) -> Office:
@@ -217,6 +242,12 @@ def check_directory(directory: Directory) -> list[tuple[yamlfile.Loc, str]]:
         if closure.until is not None and closure.until < closure.date:
             found.append((("closures", index, "until"), f"the closure ends on {closure.until}, "
                           f"before it starts on {closure.date}"))
+    seen: set[str] = set()
+    for index, service in enumerate(directory.referral_services):
+        if service.id in seen:
+            found.append((("referral_services", index, "id"),
+                          f"the referral service id '{service.id}' is used twice"))
+        seen.add(service.id)
     return found + _check_triage(directory)
 
 

@@ -219,3 +219,20 @@ class DeadLetter:
     attempts: int = 1
     kind: str | None = None  # the update's type: message, callback_query, ...
     id: int | None = None
+
+
+#: What came of a meeting the citizen attended (the professional's two taps).
+OUTCOME_KINDS: tuple[str, ...] = ("info", "referred", "pap", "follow_up")
+
+
+@dataclass(frozen=True)
+class MeetingOutcome:
+    """The outcome of one attended booking, recorded once: ``service`` is the referral
+    service's id (the directory's) when the citizen was sent on; ``by`` the staff member's
+    Telegram id (for a PAP: the professional who takes the citizen in charge)."""
+
+    booking_id: int
+    kind: str
+    by: int
+    at: datetime
+    service: str | None = None

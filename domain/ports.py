@@ -14,6 +14,7 @@ from domain.model import (
     DeadLetter,
     DueReminder,
     Handover,
+    MeetingOutcome,
     OutboundMessage,
     RelayMessage,
     StaffMember,
@@ -286,6 +287,22 @@ class ContentReviewRepository(Protocol):
     async def save(self, review: Review) -> None: ...
 
 
+class CaseRepository(Protocol):
+    """Meeting outcomes, and what the staff's case view reads of one citizen."""
+
+    async def add_outcome(self, outcome: MeetingOutcome) -> bool:
+        """Record a booking's outcome once; False when it already has one."""
+        ...
+
+    async def outcomes(self, booking_ids: Sequence[int]) -> Sequence[MeetingOutcome]: ...
+    async def citizen_of_code(self, case_code: str) -> int | None:
+        """The citizen of a booking's or a staff topic's case code."""
+        ...
+
+    async def bookings(self, citizen_id: int) -> Sequence[Booking]: ...
+    async def handovers(self, citizen_id: int) -> Sequence[Handover]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and every repository in it. The repositories are read-only
     members, so an implementation may hold its own (more capable) classes."""
@@ -337,6 +354,9 @@ class UnitOfWork(Protocol):
 
     @property
     def reviews(self) -> ContentReviewRepository: ...
+
+    @property
+    def cases(self) -> CaseRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

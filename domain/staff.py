@@ -16,9 +16,13 @@ Then every action checks role, ownership and the booking's state, and a refusal 
 - Removing a person from the staff group after they were taken off the registry: a coordinator
   only, and only someone who is no longer staff.
 
+- The outcome of an attended meeting (:mod:`domain.outcomes`): the rules of attended, once.
+- ``/case CODE`` (:mod:`domain.casefile`): any registered staff member, in private.
+
 Button data is parsed strictly (``stf:VERB.NUMBER``, ASCII digits, bounded; the content
-review's ``stf:VERB.LANG.TOPIC``, a launch language and a known topic); anything else is
-"no longer valid". Log lines carry a reason, never a name, a text or an id.
+review's ``stf:VERB.LANG.TOPIC``, a launch language and a known topic; a meeting's outcome,
+``stf:VERB.NUMBER`` or ``stf:osv.NUMBER.SERVICE``); anything else is "no longer valid".
+Log lines carry a reason, never a name, a text or an id.
 """
 
 from __future__ import annotations
@@ -26,15 +30,17 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from domain.agenda import Agenda
 from domain.booking import ACTIVE
+from domain.casefile import CaseFile
 from domain.closures import Closures
 from domain.deadletters import DeadLetters
 from domain.languages import LANGUAGES
 from domain.messages import Button
 from domain.model import StaffMember
+from domain.outcomes import OutcomeChoice, Outcomes, parse_outcome
 from domain.ports import UnitOfWork
 from domain.reviewdesk import ORDER, ContentReviews
 from domain.staffview import COORDINATORS_ONLY, StaffAnswer, StaffView
@@ -45,7 +51,7 @@ __all__ = ["DESK_COMMANDS", "StaffAnswer", "StaffDesk", "StaffView", "parse_butt
 
 #: The staff's commands outside a citizen's thread (in a private chat or the staff group);
 #: those inside a thread are :data:`domain.mediation.THREAD_COMMANDS`.
-DESK_COMMANDS = ("/agenda", "/closed", "/reopen", "/feed", "/metrics", "/review")
+DESK_COMMANDS = ("/agenda", "/closed", "/reopen", "/feed", "/metrics", "/review", "/case")
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +63,12 @@ REVIEW_BUTTON = re.compile(r"stf:(rvok|rved|rvnx)\.([a-z]{2})\.(faq_[a-z_]{1,40}
 MAX_BOOKING_ID = 2**31 - 1  # the bookings table's integer key
 
 
-def parse_button(data: str) -> tuple[str, int | date | tuple[str, str]] | None:
+def parse_button(data: str
+                 ) -> tuple[str, int | date | tuple[str, str] | OutcomeChoice] | None:
     """A staff button's verb and argument, or None when the data is not one we make."""
+    outcome = parse_outcome(data)
+    if outcome is not None:
+        return "outcome", outcome
     review = REVIEW_BUTTON.fullmatch(data)
     if review is not None:
         verb, lang, topic = review.groups()
@@ -91,6 +101,8 @@ class StaffDesk:
         self.closures = closures
         self.dead_letters = dead_letters
         self.reviews = reviews or ContentReviews(services)
+        self.outcomes = Outcomes(services)
+        self.cases = CaseFile(services)
 
     async def command(self, user_id: int, command: str, argument: str,
                       public_url: str | None = None) -> StaffView | None:
@@ -103,7 +115,8 @@ class StaffDesk:
                 "/closed": lambda: self.close_day(user_id, argument),
                 "/reopen": lambda: self.reopen_day(user_id, argument),
                 "/metrics": lambda: self.dead_letters_view(user_id),
-                "/review": lambda: self.reviews.command(user_id, argument)}
+                "/review": lambda: self.reviews.command(user_id, argument),
+                "/case": lambda: self.cases.command(user_id, argument)}
         run = desk.get(command)
         return await run() if run is not None else None
 
@@ -150,12 +163,13 @@ class StaffDesk:
                 log.info("staff button refused: not a button of ours")
                 return StaffAnswer(say._("That button is no longer valid."))
             verb, arg = parsed
-            if isinstance(arg, tuple):  # the content review
+            if isinstance(arg, OutcomeChoice):
+                answer = await self.outcomes.on_button(uow, member, arg, now)
+            elif isinstance(arg, tuple):  # the content review
                 answer = StaffAnswer("", view=await self.reviews.on_button(
                     uow, member, verb, *arg, say, now))
             elif isinstance(arg, int) and verb in STATUS_ACTIONS:
-                answer = StaffAnswer(await self.agenda_tool.set_status(uow, member, arg,
-                                                            STATUS_ACTIONS[verb], say, now))
+                answer = await self._mark(uow, member, verb, arg, say, now)
             elif isinstance(arg, int):  # kick
                 answer = await self._remove_from_group(uow, member, arg, say)
             elif verb == "open":
@@ -165,6 +179,22 @@ class StaffDesk:
                                                                   now))
             await uow.commit()
             return answer
+
+    async def _mark(self, uow: UnitOfWork, member: StaffMember, verb: str, booking_id: int,
+                    say: Say, now: datetime) -> StaffAnswer:
+        """Attended, no-show or cancel; after attended, the outcome buttons (until one is
+        recorded)."""
+        text = await self.agenda_tool.set_status(uow, member, booking_id,
+                                                 STATUS_ACTIONS[verb], say, now)
+        if verb != "att":
+            return StaffAnswer(text)
+        booking = await uow.bookings.get(booking_id)
+        if (booking is None or booking.status != "attended"
+                or await uow.cases.outcomes([booking_id])
+                or not (member.sees_everyone
+                        or booking.professional_id == member.professional_id)):
+            return StaffAnswer(text)
+        return StaffAnswer(text, view=self.outcomes.after_attended(member, booking_id, text))
 
     # -- removed staff ----------------------------------------------------------------------
 

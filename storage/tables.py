@@ -336,3 +336,16 @@ class ContentReviewRow(Base):
     source_text: Mapped[str | None] = mapped_column(Text)
     checked: Mapped[date | None] = mapped_column(Date)  # the Italian source's fact check
     checked_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class MeetingOutcomeRow(Base):
+    """What came of an attended booking (domain/outcomes.py), recorded once."""
+
+    __tablename__ = "meeting_outcomes"
+
+    booking_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # info, referred, pap, follow_up
+    service: Mapped[str | None] = mapped_column(String(32))  # the directory's referral id
+    recorded_by: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.ports import ConnectionDropped
 from storage import statements as hot
 from storage.bookings import SqlBookings, SqlClosures, SqlReminders, SqlWaitlist
+from storage.cases import SqlCases
 from storage.citizens import SqlCitizens, SqlConversations, SqlTranscript, SqlUpdateLog
 from storage.dead_letters import SqlDeadLetters
 from storage.errors import classify, translated
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         self.tallies = SqlTallies(self.session)
         self.dead_letters = SqlDeadLetters(self.session)
         self.reviews = SqlContentReviews(self.session)
+        self.cases = SqlCases(self.session)
         return self
 
     async def __aexit__(

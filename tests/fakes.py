@@ -30,6 +30,7 @@ from domain.model import (
     DeadLetter,
     DueReminder,
     Handover,
+    MeetingOutcome,
     OutboundMessage,
     RelayMessage,
     StaffMember,
@@ -43,6 +44,7 @@ from domain.model import (
 from domain.parse import Parse
 from domain.ports import (
     BookingRepository,
+    CaseRepository,
     CitizenRepository,
     ClosureRepository,
     ConcurrentUpdate,
@@ -97,6 +99,7 @@ class FakeStore:
         self.tallies: dict[tuple[str, str, str], int] = {}
         self.dead_letters: dict[int, DeadLetter] = {}
         self.content_reviews: dict[tuple[str, str], Review] = {}
+        self.outcomes: dict[int, MeetingOutcome] = {}
         self.last_id: dict[str, int] = {}  # each table's autoincrement
 
     def next_id(self, table: str) -> int:
@@ -128,6 +131,8 @@ class FakeStore:
         for key in gone:
             del self.bookings[key]
         self.reminders[:] = [r for r in self.reminders if r["booking"] not in gone]
+        for key in gone & set(self.outcomes):
+            del self.outcomes[key]
         for table in (self.waitlist, self.handovers):
             for key in [k for k, row in table.items() if row.citizen_id == citizen_id]:
                 del table[key]
@@ -747,6 +752,39 @@ class FakeContentReviews:
         self.store.content_reviews[review.key] = review
 
 
+class FakeCases:
+    """Meeting outcomes (one a booking) and the case view's reads."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add_outcome(self, outcome: MeetingOutcome) -> bool:
+        if outcome.booking_id in self.store.outcomes:
+            return False
+        self.store.outcomes[outcome.booking_id] = outcome
+        return True
+
+    async def outcomes(self, booking_ids: Sequence[int]) -> list[MeetingOutcome]:
+        return [self.store.outcomes[i] for i in booking_ids if i in self.store.outcomes]
+
+    async def citizen_of_code(self, case_code: str) -> int | None:
+        for topic in self.store.topics.values():
+            if topic.case_code == case_code:
+                return topic.citizen_id
+        return next((b.citizen_id for b in self.store.bookings.values()
+                     if b.case_code == case_code), None)
+
+    async def bookings(self, citizen_id: int) -> list[Booking]:
+        return [copy.deepcopy(b) for b in sorted(
+            (b for b in self.store.bookings.values() if b.citizen_id == citizen_id),
+            key=lambda b: (b.start, b.id or 0))]
+
+    async def handovers(self, citizen_id: int) -> list[Handover]:
+        return [copy.deepcopy(h) for h in sorted(
+            (h for h in self.store.handovers.values() if h.citizen_id == citizen_id),
+            key=lambda h: (h.opened_at, h.id or 0))]
+
+
 class FakeUnitOfWork:
     """A transaction over the store: one at a time, as SQLite's (the same turnstile), what
     it wrote undone when it ends without a commit or with an exception, in every
@@ -773,6 +811,7 @@ class FakeUnitOfWork:
         self.tallies: TallyRepository = FakeTallies(store)
         self.dead_letters: DeadLetterRepository = FakeDeadLetters(store)
         self.reviews: ContentReviewRepository = FakeContentReviews(store)
+        self.cases: CaseRepository = FakeCases(store)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         if self.turnstile is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,3 +129,36 @@ def test_content_files_refuse_a_repeated_key_too(tmp_path):
     path.write_text("faq_tax_code:\n  text: one\n  text: two\n", encoding="utf-8")
     with pytest.raises(FileError, match=r"line 3, field 'faq_tax_code.text'.*first on line 2"):
         load(path)
+
+
+def test_the_referral_services_are_optional_and_their_ids_unique(tmp_path):
+    example = load_directory(EXAMPLE_SERVICE_FILE)
+    assert [s.id for s in example.referral_services][:2] == ["centro_impiego",
+                                                            "servizi_sociali"]
+    assert example.referral_service("cpia") is not None
+    without = edited(tmp_path, ("referral_services:\n", "unused_referral_services:\n"))
+    with pytest.raises(DirectoryError):  # an unknown key is still refused
+        load_directory(without)
+    cut = EXAMPLE.replace("example: true\n", "").split("\n# EXAMPLE referral network")[0]
+    path = tmp_path / "service.yml"
+    path.write_text(cut, encoding="utf-8")
+    assert "Sportello Immigrazione" in [s.name for s in load_directory(path).referral_services]
+    twice = edited(tmp_path, ("{id: cpia,", "{id: asl,"))
+    assert "'asl' is used twice" in problems(twice)
+
+
+def test_staff_texts_are_in_italian_unless_the_registry_says_otherwise():
+    from domain.model import StaffMember
+    from domain.outcomes import staff_say
+    from domain.turn import EngineConfig
+
+    class Services:  # what staff_say reads
+        config = EngineConfig()
+
+        def say(self, language):
+            return language
+
+    s: Any = Services()
+    assert staff_say(s, StaffMember(1, "A", "mediator")) == "it"
+    assert staff_say(s, StaffMember(1, "A", "mediator", ("ar", "it"))) == "it"
+    assert staff_say(s, StaffMember(1, "A", "mediator", ("xx", "ar", "fr"))) == "ar"

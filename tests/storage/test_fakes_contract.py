@@ -278,6 +278,42 @@ async def test_content_reviews_are_kept_one_per_language_and_topic(uows):
         assert it == source
 
 
+async def test_a_meeting_outcome_is_recorded_once_and_a_case_is_found_by_either_code(uows):
+    from domain.model import MeetingOutcome
+
+    await citizens(uows, ANNA, BOB)
+    async with uows() as uow:
+        first = Booking(ANNA, "le1", "labour_expert", NOW, NOW + timedelta(minutes=30), NOW,
+                        case_code="T-AAAA2")
+        later = Booking(ANNA, "le1", "labour_expert", NOW + timedelta(days=1),
+                        NOW + timedelta(days=1, minutes=30), NOW, case_code="T-BBBB3")
+        await uow.bookings.add(later)
+        await uow.bookings.add(first)
+        await uow.handovers.save_topic(Topic(ANNA, "T-CCCC4", None))
+        await uow.handovers.add(Handover(ANNA, "asked", NOW, status="closed", closed_at=NOW))
+        assert first.id is not None and later.id is not None
+        referred = MeetingOutcome(first.id, "referred", MEDIATOR, NOW, "cpia")
+        assert await uow.cases.add_outcome(referred) is True
+        assert await uow.cases.add_outcome(
+            MeetingOutcome(first.id, "pap", COORDINATOR, NOW)) is False
+        await uow.commit()
+    async with uows() as uow:
+        assert list(await uow.cases.outcomes([first.id, later.id])) == [referred]
+        assert await uow.cases.outcomes([]) == []
+        for code in ("T-AAAA2", "T-BBBB3", "T-CCCC4"):
+            assert await uow.cases.citizen_of_code(code) == ANNA
+        assert await uow.cases.citizen_of_code("T-ZZZZ9") is None
+        assert [b.case_code for b in await uow.cases.bookings(ANNA)] == ["T-AAAA2", "T-BBBB3"]
+        assert await uow.cases.bookings(BOB) == []
+        (handover,) = await uow.cases.handovers(ANNA)
+        assert handover.status == "closed" and handover.closed_at == NOW
+    async with uows() as uow:  # an erasure takes the outcomes with the bookings
+        await uow.privacy.erase(ANNA, NOW)
+        await uow.commit()
+    async with uows() as uow:
+        assert await uow.cases.outcomes([first.id]) == []
+
+
 async def test_a_conversation_saved_over_a_newer_version_is_refused(uows):
     await citizens(uows, ANNA)
     async with uows() as uow:

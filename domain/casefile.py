@@ -1,0 +1,105 @@
+"""``/case CODE``: one citizen's case for staff, readable in ten seconds and in the staff
+member's language (Italian by default): needs, language, referral source, appointments with
+their status and outcome, hand-overs (opened, claimed, closed). Found by a booking's or a staff
+topic's case code; registered staff only, shown in private; no transcript text, no name."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from domain.booking import REFERRAL_LABELS, ROLE_NAMES, Booking
+from domain.model import Handover, MeetingOutcome
+from domain.needs import NEEDS
+from domain.outcomes import outcome_text, staff_say
+from domain.staffview import StaffView
+from domain.text import N_, Say
+from domain.turn import Services
+
+log = logging.getLogger(__name__)
+
+STATUS_LABELS = {"active": N_("booked"), "attended": N_("attended"),
+                 "no_show": N_("did not come"), "cancelled": N_("cancelled")}
+REASON_LABELS = {"asked": N_("asked for a person"), "misunderstood": N_("not understood"),
+                 "emergency": N_("emergency")}
+MAX_CODE = 16
+
+
+class CaseFile:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    def _when(self, value: datetime) -> str:
+        return value.astimezone(self.s.zone).strftime("%d/%m/%Y %H:%M")
+
+    async def command(self, user_id: int, argument: str) -> StaffView | None:
+        """The case of a code; None for anybody not on the staff registry."""
+        async with self.s.uow_factory() as uow:
+            member = await uow.staff.get(user_id)
+            if member is None:
+                return None
+            say = staff_say(self.s, member)
+            code = argument.strip().upper()[:MAX_CODE]
+            view = StaffView()
+            if not code:
+                view.add(say._("Write /case and a case code, e.g. /case T-7KQ2M."))
+                return view
+            citizen_id = await uow.cases.citizen_of_code(code)
+            if citizen_id is None:
+                log.info("case view: no case for that code")
+                view.add(say._("No case with the code {code}.", code=code))
+                return view
+            citizen = await uow.citizens.get(citizen_id)
+            conversation = await uow.conversations.get(citizen_id)
+            bookings = await uow.cases.bookings(citizen_id)
+            outcomes = {o.booking_id: o for o in await uow.cases.outcomes(
+                [b.id for b in bookings if b.id is not None])}
+            handovers = await uow.cases.handovers(citizen_id)
+            topic = await uow.handovers.topic(citizen_id)
+            names = {o.by: m.name for o in outcomes.values() if o.kind == "pap"
+                     if (m := await uow.staff.get(o.by)) is not None}
+        needs: list[str] = []
+        intake = conversation.data.intake if conversation is not None else None
+        for need in [n for b in bookings for n in b.needs] + (intake.needs if intake else []):
+            if need in NEEDS and need not in needs:
+                needs.append(need)
+        referral = citizen.referral if citizen else None
+        lines = [
+            "🗂 " + say._("Case {code}", code=topic.case_code if topic else code),
+            say._("Language: {language}", language=(citizen.language if citizen else None)
+                  or "-"),
+            say._("Sent by: {source}", source=say._(REFERRAL_LABELS[referral])
+                  if referral in REFERRAL_LABELS else "-"),
+            say._("Needs: {needs}", needs=", ".join(say._(NEEDS[n]) for n in needs) or "-"),
+            "", "📅 " + say._("Appointments:")]
+        lines += [self._booking(say, b, outcomes.get(b.id or 0), names)
+                  for b in bookings] or ["-"]
+        lines += ["", "🙋 " + say._("Hand-overs to a person:")]
+        lines += [self._handover(say, h) for h in handovers] or ["-"]
+        view.personal = True
+        view.add("\n".join(lines))
+        return view
+
+    def _booking(self, say: Say, booking: Booking, outcome: MeetingOutcome | None,
+                 names: dict[int, str]) -> str:
+        role = say._(ROLE_NAMES[booking.role]) if booking.role in ROLE_NAMES else booking.role
+        status = STATUS_LABELS.get(booking.status)
+        line = (f"• {self._when(booking.start)} · {booking.case_code} · {role} · "
+                f"{say._(status) if status else booking.status}")
+        if outcome is not None:
+            line += " → " + outcome_text(say, outcome, self.s)
+            if outcome.by in names:  # who takes the citizen in charge
+                line += f" ({names[outcome.by]})"
+        return line
+
+    def _handover(self, say: Say, handover: Handover) -> str:
+        reason = REASON_LABELS.get(handover.reason)
+        parts = [say._("opened {when}", when=self._when(handover.opened_at))
+                 + f" ({say._(reason) if reason else handover.reason})"]
+        if handover.claimed_at is not None:
+            parts.append(say._("claimed {when}", when=self._when(handover.claimed_at)))
+        if handover.closed_at is not None:
+            parts.append(say._("closed {when}", when=self._when(handover.closed_at)))
+        elif handover.open:
+            parts.append(say._("still open"))
+        return "• " + " · ".join(parts)
