@@ -115,7 +115,8 @@ class Focus:
 
 GENERAL_WORDS = 3  # a question of so few words ("tax code?") asks for the whole answer
 GENERAL_CHARS = 6  # the same in Chinese or Japanese characters
-LEAD_MAX = 700  # characters of passages a reply leads with
+LEAD_PASSAGES = 3  # a reply leads with at most so many passages ...
+LEAD_MAX = 500  # ... of so many characters together (the closest one whatever its length)
 
 
 def is_general(question: str) -> bool:
@@ -126,15 +127,16 @@ def is_general(question: str) -> bool:
 
 
 def choose_lead(passages: Sequence[Passage], scores: Sequence[float]) -> list[Passage]:
-    """The passage most similar to the question, then the next most similar when both are
-    short enough; the introduction is never chosen (it says what the topic is, which a
-    specific question does not ask). Empty when the answer has too few passages to choose
-    from, or the scores do not fit them."""
+    """The passages most similar to the question, best first: the closest one, then up to
+    LEAD_PASSAGES while they fit in LEAD_MAX characters; the introduction is never chosen
+    (it says what the topic is, which a specific question does not ask). Empty when the
+    answer has too few passages to choose from, or the scores do not fit them."""
     if len(passages) != len(scores) or len(passages) < 3:
         return []
     order = sorted(range(1, len(passages)), key=lambda k: -scores[k])
     chosen = [passages[order[0]]]
-    second = passages[order[1]]
-    if len(chosen[0].text) + len(second.text) <= LEAD_MAX:
-        chosen.append(second)
+    for k in order[1:LEAD_PASSAGES]:
+        if sum(len(p.text) for p in chosen) + len(passages[k].text) > LEAD_MAX:
+            break
+        chosen.append(passages[k])
     return chosen

@@ -5,6 +5,7 @@ answer a button away; through engine.handle with the fakes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -60,10 +61,12 @@ def test_shared_rare_words_rank_a_passage_first():
     assert max(range(len(scores)), key=scores.__getitem__) == 3
 
 
-def test_the_lead_is_the_closest_passage_then_the_next_never_the_introduction():
+def test_the_lead_is_the_closest_passages_best_first_never_the_introduction():
     passages = split_passages(ANSWER)
-    lead = choose_lead(passages, [9, 0, 0, 5, 0, 4, 0])
-    assert [p.index for p in lead] == [3, 5]
+    lead = choose_lead(passages, [9, 0, 3, 5, 0, 4, 0])
+    assert [p.index for p in lead] == [3, 5, 2]
+    long = [*passages[:3], replace(passages[3], text="x" * 490), *passages[4:]]
+    assert [p.index for p in choose_lead(long, [9, 0, 3, 5, 0, 4, 0])] == [3]
     assert choose_lead(passages[:2], [0, 1]) == []  # too few to choose from
     assert choose_lead(passages, [1, 2]) == []  # scores that do not fit
 
