@@ -48,10 +48,12 @@ async def run(show_misses: bool) -> dict[str, Any]:
     from tests.conftest import EXAMPLE_SERVICE_FILE
     from tests.fakes import FakeUowFactory, FixedClock
 
+    content = load_content(LOCALES_DIR / "faq")
     nlu = AsyncUnderstanding(EmbeddedNLU(load_settings().nlu_cache_dir))
     engine = Engine(FakeUowFactory(), Catalogs(LOCALES_DIR), nlu, FixedClock(),
-                    load_directory(EXAMPLE_SERVICE_FILE), load_content(LOCALES_DIR / "faq"),
+                    load_directory(EXAMPLE_SERVICE_FILE), content,
                     EngineConfig(staff_chat=True))
+    routed = 0  # replies from the topic whose answer holds the fact (the intent was right)
     found: collections.Counter[str] = collections.Counter()
     asked: collections.Counter[str] = collections.Counter()
     misses, lengths, times, again = [], [], [], []
@@ -67,6 +69,9 @@ async def run(show_misses: bool) -> dict[str, Any]:
         text = "\n\n".join(r.text for r in replies if r.text).translate(MARKS)
         lengths.append(len(text))
         asked[item["lang"]] += 1
+        titles = {a.title for (lang, _), a in content.answers.items()
+                  if lang == item["lang"] and item["fact"] in a.text}
+        routed += any(text.startswith(title) for title in titles)
         if item["fact"] in text[:WINDOW]:
             found[item["lang"]] += 1
         else:
@@ -76,6 +81,7 @@ async def run(show_misses: bool) -> dict[str, Any]:
         "questions": total,
         "fact_in_first_400_chars": sum(found.values()),
         "share": round(sum(found.values()) / total, 3),
+        "reached_the_topic_holding_the_fact": routed,
         "by_language": {lang: f"{found[lang]}/{n}" for lang, n in sorted(asked.items())},
         "reply_chars_mean": round(sum(lengths) / total),
         "turn_ms_mean_first": round(sum(times) / total, 1),

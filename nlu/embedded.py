@@ -24,6 +24,7 @@ EMERGENCY = "emergency"
 RANKING_SIZE = 10
 EMBEDDING_MEMORY = 4096  # texts whose embeddings are kept in memory (about 6 MB)
 PASSAGE_MEMORY = 8192  # answers' passages kept encoded (all 12 languages' take ~2,700; 12 MB)
+PASSAGE_BATCH = 2  # passages encoded at once (a larger batch raises the peak memory)
 LEXICAL_WEIGHT = 0.1  # shared rare words (a form's name, "STP") added to the cosine
 _NO_SPACES = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff]")
 
@@ -149,7 +150,9 @@ class EmbeddedNLU:
         missing = sorted(set(passages) - found.keys())
         if missing:
             encode = getattr(self.encoder, "encode_passages", self.encoder.encode)
-            found.update(zip(missing, encode(missing), strict=True))
+            for start in range(0, len(missing), PASSAGE_BATCH):  # a small batch: less memory
+                chunk = missing[start:start + PASSAGE_BATCH]
+                found.update(zip(chunk, encode(chunk), strict=True))
             with self._lock:
                 for passage in missing:
                     if len(self._passages) >= PASSAGE_MEMORY:
