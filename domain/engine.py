@@ -40,6 +40,7 @@ from domain.model import (
     TranscriptEntry,
 )
 from domain.parse import EMERGENCY, Parse
+from domain.passages import Focus
 from domain.ports import (
     Clock,
     ConcurrentUpdate,
@@ -50,7 +51,7 @@ from domain.ports import (
 )
 from domain.privacy import Privacy
 from domain.routes import COMMANDS, route_table, verb_of
-from domain.safety import MAX_TEXT, Safety, is_emergency
+from domain.safety import MAX_TEXT, Safety, danger_text, is_emergency
 from domain.staff import StaffDesk
 from domain.text import Say
 from domain.turn import EngineConfig, Services, Turn
@@ -80,7 +81,7 @@ class Engine:
         self.understanding = understanding
         self._last_purge: datetime | None = None
         self.menus = Menus(s)
-        self.faq = Faq(s)
+        self.faq = Faq(s, understanding)
         self.intake = IntakeFlow(s, self.menus)
         self.appointments = Appointments(s, self.menus, self.intake)
         self.handover = HandoverFlow(s, self.menus)
@@ -128,20 +129,22 @@ class Engine:
         recognised in every state, also when a person has the conversation.
         """
         parsed = await self.safety.understand(inbound)
+        focus = await self.faq.focus(danger_text(inbound)[:MAX_TEXT], inbound.language_hint,
+                                     parsed)  # the part of an answer asked for, if any
         for attempt in range(5):
             try:
-                return await self._handle_once(inbound, parsed)
+                return await self._handle_once(inbound, parsed, focus)
             except ConcurrentUpdate:
                 log.info("concurrent update of a conversation, retry %d", attempt + 1)
         raise ConcurrentUpdate("conversation kept changing under five attempts")
 
-    async def _handle_once(self, inbound: Inbound, parsed: Parse | None = None
-                           ) -> list[Reply]:
+    async def _handle_once(self, inbound: Inbound, parsed: Parse | None = None,
+                           focus: tuple[Focus, ...] = ()) -> list[Reply]:
         try:
-            return await self._transaction(inbound, False, parsed)
+            return await self._transaction(inbound, False, parsed, focus)
         except SlotTaken:
             # The booking lost a race: nothing of that transaction was kept; answer kindly.
-            return await self._transaction(inbound, True, parsed)
+            return await self._transaction(inbound, True, parsed, focus)
         except HandledElsewhere:
             # The same update, delivered twice at once, was handled by the other run: this
             # one was rolled back; send what the other kept, if it was not sent yet.
@@ -150,8 +153,8 @@ class Engine:
                 kept = await uow.updates.unsent_replies(inbound.update_id)
             return [Reply.from_record(r) for r in kept or []]
 
-    async def _transaction(self, inbound: Inbound, slot_taken: bool,
-                           parsed: Parse | None) -> list[Reply]:
+    async def _transaction(self, inbound: Inbound, slot_taken: bool, parsed: Parse | None,
+                           focus: tuple[Focus, ...] = ()) -> list[Reply]:
         now = self.clock.now()
         async with self.uow_factory() as uow:
             start = await uow.citizens.start_turn(inbound.user_id, inbound.update_id)
@@ -170,7 +173,7 @@ class Engine:
             if now - citizen.last_seen >= LAST_SEEN_STEP:
                 citizen.last_seen = now
             turn = Turn(inbound, citizen, conversation, Say(self.translations, language), now, uow,
-                        slot_taken=slot_taken, parsed=parsed)
+                        slot_taken=slot_taken, parsed=parsed, focus=focus)
             await self._dispatch(turn)
             if not turn.erased:
                 kind = ("button" if inbound.payload is not None else

@@ -7,16 +7,63 @@ from domain import payloads
 from domain.booking import ROLE_NAMES
 from domain.content import GROUP_LABELS, GROUPS, TOPIC_GROUP, TOPIC_ROUTE, Answer
 from domain.formatting import long_date, opening_hours
+from domain.languages import LANGUAGES, normalise_language
 from domain.messages import Button
+from domain.parse import Parse
+from domain.passages import Focus, choose_lead, is_general, lexical_similarity, split_passages
+from domain.ports import Understanding
 from domain.review import SOURCE_LANGUAGE
 from domain.turn import Services, Turn
 
 ABOUT = "faq_teams_service"  # answered from the directory, not from a content file
 
 
+def topic_asked(parsed: Parse | None) -> str | None:
+    """The FAQ topic a text will be answered with: its intent's, or after an emergency reply
+    the topic it also asked about (see the engine's ``_on_text``)."""
+    if parsed is None:
+        return None
+    name = parsed.ranking[0].name if parsed.emergency and parsed.ranking else parsed.intent
+    return name if name in TOPIC_GROUP and name != ABOUT else None
+
+
 class Faq:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, understanding: Understanding) -> None:
         self.s = services
+        self.understanding = understanding
+
+    async def focus(self, question: str, language_hint: str | None,
+                    parsed: Parse | None) -> tuple[Focus, ...]:
+        """Before the transaction: how close each passage of the answer the question will
+        get is to it, in the languages the reply is likely in (the client's, the text's)."""
+        topic = topic_asked(parsed)
+        if topic is None or is_general(question):
+            return ()
+        languages = {normalise_language(language_hint) or self.s.config.default_language}
+        if parsed is not None and parsed.language in LANGUAGES:
+            languages.add(parsed.language)
+        found = []
+        for language in sorted(languages):
+            answer = self.s.content.get(language, topic)
+            if answer is not None:
+                passages = [p.text for p in split_passages(answer.text)]
+                scores = await self.understanding.similarity(question, passages)
+                found.append(Focus(topic, language, question, tuple(scores)))
+        return tuple(found)
+
+    def lead(self, turn: Turn, answer: Answer) -> str | None:
+        """The passages of the answer a question in words asked for, best first; None for
+        the whole answer (a button, a general question). In a language not foreseen before
+        the transaction, the wording alone decides (no model work in the transaction)."""
+        asked = [f for f in turn.focus if f.topic == answer.topic]
+        if turn.inbound.payload is not None or not asked:
+            return None
+        passages = split_passages(answer.text)
+        focus = next((f for f in asked if f.language == turn.language), None)
+        scores = focus.scores if focus else lexical_similarity(
+            asked[0].question, [p.text for p in passages])
+        chosen = choose_lead(passages, scores)
+        return "\n\n".join(p.text for p in chosen) if chosen else None
 
     def group_menu(self, turn: Turn, group: str) -> None:
         say = turn.say
@@ -82,8 +129,13 @@ class Faq:
         sources = "\n".join(f"• {s.title}: {s.url}" for s in answer.sources)
         footer = (say._("Official sources:") + "\n" + sources + "\n\n"
                   + self.review_line(turn, answer))
-        turn.reply(f"{answer.title}\n\n{say.content(answer.text)}\n\n{footer}",
-                   self.answer_buttons(turn, topic))
+        lead = self.lead(turn, answer)
+        buttons = self.answer_buttons(turn, topic)
+        if lead is not None:  # the whole answer is a button away
+            buttons.insert(0, [Button("📖 " + say._("More about this topic"),
+                                      payloads.make("faq", topic))])
+        turn.reply(f"{answer.title}\n\n{say.content(lead or answer.text)}\n\n{footer}",
+                   buttons)
 
     def about_text(self, turn: Turn) -> str:
         say, directory = turn.say, self.s.directory

@@ -384,6 +384,11 @@ class Understanding(Protocol):
 
     async def parse(self, text: str, language_hint: str | None = None) -> Parse: ...
 
+    async def similarity(self, text: str, passages: Sequence[str]) -> list[float]:
+        """How close each passage is to the text, one score each (higher is closer; the
+        scale is the backend's own: compare the scores of one call only)."""
+        ...
+
 
 class Clock(Protocol):
     def now(self) -> datetime:

@@ -14,6 +14,7 @@ from domain.directory import Directory
 from domain.messages import Button, Inbound, Reply
 from domain.model import Citizen, Conversation
 from domain.parse import Parse
+from domain.passages import Focus
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.text import Say, Translations
 
@@ -60,6 +61,7 @@ class Turn:
     slot_taken: bool = False
     erased: bool = False  # the citizen's data was erased: nothing is written back
     parsed: Parse | None = None  # what the free text means, understood beforehand
+    focus: tuple[Focus, ...] = ()  # what the free text asks of an answer, beforehand too
     tallies: list[tuple[str, str]] = field(default_factory=list)  # anonymous counts
 
     @classmethod

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from domain.parse import Parse
+from domain.passages import lexical_similarity
 from nlu.encoder import Encoder, load_encoder
 from nlu.langid import LanguageIdentifier, head_probabilities
 from nlu.model import Model, NluConfig, load_or_train
@@ -22,6 +23,9 @@ FALLBACK = "nlu_fallback"
 EMERGENCY = "emergency"
 RANKING_SIZE = 10
 EMBEDDING_MEMORY = 4096  # texts whose embeddings are kept in memory (about 6 MB)
+PASSAGE_MEMORY = 8192  # answers' passages kept encoded (all 12 languages' take ~2,700; 12 MB)
+PASSAGE_BATCH = 2  # passages encoded at once (a larger batch raises the peak memory)
+LEXICAL_WEIGHT = 0.1  # shared rare words (a form's name, "STP") added to the cosine
 _NO_SPACES = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff]")
 
 
@@ -96,6 +100,7 @@ class EmbeddedNLU:
         self.languages = LanguageIdentifier()
         self.keywords = KeywordNet(emergency_keywords())
         self._recent: dict[str, np.ndarray] = {}
+        self._passages: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
         help_words, urgent_words = cry_for_help_words()
         self.cry_for_help = CryForHelp(help_words, urgent_words)
@@ -124,6 +129,36 @@ class EmbeddedNLU:
                     self._recent.pop(next(iter(self._recent)), None)
                 self._recent[text] = cached
         return cached
+
+    def similarity(self, text: str, passages: list[str]) -> list[float]:
+        """How close each passage is to the text: the cosine of the question's embedding
+        and the passage's (encoded once, as e5 encodes passages, and kept), plus a little
+        for rare words in common."""
+        lexical = lexical_similarity(text, passages)
+        if self.encoder is None or not passages:
+            return lexical
+        question = self._embed(text)
+        matrix = np.stack(self._passage_vectors(passages))
+        cosine = matrix @ question / (
+            np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(question)) + 1e-9)
+        return [float(c) + LEXICAL_WEIGHT * w for c, w in zip(cosine, lexical, strict=True)]
+
+    def _passage_vectors(self, passages: list[str]) -> list[np.ndarray]:
+        assert self.encoder is not None
+        with self._lock:  # similarity runs in worker threads
+            found = {p: self._passages[p] for p in passages if p in self._passages}
+        missing = sorted(set(passages) - found.keys())
+        if missing:
+            encode = getattr(self.encoder, "encode_passages", self.encoder.encode)
+            for start in range(0, len(missing), PASSAGE_BATCH):  # a small batch: less memory
+                chunk = missing[start:start + PASSAGE_BATCH]
+                found.update(zip(chunk, encode(chunk), strict=True))
+            with self._lock:
+                for passage in missing:
+                    if len(self._passages) >= PASSAGE_MEMORY:
+                        self._passages.pop(next(iter(self._passages)))
+                    self._passages[passage] = found[passage]
+        return [found[p] for p in passages]
 
     def decide(self, text: str, intent_logits: np.ndarray, lang_logits: np.ndarray,
                language_hint: str | None) -> Parse:

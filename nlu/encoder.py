@@ -37,6 +37,11 @@ class E5Encoder:
         vectors = self.model.query(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts to be found by a query (e5's "passage: " side): the parts of an answer."""
+        vectors = self.model.passage(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
     def one_core_in_this_thread(self) -> None:
         """Encodings called from the calling thread use one core (OpenMP's thread count is
         per calling thread). The assistant encodes in a pool of threads that already run

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from prometheus_client import Histogram
 
 from domain.parse import Parse
+from domain.passages import lexical_similarity
 
 #: Served at /metrics with the Telegram side's (handlers/metrics.py).
 NLU_LATENCY = Histogram("teams_nlu_latency_seconds", "Time to understand one text",
@@ -47,4 +49,14 @@ class AsyncUnderstanding:
         with NLU_LATENCY.time():
             result: Parse = await asyncio.get_running_loop().run_in_executor(
                 self._pool, self.parser.parse, text, language_hint)
+            return result
+
+    async def similarity(self, text: str, passages: Sequence[str]) -> list[float]:
+        """The parser's similarity (in the same threads), or shared words when it has none."""
+        score = getattr(self.parser, "similarity", None)
+        if score is None:
+            return lexical_similarity(text, passages)
+        with NLU_LATENCY.time():
+            result: list[float] = await asyncio.get_running_loop().run_in_executor(
+                self._pool, score, text, list(passages))
             return result

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import httpx
 
 from domain.parse import Parse
+from domain.passages import lexical_similarity
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,11 @@ class RasaNLU:
         if local.emergency:  # the safety net stays local
             result["intent"] = mine["intent"]
         return Parse.of(result)
+
+    def similarity(self, text: str, passages: list[str]) -> list[float]:
+        """Rasa ranks intents only: the embedded model (or shared words) ranks passages."""
+        score = getattr(self.fallback, "similarity", None)
+        return score(text, passages) if score else lexical_similarity(text, passages)
 
     def close(self) -> None:
         self.client.close()

@@ -42,6 +42,7 @@ from domain.model import (
     WaitEntry,
 )
 from domain.parse import Parse
+from domain.passages import lexical_similarity
 from domain.ports import (
     BookingRepository,
     CaseRepository,
@@ -878,6 +879,9 @@ class KeywordUnderstanding:
         return Parse.of({"text": text, "intent": {"name": name, "confidence": 0.9},
                          "intent_ranking": [], "entities": [],
                          "language": {"code": code, "confidence": 0.95}})
+
+    async def similarity(self, text: str, passages: Sequence[str]) -> list[float]:
+        return lexical_similarity(text, passages)
 
 
 class FixedClock:
