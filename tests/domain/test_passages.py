@@ -49,7 +49,7 @@ def test_an_answer_splits_into_steps_lists_and_lines():
 def test_every_content_answer_splits_into_passages_that_keep_its_words(content: Content):
     for answer in content.answers.values():
         passages = split_passages(answer.text)
-        assert len(passages) >= 5, (answer.language, answer.topic)
+        assert len(passages) >= 4, (answer.language, answer.topic)  # a lead is chosen from 3+
         joined = " ".join(p.text for p in passages)
         for word in ("STP", "AA4/8", "CIMEA"):
             assert (word in answer.text) <= (word in joined)
