@@ -117,7 +117,7 @@ async def test_a_specific_question_leads_with_its_passage_and_the_whole_is_a_but
     assert reply.text.startswith(whole.title + "\n\n")
     assert "STP" in reply.text[:400]
     assert "What to bring" not in reply.text  # not the whole answer
-    assert "Official sources:" in reply.text and "Last checked:" in reply.text
+    assert "Official sources:" in reply.text and "not yet checked by a mediator" in reply.text
     assert buttons(reply)[0] == "faq:faq_health_care"
     assert reply.buttons[0][0].label == "📖 More about this topic"
     assert {"human", "group:health", "menu"} <= set(buttons(reply))
