@@ -21,6 +21,7 @@ from storage.tables import (
     ConversationRow,
     DeadLetterRow,
     HandoverRow,
+    MeetingOutcomeRow,
     MessageLinkRow,
     OutboxRow,
     ProcessedUpdateRow,
@@ -48,6 +49,16 @@ class SqlPrivacy:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def _outcomes(self, booking_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """What came of each attended meeting (not who recorded it: the staff's id)."""
+        if not booking_ids:
+            return {}
+        found = await self.session.execute(select(MeetingOutcomeRow).where(
+            MeetingOutcomeRow.booking_id.in_(booking_ids)))
+        return {o.booking_id: {"kind": o.kind, "service": o.service,
+                               "recorded_at": _iso(o.recorded_at)}
+                for o in found.scalars()}
+
     async def export(self, citizen_id: int) -> dict[str, Any] | None:
         citizen = await self.session.get(CitizenRow, citizen_id)
         if citizen is None:
@@ -60,6 +71,8 @@ class SqlPrivacy:
                 select(model).where(model.citizen_id == citizen_id).order_by(order))
             return list(result.scalars())
 
+        bookings = await rows(BookingRow, BookingRow.start_at)
+        outcomes = await self._outcomes([r.id for r in bookings])
         return {
             "citizen": {"telegram_user_id": citizen.id, "language": citizen.language,
                         "language_chosen": citizen.language_chosen,
@@ -76,8 +89,9 @@ class SqlPrivacy:
             "appointments": [{"start": _iso(r.start_at), "role": r.role, "status": r.status,
                               "needs": r.needs, "urgency": r.urgency,
                               "meeting_language": r.meeting_language,
-                              "description": r.description, "case_code": r.case_code}
-                             for r in await rows(BookingRow, BookingRow.start_at)],
+                              "description": r.description, "case_code": r.case_code,
+                              "outcome": outcomes.get(r.id)}
+                             for r in bookings],
             "waiting_list": [{"role": r.role, "since": _iso(r.created_at), "status": r.status}
                              for r in await rows(WaitlistRow, WaitlistRow.id)],
             "messages_put_aside": [

@@ -418,6 +418,13 @@ def _pick(row: Any, fields: dict[str, str]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
 
 
+def _outcome(store: FakeStore, booking_id: int | None) -> dict[str, Any] | None:
+    found = store.outcomes.get(booking_id) if booking_id is not None else None
+    if found is None:
+        return None
+    return {"kind": found.kind, "service": found.service, "recorded_at": found.at.isoformat()}
+
+
 def _theirs(citizen_id: int) -> Any:
     """A filter of rows to those of one citizen."""
     def rows(items: Any) -> list[Any]:
@@ -451,8 +458,9 @@ class FakePrivacy:
             "case_code": topic.case_code if topic else None,
             "messages": [_pick(e, MESSAGE_EXPORT) for e in theirs(store.transcript)
                          if e.direction != "note"],
-            "appointments": [_pick(b, BOOKING_EXPORT) for b in sorted(
-                theirs(store.bookings.values()), key=lambda b: b.start)],
+            "appointments": [{**_pick(b, BOOKING_EXPORT), "outcome": _outcome(store, b.id)}
+                             for b in sorted(theirs(store.bookings.values()),
+                                             key=lambda b: b.start)],
             "waiting_list": [_pick(e, {"role": "role", "since": "created_at",
                                        "status": "status"})
                              for e in theirs(store.waitlist.values())],

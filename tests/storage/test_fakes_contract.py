@@ -307,6 +307,11 @@ async def test_a_meeting_outcome_is_recorded_once_and_a_case_is_found_by_either_
         assert await uow.cases.bookings(BOB) == []
         (handover,) = await uow.cases.handovers(ANNA)
         assert handover.status == "closed" and handover.closed_at == NOW
+    async with uows() as uow:  # the citizen's copy of their data says what came of it
+        exported = await uow.privacy.export(ANNA)
+        assert exported is not None
+        assert [a["outcome"] for a in exported["appointments"]] == [
+            {"kind": "referred", "service": "cpia", "recorded_at": NOW.isoformat()}, None]
     async with uows() as uow:  # an erasure takes the outcomes with the bookings
         await uow.privacy.erase(ANNA, NOW)
         await uow.commit()
