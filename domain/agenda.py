@@ -6,15 +6,15 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time, timedelta
 
-from domain.appointments import Appointments
+from domain.appointments import Appointments, invite_to_book
 from domain.booking import ACTIVE, ROLE_NAMES, URGENCY, Booking, Slot
 from domain.formatting import clock_time, long_day
 from domain.messages import Button
-from domain.model import OutboundMessage, StaffMember
+from domain.model import StaffMember
 from domain.needs import NEEDS
 from domain.ports import UnitOfWork
 from domain.staffview import StaffView
-from domain.text import Say
+from domain.text import N_, Say
 from domain.turn import Services
 
 log = logging.getLogger(__name__)
@@ -144,15 +144,9 @@ class Agenda:
 
     async def offer_after_no_show(self, uow: UnitOfWork, booking: Booking) -> None:
         """The citizen missed the appointment: a new one is offered, in their language."""
-        citizen = await uow.citizens.get(booking.citizen_id)
-        language = (citizen.language if citizen else None) or self.s.config.default_language
-        their = Say(self.s.translations, language)
-        await uow.outbox.add(OutboundMessage(booking.citizen_id, "📅 " + their._(
+        await invite_to_book(uow, self.s, booking.citizen_id, "📅", N_(
             "We missed you at your appointment of {day} at {time}. If you still need it, "
-            "you can book a new time.",
-            day=long_day(booking.start, language, self.s.zone),
-            time=clock_time(booking.start, language, self.s.zone)),
-            [[{"label": "📅 " + their._("Book an appointment"), "payload": "book"}]]))
+            "you can book a new time."), booking.start)
 
     async def cancel(self, uow: UnitOfWork, booking: Booking, now: datetime) -> bool:
         """Cancel an active booking and tell the citizen; False when it was not active."""
@@ -161,15 +155,9 @@ class Agenda:
             return False
         booking.status = "cancelled"
         await uow.reminders.cancel_for(booking.id)
-        citizen = await uow.citizens.get(booking.citizen_id)
-        language = (citizen.language if citizen else None) or self.s.config.default_language
-        their = Say(self.s.translations, language)
-        await uow.outbox.add(OutboundMessage(booking.citizen_id, "❗ " + their._(
+        await invite_to_book(uow, self.s, booking.citizen_id, "❗", N_(
             "We are sorry: the TEAMS service had to cancel your appointment of {day} at "
-            "{time}. Please book another time.",
-            day=long_day(booking.start, language, self.s.zone),
-            time=clock_time(booking.start, language, self.s.zone)),
-            [[{"label": "📅 " + their._("Book an appointment"), "payload": "book"}]]))
+            "{time}. Please book another time."), booking.start)
         await self.appointments.offer_to_next(uow, booking.role,
                                   Slot(booking.professional_id, booking.start, booking.end),
                                   now)

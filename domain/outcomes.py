@@ -17,9 +17,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.appointments import invite_to_book
 from domain.languages import LANGUAGES
 from domain.messages import Button
-from domain.model import MeetingOutcome, OutboundMessage, StaffMember
+from domain.model import MeetingOutcome, StaffMember
 from domain.ports import UnitOfWork
 from domain.staffview import StaffAnswer, StaffView
 from domain.text import N_, Say
@@ -132,13 +133,9 @@ class Outcomes:
     async def _offer_follow_up(self, uow: UnitOfWork, citizen_id: int) -> None:
         """A follow-up meeting is needed: the citizen is offered to book it, in their
         language."""
-        citizen = await uow.citizens.get(citizen_id)
-        their = self.s.say((citizen.language if citizen else None)
-                           or self.s.config.default_language)
-        await uow.outbox.add(OutboundMessage(citizen_id, "📅 " + their._(
+        await invite_to_book(uow, self.s, citizen_id, "📅", N_(
             "The TEAMS service would like to see you again: book your next appointment "
-            "when it suits you."),
-            [[{"label": "📅 " + their._("Book an appointment"), "payload": "book"}]]))
+            "when it suits you."))
 
 
 def outcome_text(say: Say, outcome: MeetingOutcome, services: Services) -> str:
