@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time, timedelta
 
-from domain.appointments import Appointments, invite_to_book
+from domain.appointments import Appointments
 from domain.booking import ACTIVE, ROLE_NAMES, URGENCY, Booking, Slot
 from domain.formatting import clock_time, long_day
 from domain.messages import Button
-from domain.model import StaffMember
+from domain.model import OutboundMessage, StaffMember
 from domain.needs import NEEDS
 from domain.ports import UnitOfWork
 from domain.staffview import StaffView
@@ -19,6 +19,21 @@ from domain.turn import Services
 
 log = logging.getLogger(__name__)
 AGENDA_HORIZON = timedelta(days=10 * 366)  # an agenda date within ten years of today
+
+
+async def invite_to_book(uow: UnitOfWork, s: Services, citizen_id: int, icon: str,
+                         message: str, when: datetime | None = None) -> None:
+    """Write to a citizen, in their language, with a button to book (after staff cancelled,
+    a no-show, a follow-up needed); ``message`` (marked with ``N_``) may name ``when`` as
+    ``{day}`` and ``{time}``."""
+    citizen = await uow.citizens.get(citizen_id)
+    language = (citizen.language if citizen else None) or s.config.default_language
+    their = Say(s.translations, language)
+    dated = {} if when is None else {"day": long_day(when, language, s.zone),
+                                     "time": clock_time(when, language, s.zone)}
+    await uow.outbox.add(OutboundMessage(citizen_id, icon + " " + their._(message, **dated),
+        [[{"label": "📅 " + their._("Book an appointment"), "payload": "book"}]]))
+
 
 
 class Agenda:

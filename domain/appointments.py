@@ -381,20 +381,6 @@ class Appointments:
         return count
 
 
-async def invite_to_book(uow: UnitOfWork, s: Services, citizen_id: int, icon: str,
-                         message: str, when: datetime | None = None) -> None:
-    """Write to a citizen, in their language, with a button to book (after staff cancelled,
-    a no-show, a follow-up needed); ``message`` (marked with ``N_``) may name ``when`` as
-    ``{day}`` and ``{time}``."""
-    citizen = await uow.citizens.get(citizen_id)
-    language = (citizen.language if citizen else None) or s.config.default_language
-    their = Say(s.translations, language)
-    dated = {} if when is None else {"day": long_day(when, language, s.zone),
-                                     "time": clock_time(when, language, s.zone)}
-    await uow.outbox.add(OutboundMessage(citizen_id, icon + " " + their._(message, **dated),
-        [[{"label": "📅 " + their._("Book an appointment"), "payload": "book"}]]))
-
-
 def _role(turn: Turn) -> str | None:
     return turn.conversation.data.intake.role if turn.conversation.data.intake else None
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.appointments import invite_to_book
+from domain.agenda import invite_to_book
 from domain.languages import LANGUAGES
 from domain.messages import Button
 from domain.model import MeetingOutcome, StaffMember
