@@ -151,7 +151,8 @@ async def _shell(settings: Settings, args: argparse.Namespace) -> int:
         print("teams-bot: example directory: contacts are not real (set TEAMS_SERVICE_FILE to "
               "your zone's service directory)", file=sys.stderr)
     try:
-        return await Shell(services.engine, args.user, args.lang, args.json).run()
+        return await Shell(services.engine, args.user, args.lang, args.json,
+                           speaker=services.speaker).run()
     finally:
         await services.close()
 

@@ -40,6 +40,7 @@ async def _wire(app: Any, settings: Settings, state: dict[str, Any]) -> None:
     app.bot_data.engine = services.engine
     app.bot_data.translations = services.engine.translations  # the catalogs, loaded once
     app.bot_data.public_url = settings.webhook_url
+    app.bot_data.speaker = services.speaker  # answers read aloud, if espeak-ng is there
     await publish_commands(app, app.bot_data.translations, settings.default_language)
     app.job_queue.run_repeating(deliver_due, interval=DUE_WORK_SECONDS, first=5)
     settle_heap()

@@ -15,6 +15,7 @@ from bot.settings import Settings
 from domain.content import Content, load_content
 from domain.directory import Directory, load_directory
 from domain.engine import Engine, EngineConfig
+from domain.speech import Speaker
 from nlu.pool import AsyncUnderstanding
 from nlu.progress import tqdm_progress
 from storage.database import create_engine, is_sqlite, session_factory, upgrade_async
@@ -50,8 +51,12 @@ class Services:
     directory: Directory
     content: Content
     parser: Any
+    speaker: Speaker | None = None  # answers read aloud; None: no "Listen" button
 
     async def close(self) -> None:
+        close = getattr(self.speaker, "close", None)
+        if close is not None:
+            close()
         await self.db.dispose()
 
 
@@ -73,12 +78,15 @@ async def build_services(
     locales_dir: Path = LOCALES_DIR,
 ) -> Services:
     """Wire the engine; SQLite databases are migrated automatically."""
+    from bot.tts import load_speaker
+
     if migrate if migrate is not None else is_sqlite(settings.database_url):
         await upgrade_async(settings.database_url)
     db = create_engine(settings.database_url)
     directory = load_directory(settings.service_file)
     content = load_content(locales_dir / "faq")
     parser = parser if parser is not None else build_parser(settings)
+    speaker = load_speaker(settings.tts_cache_dir, enabled=settings.tts != "off")
     engine = Engine(
         SqlUnitOfWorkFactory(session_factory(db)),
         Catalogs(locales_dir),
@@ -87,6 +95,7 @@ async def build_services(
         directory,
         content,
         EngineConfig(default_language=settings.default_language, timezone=settings.timezone,
-                     staff_chat=settings.staff_chat_id is not None),
+                     staff_chat=settings.staff_chat_id is not None,
+                     spoken_languages=speaker.languages if speaker else frozenset()),
     )
-    return Services(settings, db, engine, directory, content, parser)
+    return Services(settings, db, engine, directory, content, parser, speaker)

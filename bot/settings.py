@@ -37,6 +37,8 @@ HINTS: dict[str, str] = {
     "nlu_backend": "embedded or rasa",
     "rasa_url": "the Rasa server's base URL, like http://127.0.0.1:5005",
     "nlu_cache_dir": "a folder where the trained NLU model may be cached",
+    "tts": "espeak (answers read aloud with espeak-ng) or off",
+    "tts_cache_dir": "a folder where the answers read aloud may be kept",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
     "webhook_url": "the public HTTPS address of this server, like https://teams.example.org",
     "webhook_secret": "a random string of 1-256 letters, digits, _ or -",
@@ -61,6 +63,8 @@ class Settings(BaseSettings):
     rasa_token: SecretStr | None = None
     rasa_timeout: float = 2.0
     nlu_cache_dir: Path = _default_cache_dir() / "nlu"
+    tts: Literal["espeak", "off"] = "espeak"  # the "🔊 Listen" button under each answer
+    tts_cache_dir: Path = _default_cache_dir() / "tts"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     webhook_url: str | None = None  # public HTTPS base URL Telegram posts to
     webhook_secret: SecretStr | None = None

@@ -3,6 +3,8 @@
 Buttons are shown as numbered options and typing the number presses the button. With
 ``--json`` every reply is one JSON line and plain lines are read from standard input, so a script
 can drive a whole conversation; a line ``{"payload": "..."}`` presses a button by its payload.
+An answer read aloud ("🔊 Listen") is written as an OGG/Opus file: its path is shown (in JSON,
+``voice.path``); when it cannot be made, the reply's text is shown instead.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from typing import TextIO
 
 from domain.engine import Engine
 from domain.messages import Button, ContentType, Inbound, Reply
+from domain.speech import Speaker, SpeechFailed
 
 
 class Shell:
     def __init__(self, engine: Engine, user_id: int, language: str | None, as_json: bool,
-                 out: TextIO = sys.stdout) -> None:
+                 out: TextIO = sys.stdout, speaker: Speaker | None = None) -> None:
         self.engine = engine
+        self.speaker = speaker
         self.user_id = user_id
         self.language = language
         self.as_json = as_json
@@ -42,14 +46,39 @@ class Shell:
                            content_type=ContentType.BUTTON)
         return Inbound(self.user_id, text=text, language_hint=self.language)
 
-    def show(self, replies: list[Reply]) -> None:
+    async def voices(self, replies: list[Reply]) -> dict[int, str | None]:
+        """The sound file of each reply read aloud that could be made (by its index)."""
+        made: dict[int, str | None] = {}
+        for index, reply in enumerate(replies):
+            voice = reply.voice
+            if voice is None or self.speaker is None:
+                continue
+            try:
+                made[index] = (await self.speaker.speak(voice.text, voice.language)).path
+            except SpeechFailed:
+                continue
+        return made
+
+    def show(self, replies: list[Reply], voices: dict[int, str | None] | None = None) -> None:
+        """Each reply: its text (a reply read aloud: its caption and the sound's path, or its
+        text when the sound could not be made), its file, its buttons numbered."""
+        voices = voices or {}
         self.buttons = [b for reply in replies for row in reply.buttons for b in row]
         number = 0
-        for reply in replies:
+        for index, reply in enumerate(replies):
+            shape, text = reply.as_dict(), reply.text
+            shape.pop("voice", None)
+            if reply.voice is not None and index in voices:
+                text = f"{reply.voice.caption}\n[voice: {voices[index]}]"
+                shape.update(text=reply.voice.caption, voice={
+                    "language": reply.voice.language, "text": reply.voice.text,
+                    "path": voices[index]})
+            elif not reply.text and reply.file is None:
+                continue  # a part read aloud that could not be made: the first said so
             if self.as_json:
-                self.out.write(json.dumps(reply.as_dict(), ensure_ascii=False) + "\n")
+                self.out.write(json.dumps(shape, ensure_ascii=False) + "\n")
                 continue
-            self.out.write(f"\n{reply.text}\n")
+            self.out.write(f"\n{text}\n")
             if reply.file:
                 self.out.write(f"[file: {reply.file.filename}]\n")
             for row in reply.buttons:
@@ -77,7 +106,8 @@ class Shell:
                 break
             if not line.strip():
                 continue
-            self.show(await self.engine.handle(self.inbound_for(line)))
+            replies = await self.engine.handle(self.inbound_for(line))
+            self.show(replies, await self.voices(replies))
             await self.deliver_scheduled()
         return 0
 

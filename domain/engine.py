@@ -182,10 +182,11 @@ class Engine:
                     citizen.id, "in", kind, inbound.text or inbound.caption, inbound.payload,
                     now))
                 for reply in turn.replies:
-                    if reply.text or reply.file:
+                    if reply.text or reply.file or reply.voice:
+                        kind = "file" if reply.file else "voice" if reply.voice else "text"
                         await uow.transcript.add(TranscriptEntry(
-                            citizen.id, "out", "file" if reply.file else "text", reply.text,
-                            None, now))
+                            citizen.id, "out", kind,
+                            reply.voice.caption if reply.voice else reply.text, None, now))
                 if citizen != before[0]:  # only what changed is written
                     await uow.citizens.save(citizen)
                 if (conversation.version == 0 or conversation.state != before[1]

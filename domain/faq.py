@@ -8,11 +8,19 @@ from domain.booking import ROLE_NAMES
 from domain.content import GROUP_LABELS, GROUPS, TOPIC_GROUP, TOPIC_ROUTE, Answer
 from domain.formatting import long_date, opening_hours
 from domain.languages import LANGUAGES, normalise_language
-from domain.messages import Button
+from domain.messages import Button, Speech
 from domain.parse import Parse
-from domain.passages import Focus, choose_lead, is_general, lexical_similarity, split_passages
+from domain.passages import (
+    Focus,
+    Passage,
+    choose_lead,
+    is_general,
+    lexical_similarity,
+    split_passages,
+)
 from domain.ports import Understanding
 from domain.review import SOURCE_LANGUAGE
+from domain.speech import spoken_parts, spoken_text
 from domain.turn import Services, Turn
 
 ABOUT = "faq_teams_service"  # answered from the directory, not from a content file
@@ -51,7 +59,7 @@ class Faq:
                 found.append(Focus(topic, language, question, tuple(scores)))
         return tuple(found)
 
-    def lead(self, turn: Turn, answer: Answer) -> str | None:
+    def lead(self, turn: Turn, answer: Answer) -> list[Passage] | None:
         """The passages of the answer a question in words asked for, best first; None for
         the whole answer (a button, a general question). In a language not foreseen before
         the transaction, the wording alone decides (no model work in the transaction)."""
@@ -62,8 +70,7 @@ class Faq:
         focus = next((f for f in asked if f.language == turn.language), None)
         scores = focus.scores if focus else lexical_similarity(
             asked[0].question, [p.text for p in passages])
-        chosen = choose_lead(passages, scores)
-        return "\n\n".join(p.text for p in chosen) if chosen else None
+        return choose_lead(passages, scores) or None
 
     def group_menu(self, turn: Turn, group: str) -> None:
         say = turn.say
@@ -117,7 +124,9 @@ class Faq:
         say = turn.say
         turn.count("questions.topic", topic)
         if topic == ABOUT:
-            turn.reply(self.about_text(turn), self.answer_buttons(turn, topic))
+            buttons = self.answer_buttons(turn, topic)
+            buttons[:0] = self.listen_button(turn, turn.language, topic)
+            turn.reply(self.about_text(turn), buttons)
             return
         answer = await self.current(turn, topic)
         if answer is None:
@@ -134,8 +143,54 @@ class Faq:
         if lead is not None:  # the whole answer is a button away
             buttons.insert(0, [Button("📖 " + say._("More about this topic"),
                                       payloads.make("faq", topic))])
-        turn.reply(f"{answer.title}\n\n{say.content(lead or answer.text)}\n\n{footer}",
-                   buttons)
+        buttons[:0] = self.listen_button(turn, answer.language, topic, lead)
+        shown = "\n\n".join(p.text for p in lead) if lead else answer.text
+        turn.reply(f"{answer.title}\n\n{say.content(shown)}\n\n{footer}", buttons)
+
+    def listen_button(self, turn: Turn, language: str, topic: str,
+                      shown: list[Passage] | None = None) -> list[list[Button]]:
+        """"🔊 Listen" (the topic and the passages shown: ``listen:<topic>[.<i>...]``), where
+        there is a voice for the answer's language; no row where there is none."""
+        if language not in self.s.config.spoken_languages:
+            return []
+        key = ".".join([topic, *(str(p.index) for p in shown or ())])
+        return [[Button("🔊 " + turn.say._("Listen"), payloads.make("listen", key))]]
+
+    async def listen(self, turn: Turn, key: str | None) -> None:
+        """The answer (or the part of it shown) as a voice message, in the answer's
+        language; when it cannot be made sound, the channel sends the kind text instead."""
+        say = turn.say
+        topic, *shown = (key or "").split(".")
+        turn.count("questions.listen", topic)
+        if topic == ABOUT:
+            title, body, language = (say._("What TEAMS is, where, when"),
+                                     self.about_text(turn), turn.language)
+        else:
+            answer = await self.current(turn, topic)
+            if answer is None:
+                await self.answer(turn, topic)  # "no answer yet", with the contacts
+                return
+            passages = split_passages(answer.text)
+            indexes = [int(i) for i in shown]
+            if indexes and all(i < len(passages) for i in indexes):
+                body = "\n\n".join(passages[i].text for i in indexes)
+            else:  # the whole answer (or the answer changed since: all of it)
+                body = answer.text
+            title, language = answer.title, answer.language
+        person = [[Button(say._("🙋 Talk to a person"), payloads.make("human"))]]
+        if language not in self.s.config.spoken_languages:
+            turn.reply(say._("I can't read answers aloud in this language yet. A person "
+                             "from TEAMS can help you."), person)
+            return
+        parts = spoken_parts(spoken_text(title, body))
+        for n, part in enumerate(parts):  # Telegram plays them one after the other
+            caption = "🔊 " + title + (f" ({n + 1}/{len(parts)})" if len(parts) > 1 else "")
+            if n == 0:  # what is read when it cannot be heard
+                turn.reply(say._("Sorry, I could not read this answer aloud just now. The "
+                                 "written answer is above, and a person from TEAMS can help "
+                                 "you."), person, voice=Speech(part, language, caption))
+            else:
+                turn.reply("", voice=Speech(part, language, caption))
 
     def about_text(self, turn: Turn) -> str:
         say, directory = turn.say, self.s.directory

@@ -66,6 +66,17 @@ class OutFile:
 
 
 @dataclass(frozen=True)
+class Speech:
+    """An answer to be read aloud (a voice message): what is spoken, in which language, and
+    the caption shown with it. The reply's own text is what the citizen reads instead when
+    it cannot be made sound (see :mod:`domain.speech`)."""
+
+    text: str
+    language: str
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message the assistant sends back; ``event``: what the channel does after it."""
 
@@ -75,12 +86,13 @@ class Reply:
     event: Event | None = None
     edit: bool = False  # replace the message whose button was pressed (a toggled keyboard)
     meta: dict[str, Any] = field(default_factory=dict)  # e.g. how the transcript records it
+    voice: Speech | None = None  # sent as a voice message; ``text`` if it cannot be
 
     def to_record(self) -> dict[str, Any]:
         """Everything needed to send this reply again (kept until it is confirmed sent)."""
         import base64
 
-        return {
+        record: dict[str, Any] = {
             "text": self.text, "edit": self.edit,
             "event": self.event.name if self.event else None,
             "meta": self.event.meta() if self.event else self.meta,
@@ -89,12 +101,15 @@ class Reply:
                 self.file.filename, self.file.mime_type,
                 base64.b64encode(self.file.content).decode()],
         }
+        if self.voice is not None:
+            record["voice"] = [self.voice.text, self.voice.language, self.voice.caption]
+        return record
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Reply:
         import base64
 
-        file = record.get("file")
+        file, voice = record.get("file"), record.get("voice")
         event = from_record(record.get("event"), record.get("meta"))
         return cls(
             text=record["text"], edit=bool(record.get("edit")), event=event,
@@ -102,11 +117,13 @@ class Reply:
             buttons=[[Button(label, payload) for label, payload in row]
                      for row in record.get("buttons") or []],
             file=None if not file else OutFile(file[0], base64.b64decode(file[2]), file[1]),
+            voice=Speech(*voice) if voice else None,
         )
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON shape of the terminal channel: text, buttons, file."""
-        return {
+        """The JSON shape of the terminal channel: text, buttons, file (and ``voice``, the
+        language and the text spoken, for a reply read aloud)."""
+        shape: dict[str, object] = {
             "text": self.text,
             "buttons": [
                 [{"label": b.label, "payload": b.payload} for b in row] for row in self.buttons
@@ -115,3 +132,6 @@ class Reply:
                 "filename": self.file.filename, "mime_type": self.file.mime_type,
             },
         }
+        if self.voice is not None:
+            shape["voice"] = {"language": self.voice.language, "text": self.voice.text}
+        return shape

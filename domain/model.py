@@ -188,7 +188,7 @@ class TopicDeletion:
 class TranscriptEntry:
     citizen_id: int
     direction: str  # "in" or "out"
-    kind: str  # content type for "in"; "text" or "file" for "out"
+    kind: str  # content type for "in"; "text", "file" or "voice" (read aloud) for "out"
     text: str | None
     payload: str | None
     at: datetime

@@ -53,6 +53,13 @@ def slot_key(arg: str | None) -> bool:
     return bool(arg) and "." in (arg or "")
 
 
+def listen_key(arg: str | None) -> bool:
+    """An FAQ topic, then the passages shown, if a part was: ``faq_health_care.5.7``."""
+    topic, *part = (arg or "").split(".")
+    return topic in TOPIC_GROUP and len(part) <= 8 and all(
+        p.isascii() and p.isdigit() and len(p) <= 2 for p in part)
+
+
 @dataclass(frozen=True)
 class Route:
     """A verb: what handles it, which argument it accepts, whether it belongs to an intake in
@@ -136,6 +143,7 @@ def route_table(m: Menus, faq: Faq, intake: IntakeFlow, appts: Appointments,
         # first information
         "group": Route(_arg(faq.group_menu), one_of(GROUPS)),
         "faq": Route(_arg(faq.answer), one_of(TOPIC_GROUP)),
+        "listen": Route(_arg(faq.listen), listen_key),
         # a person
         "human": Route(_turn(handover.escalate, "asked")),
         "endhuman": Route(_turn(handover.end_by_citizen)),

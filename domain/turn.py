@@ -24,6 +24,9 @@ class EngineConfig:
     default_language: str = "it"
     timezone: str = "Europe/Rome"
     staff_chat: bool = False  # a staff group is configured: hand-overs go to people
+    # The languages an answer can be read aloud in (the channel's speaker has a voice for
+    # them): the "🔊 Listen" button is shown there only.
+    spoken_languages: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -153,7 +153,8 @@ async def _deliver_replies(context: Context, update: Update, chat_id: int,
         try:
             if not blocked:
                 try:
-                    await send_reply(context.bot, chat_id, reply, pressed)
+                    await send_reply(context.bot, chat_id, reply, pressed,
+                                     context.bot_data.speaker)
                 except Forbidden:
                     log.info("a citizen blocked the bot; reply not delivered")
                     await engine.mark_blocked(chat_id)
@@ -164,7 +165,8 @@ async def _deliver_replies(context: Context, update: Update, chat_id: int,
                 [reply], copies, context.bot_data.albums)
             pending.extend((future, reply) for future in futures)
         except Exception as exc:
-            rest = [replace(reply, text="", file=None, buttons=[]) if said else reply,
+            rest = [replace(reply, text="", file=None, buttons=[], voice=None) if said
+                    else reply,
                     *replies[index + 1:]]
             await _keep_unsent(context, update, rest, copies)
             await _not_delivered(context, update, exc)
@@ -210,7 +212,8 @@ async def _confirm(context: Context, update: Update, delivered: Delivered) -> No
             await future
         except Exception as exc:
             await _keep_unsent(context, update, [replace(reply, text="", file=None,
-                                                         buttons=[])], delivered.copies)
+                                                         buttons=[], voice=None)],
+                               delivered.copies)
             await _not_delivered(context, update, exc)
             return
     if delivered.copies:  # what was copied must be recorded, or it is copied again

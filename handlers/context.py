@@ -14,6 +14,7 @@ from telegram.request import BaseRequest
 
 from domain.engine import Engine
 from domain.ports import Translations
+from domain.speech import Speaker
 from handlers.albums import Albums
 from handlers.failures import Attempts, Failure
 from handlers.flood import CitizenTurns, FloodGuard
@@ -29,6 +30,7 @@ class BotData:
     translations: Translations | None = None
     staff_chat_id: int | None = None
     public_url: str | None = None  # where the HTTP app is reached (calendar feeds)
+    speaker: Speaker | None = None  # answers read aloud ("🔊 Listen"); None: not offered
     flood: FloodGuard = field(default_factory=FloodGuard)
     turns: CitizenTurns = field(default_factory=CitizenTurns)  # one update a citizen at a time
     albums: Albums = field(default_factory=Albums)  # album parts gathered for the staff

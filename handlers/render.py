@@ -1,18 +1,21 @@
 """The engine's replies as Bot API calls: the one button renderer (:func:`keyboard`), long
-texts split where Telegram accepts them, documents, and a pressed keyboard edited in place."""
+texts split where Telegram accepts them, documents, answers read aloud (voice messages), and
+a pressed keyboard edited in place."""
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
-from telegram.constants import MessageLimit
-from telegram.error import BadRequest, Forbidden
+from telegram.constants import ChatAction, MessageLimit
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from domain.messages import Button, Reply
 from domain.payloads import MAX_BYTES
+from domain.speech import Speaker, SpeechFailed
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +67,13 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
 
 
 async def send_replies(bot: Any, chat_id: int, replies: list[Reply],
-                       pressed: Message | None = None, blocked: Any = None) -> None:
+                       pressed: Message | None = None, blocked: Any = None,
+                       speaker: Speaker | None = None) -> None:
     """Render the engine's replies as Bot API calls; ``pressed`` is the message whose button
     was pressed, which an ``edit`` reply replaces (a toggled keyboard)."""
     for reply in replies:
         try:
-            await send_reply(bot, chat_id, reply, pressed)
+            await send_reply(bot, chat_id, reply, pressed, speaker)
         except Forbidden:
             log.info("a citizen blocked the bot; reply not delivered")
             if blocked is not None:
@@ -77,11 +81,16 @@ async def send_replies(bot: Any, chat_id: int, replies: list[Reply],
             return
 
 
-async def send_reply(bot: Any, chat_id: int, reply: Reply,
-                     pressed: Message | None = None) -> int | None:
-    """Send one reply (errors are the caller's); the id of the (last) message sent."""
+async def send_reply(bot: Any, chat_id: int, reply: Reply, pressed: Message | None = None,
+                     speaker: Speaker | None = None) -> int | None:
+    """Send one reply (errors are the caller's); the id of the (last) message sent. A reply
+    read aloud is a voice message; its text is sent instead when it cannot be."""
+    if reply.voice is not None:
+        sent = await send_voice(bot, chat_id, reply, speaker)
+        if sent is not None:
+            return sent
     if not reply.text and reply.file is None:
-        return None  # an event only (relay to a person): nothing to say
+        return None  # an event only (relay to a person), or a voice that could not be
     if reply.edit and pressed is not None and reply.file is None:
         try:
             await bot.edit_message_text(
@@ -107,3 +116,44 @@ async def send_reply(bot: Any, chat_id: int, reply: Reply,
         )
         last_id = int(sent.message_id)
     return last_id
+
+
+async def send_voice(bot: Any, chat_id: int, reply: Reply,
+                     speaker: Speaker | None) -> int | None:
+    """The reply's :class:`~domain.messages.Speech` as a voice message (sendVoice, OGG/Opus):
+    by Telegram's id when this sound was uploaded before, else made (off the event loop,
+    kept) and uploaded. None when it cannot be (no speaker or voice, the synthesis failed,
+    Telegram refused it: a citizen may refuse voice messages): the caller sends the text.
+    Other Bot API errors are the caller's, as for any reply."""
+    voice = reply.voice
+    if voice is None or speaker is None or voice.language not in speaker.languages:
+        return None
+    markup = keyboard(reply.buttons)
+    caption = voice.caption[: MessageLimit.CAPTION_LENGTH] or None
+    key = speaker.key(voice.text, voice.language)
+    known = speaker.file_id(key)
+    if known:
+        try:
+            sent = await bot.send_voice(chat_id, known, caption=caption, reply_markup=markup)
+            return int(sent.message_id)
+        except BadRequest:  # another bot's id, or gone: upload it again
+            speaker.remember(key, None)
+    try:
+        await bot.send_chat_action(chat_id, ChatAction.RECORD_VOICE)
+    except TelegramError:
+        pass  # only a courtesy while the sound is made
+    try:
+        spoken = await speaker.speak(voice.text, voice.language)
+    except SpeechFailed as exc:
+        log.warning("an answer could not be read aloud (%s)", exc)
+        return None
+    try:
+        sent = await bot.send_voice(
+            chat_id, InputFile(spoken.audio, filename="answer.ogg"), caption=caption,
+            duration=max(1, math.ceil(spoken.seconds)), reply_markup=markup)
+    except BadRequest as exc:
+        log.info("a voice message was refused (%s); the text instead", exc.message)
+        return None
+    if sent.voice is not None:
+        speaker.remember(key, sent.voice.file_id)
+    return int(sent.message_id)

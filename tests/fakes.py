@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import replace
@@ -981,6 +982,9 @@ class FakeBotAPI(BaseRequest):
         name, _, query = url.rsplit("/", 1)[-1].partition("?")
         params = decode_params({**dict(parse_qsl(query)),
                                 **(request_data.parameters if request_data else {})})
+        for field, (_, content, _) in ((request_data.multipart_data or {}).items()
+                                       if request_data else ()):
+            params.setdefault(f"{field}:bytes", content)  # an uploaded file's bytes
         if self.failing and name.startswith("send"):
             self.failing -= 1
             return 502, b'{"ok": false, "error_code": 502, "description": "Bad Gateway"}'
@@ -1026,7 +1030,7 @@ class FakeBotAPI(BaseRequest):
             self.thread_id += 1
             return {"message_thread_id": self.thread_id, "name": params["name"],
                     "icon_color": 7322096}
-        if name in ("sendMessage", "sendDocument", "copyMessage"):
+        if name in ("sendMessage", "sendDocument", "copyMessage", "sendVoice"):
             self.message_id += 1
             chat_id = int(params.get("chat_id", 0))
             message: dict[str, Any] = {
@@ -1039,6 +1043,13 @@ class FakeBotAPI(BaseRequest):
             if name == "sendDocument":
                 message["document"] = {"file_id": "f1", "file_unique_id": "u1",
                                        "file_name": "x.ics"}
+            if name == "sendVoice":  # a file id Telegram would give: the same sound, same id
+                voice = params.get("voice") or params.get("voice:bytes") or b""
+                tag = hashlib.sha256(str(voice).encode() if isinstance(voice, str)
+                                     else voice).hexdigest()[:12]
+                message["voice"] = {"file_id": voice if isinstance(voice, str) else f"v-{tag}",
+                                    "file_unique_id": tag, "duration": int(params.get(
+                                        "duration") or 1), "mime_type": "audio/ogg"}
             if name == "copyMessage":
                 return {"message_id": self.message_id}
             if params.get("message_thread_id"):
