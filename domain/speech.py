@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 MAX_SPOKEN = 6000  # characters: about six minutes of speech, more than any answer
-FIRST_PART = 350  # a short first voice message: heard soon (see :func:`spoken_parts`)
+FIRST_PART = 250  # a short first voice message: heard soon (see :func:`spoken_parts`)
 PART = 700  # then about a minute each
 
 _MD_LINK = re.compile(r"\[([^\]\n]{1,200})\]\([^)\s]{1,500}\)")  # [text](url): the text

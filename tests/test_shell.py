@@ -12,7 +12,8 @@ from bot.settings import EXAMPLE_SERVICE_FILE
 
 
 def run_shell(tmp_path: Path, lines: list[str], *args: str) -> list[dict]:
-    env = {**os.environ, "TEAMS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}
+    env = {**os.environ, "TEAMS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
+           "TEAMS_TTS_CACHE_DIR": str(tmp_path / "tts")}
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "shell", "--json", *args],
         input="\n".join(lines) + "\n", capture_output=True, text=True, env=env, cwd=tmp_path,
@@ -62,3 +63,20 @@ def test_the_shell_says_once_that_the_example_directory_is_not_real(real_nlu, tm
                             cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert note not in result.stderr
+
+
+def test_listen_writes_the_answer_as_voice_files(real_nlu, tmp_path):
+    """The terminal has no voice messages: the answer read aloud is written as OGG/Opus
+    files, and their paths shown."""
+    import soundfile as sf
+
+    answer, *voices = run_shell(tmp_path, ['{"payload": "faq:faq_tax_code"}',
+                                           '{"payload": "listen:faq_tax_code"}'], "--lang", "it")
+    assert answer["buttons"][0][0]["payload"] == "listen:faq_tax_code"
+    assert len(voices) > 1
+    for voice in voices:
+        assert voice["text"].startswith("🔊 ") and voice["voice"]["language"] == "it"
+        path = Path(voice["voice"]["path"])
+        assert path.parent == tmp_path / "tts" and path.suffix == ".ogg"
+        assert sf.info(str(path)).duration > 0.5
+        assert "http" not in voice["voice"]["text"]

@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 
 from bot.tts import EspeakSpeaker
-from domain.speech import Spoken, SpeechFailed
+from domain.speech import SpeechFailed, Spoken
 from domain.turn import EngineConfig
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
 from tests.telegram.helpers import button_update, feed, make_app, make_engine
