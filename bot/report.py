@@ -57,6 +57,8 @@ async def build(reports: Reports, month: str, zone: ZoneInfo) -> Report:
     new_citizens = _new_citizens(report, records, tally)
     _appointments(report, records, tally)
     report.section("questions by topic").update(tally.get("questions.topic", Counter()))
+    report.section("answers listened to, by topic").update(
+        tally.get("questions.listen", Counter()))
     report.section("not understood, nearest topic").update(
         tally.get("questions.unanswered", Counter()))
     _handovers(report, records, tally)

@@ -136,3 +136,4 @@ async def test_a_voice_reply_is_kept_and_read_back_for_a_redelivery(engine, uow)
     transcript = [e for e in uow.store.transcript if e.direction == "out"]
     assert {e.kind for e in transcript} == {"voice"}
     assert transcript[0].text.startswith("🔊 ")
+    assert uow.store.tallies == {("2026-11", "questions.listen", "faq_tax_code"): 1}

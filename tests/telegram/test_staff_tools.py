@@ -150,6 +150,7 @@ async def test_the_monthly_report_figures_match_the_database(tmp_path):
                                              first_human_at=base + timedelta(minutes=10),
                                              status="closed"))
         await uow.tallies.add("2026-11", "questions.topic", "faq_tax_code", 12)
+        await uow.tallies.add("2026-11", "questions.listen", "faq_tax_code", 7)
         await uow.commit()
     report = await build(SqlReports(db), "2026-11", ROME)
     await db.dispose()
@@ -160,6 +161,7 @@ async def test_the_monthly_report_figures_match_the_database(tmp_path):
     assert report.figures["no-show rate, labour_expert"] == "17%"
     assert report.figures["time to first human answer, median"] == "10 min"
     assert report.sections["questions by topic"]["faq_tax_code"] == 12
+    assert report.sections["answers listened to, by topic"]["faq_tax_code"] == 7
     csv_text = to_csv(report)
     assert "servizi_sociali," + FEWER in csv_text  # 3 is too few to show
     page = to_html(report, "TEAMS (EXAMPLE)")
