@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -29,6 +30,11 @@ from bot.tts import EspeakSpeaker  # noqa: E402
 from domain.content import load_content  # noqa: E402
 from domain.languages import LANGUAGES  # noqa: E402
 from domain.speech import spoken_parts, spoken_text  # noqa: E402
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return int(status.read().split("VmRSS:")[1].split()[0]) / 1024
 
 
 def installed_mb(*packages: str) -> float:
@@ -81,9 +87,11 @@ async def main() -> None:
     args = parser.parse_args()
     content = load_content(LOCALES_DIR / "faq")
     with tempfile.TemporaryDirectory() as tmp:
+        before = rss_mb()
         started = time.perf_counter()
         speaker = EspeakSpeaker(Path(tmp))
         load_s = time.perf_counter() - started
+        loaded = rss_mb() - before
         results = {}
         for language in args.languages.split(","):
             answer = content.get(language, args.topic)
@@ -96,6 +104,8 @@ async def main() -> None:
         "topic": args.topic,
         "load_average_1min": round(os.getloadavg()[0], 1), "cores": os.cpu_count(),
         "espeak_load_s": round(load_s, 3),
+        "espeak_load_rss_mb": round(loaded, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "voices": sorted(speaker.languages),
         "first_audio_cold_s_median": round(statistics.median(cold), 2),
         "first_audio_cold_s_max": round(max(cold), 2),

@@ -43,15 +43,22 @@ MIN_SECONDS = 0.1
 
 def encode_opus(samples: np.ndarray, rate: int) -> tuple[bytes, float]:
     """16-bit mono samples as an OGG/Opus file at :data:`OPUS_RATE`, and its length in
-    seconds (resampled linearly: going up in rate, nothing folds back)."""
+    seconds: resampled linearly (going up in rate, nothing folds back) and encoded a second
+    at a time, so that a long answer costs no more memory than a short one."""
     if len(samples) < rate * MIN_SECONDS:
         raise SpeechFailed("nothing to say")
-    x = samples.astype(np.float32) / 32768.0
-    count = round(len(x) * OPUS_RATE / rate)
-    y = np.interp(np.arange(count) * (rate / OPUS_RATE), np.arange(len(x)), x)
+    count = round(len(samples) * OPUS_RATE / rate)
+    step, last = rate / OPUS_RATE, len(samples) - 1
     out = io.BytesIO()
-    sf.write(out, y.astype(np.float32), OPUS_RATE, format="OGG", subtype="OPUS",
-             compression_level=COMPRESSION)
+    with sf.SoundFile(out, "w", OPUS_RATE, 1, format="OGG", subtype="OPUS",
+                      compression_level=COMPRESSION) as sound:
+        for start in range(0, count, OPUS_RATE):
+            where = np.arange(start, min(start + OPUS_RATE, count)) * step
+            left = np.minimum(where.astype(np.int64), last)
+            part = (where - left).astype(np.float32)
+            before = samples[left].astype(np.float32)
+            after = samples[np.minimum(left + 1, last)].astype(np.float32)
+            sound.write((before + (after - before) * part) / 32768.0)
     return out.getvalue(), count / OPUS_RATE
 
 
