@@ -13,6 +13,7 @@ import pytest
 import soundfile as sf
 
 from bot.tts import EspeakSpeaker
+from domain.languages import LANGUAGES
 from domain.speech import SpeechFailed, Spoken
 from domain.turn import EngineConfig
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
@@ -78,6 +79,19 @@ async def test_listen_sends_the_answer_as_ogg_opus_voice_messages(setup):
     assert all("voice:bytes" not in v and str(v["voice"]).startswith("v-") for v in again)
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_in_every_launch_language_a_voice_message_that_decodes(setup, content, language):
+    """One passage of the tax-code answer (a part shown after a question), in each language's
+    own voice: the caption is the answer's title in that language."""
+    app, api = setup
+    await feed(app, button_update(7100 + LANGUAGES.index(language), "listen:faq_tax_code.1",
+                                  language=language))
+    (voice,) = api.sent("sendVoice")
+    data, rate = sf.read(io.BytesIO(voice["voice:bytes"]))
+    assert voice["voice:bytes"][:4] == b"OggS" and len(data) / rate > 0.5
+    assert voice["caption"] == "🔊 " + content.get(language, "faq_tax_code").title
+
+
 async def test_a_forged_listen_is_refused_kindly(setup):
     app, api = setup
     await feed(app, button_update(7003, "listen:../../etc/passwd", language="en"))
@@ -88,8 +102,8 @@ async def test_a_forged_listen_is_refused_kindly(setup):
 async def test_a_voice_refused_by_telegram_is_a_kind_text(setup):
     """A citizen may refuse voice messages (Telegram: VOICE_MESSAGES_FORBIDDEN)."""
     app, api = setup
-    api.fail("sendVoice", 400, "Bad Request: VOICE_MESSAGES_FORBIDDEN", times=10)
-    await feed(app, button_update(7004, "listen:faq_tax_code", language="en"))
+    api.fail("sendVoice", 400, "Bad Request: VOICE_MESSAGES_FORBIDDEN", times=2)  # id, upload
+    await feed(app, button_update(7004, "listen:faq_tax_code.1", language="en"))
     (text,) = api.sent()
     assert "could not read this answer aloud" in text["text"]
     assert callbacks(text) == ["human"]
