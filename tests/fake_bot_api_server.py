@@ -18,7 +18,8 @@ from tests.fakes import FakeBotAPI, decode_params
 
 
 def multipart_fields(content_type: str, body: bytes) -> dict[str, Any]:
-    """The text fields of a multipart/form-data body (files are left out)."""
+    """The fields of a multipart/form-data body: text fields by name, a file's bytes as
+    ``<name>:bytes`` (as :class:`tests.fakes.FakeBotAPI` records them)."""
     message = BytesParser(policy=email.policy.HTTP).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body)
     fields: dict[str, Any] = {}
@@ -26,6 +27,8 @@ def multipart_fields(content_type: str, body: bytes) -> dict[str, Any]:
         name = part.get_param("name", header="content-disposition")
         if name and not part.get_filename():
             fields[str(name)] = part.get_payload(decode=True).decode("utf-8")
+        elif name:
+            fields[f"{name}:bytes"] = part.get_payload(decode=True)
     return fields
 
 

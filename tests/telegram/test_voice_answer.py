@@ -147,3 +147,46 @@ async def test_without_a_speaker_there_is_no_listen_button(tmp_path):
     finally:
         await app.shutdown()
         await db.dispose()
+
+
+def test_the_running_bot_reads_an_answer_aloud(tmp_path, real_nlu):
+    """``teams-bot run`` as a real process, polling the fake Bot API: the speaker is wired
+    (the button is shown, the press gets a voice message that decodes)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.fake_bot_api_server import FakeBotApiServer
+
+    root = Path(__file__).resolve().parents[2]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEAMS_")}
+    env.update(TEAMS_TELEGRAM_TOKEN="123456:VOICE", TEAMS_LOG_LEVEL="WARNING",
+               TEAMS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}",
+               TEAMS_LISTEN_PORT=str(port), TEAMS_TTS_CACHE_DIR=str(tmp_path / "tts"))
+    if "TEAMS_NLU_CACHE_DIR" in os.environ:
+        env["TEAMS_NLU_CACHE_DIR"] = os.environ["TEAMS_NLU_CACHE_DIR"]
+    with FakeBotApiServer() as bot_api:
+        env["TEAMS_TELEGRAM_API_URL"] = bot_api.url
+        worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--demo"], env=env,
+                                  cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            bot_api.offer(button_update(7200, "faq:faq_tax_code", language="es"),
+                          button_update(7200, "listen:faq_tax_code.1", language="es"))
+            deadline = time.monotonic() + 180
+            while not bot_api.sent("sendVoice"):
+                assert worker.poll() is None, worker.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "no voice message"
+                time.sleep(0.1)
+        finally:
+            worker.terminate()
+            _, err = worker.communicate(timeout=60)
+    assert "Traceback" not in err.decode(), err.decode()[-2000:]
+    assert callbacks(bot_api.sent()[0])[0] == "listen:faq_tax_code"
+    (voice,) = bot_api.sent("sendVoice")
+    data, rate = sf.read(io.BytesIO(voice["voice:bytes"]))
+    assert len(data) / rate > 0.5
