@@ -106,8 +106,8 @@ class EspeakSpeaker:
         kept = self._read(path)
         if kept is not None:
             return Spoken(key, kept[0], kept[1], str(path), fresh=False)
-        audio, seconds = self._render(text, voice, path)
-        return Spoken(key, audio, seconds, str(path), fresh=True)
+        audio, seconds, saved = self._render(text, voice, path)
+        return Spoken(key, audio, seconds, str(path) if saved else None, fresh=True)
 
     def _read(self, path: Path) -> tuple[bytes, float] | None:
         """A kept sound and its length; None when there is none (or it is damaged)."""
@@ -120,7 +120,7 @@ class EspeakSpeaker:
             log.warning("a kept sound could not be read (%s): made again", type(exc).__name__)
             return None
 
-    def _render(self, text: str, voice: str, path: Path) -> tuple[bytes, float]:
+    def _render(self, text: str, voice: str, path: Path) -> tuple[bytes, float, bool]:
         """In the worker thread: speak, encode, keep (a folder that cannot be written only
         costs the next citizen the same work)."""
         audio, seconds = encode_opus(self.espeak.synthesize(text, voice, WORDS_PER_MINUTE),
@@ -130,18 +130,23 @@ class EspeakSpeaker:
             temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
             temporary.write_bytes(audio)
             os.replace(temporary, path)  # whole or not at all, also for another process
-            self._written += 1
-            if self._written % 100 == 1:
-                self._prune()
         except OSError as exc:
             log.warning("a sound could not be kept (%s)", type(exc).__name__)
-        return audio, seconds
+            return audio, seconds, False
+        self._written += 1
+        if self._written % 100 == 1:
+            self._prune()
+        return audio, seconds, True
 
     def _prune(self) -> None:
-        sounds = sorted(self.cache_dir.glob("*.ogg"), key=lambda p: p.stat().st_mtime)
-        for old in sounds[: max(0, len(sounds) - self.max_files)]:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".id").unlink(missing_ok=True)
+        """The oldest sounds beyond :attr:`max_files` go (another process may prune too)."""
+        try:
+            sounds = sorted((p.stat().st_mtime, p) for p in self.cache_dir.glob("*.ogg"))
+            for _, old in sounds[: max(0, len(sounds) - self.max_files)]:
+                old.unlink(missing_ok=True)
+                old.with_suffix(".id").unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("old sounds could not be pruned (%s)", type(exc).__name__)
 
     def file_id(self, key: str) -> str | None:
         if key not in self._file_ids:

@@ -91,7 +91,7 @@ async def test_a_folder_that_cannot_be_written_still_gives_the_sound(tmp_path):
     blocked.write_text("not a folder")
     speaker = EspeakSpeaker(blocked / "tts")
     spoken = await speaker.speak("Hello.", "en")
-    assert decode(spoken.audio)[0] > 0.3
+    assert decode(spoken.audio)[0] > 0.3 and spoken.path is None
 
 
 async def test_no_voice_or_no_text_is_a_failure_the_channel_answers_kindly(speaker):
@@ -121,3 +121,14 @@ async def test_two_citizens_at_once_get_the_same_sound(tmp_path):
 def test_turned_off_there_is_no_speaker(tmp_path):
     assert load_speaker(tmp_path, enabled=False) is None
     assert load_speaker(tmp_path) is not None
+
+
+async def test_the_oldest_sounds_go_when_the_folder_holds_too_many(tmp_path):
+    speaker = EspeakSpeaker(tmp_path, max_files=2)
+    for n, word in enumerate(("Uno.", "Due.", "Tre.")):
+        spoken = await speaker.speak(word, "it")
+        speaker.remember(spoken.key, f"id-{n}")
+    speaker._written = 100  # the next sound made prunes
+    await speaker.speak("Quattro.", "it")
+    assert len(list(tmp_path.glob("*.ogg"))) == 2
+    assert len(list(tmp_path.glob("*.id"))) <= 2
