@@ -18,7 +18,7 @@ from domain.calendar import is_open_at, next_opening
 from domain.events import Alarm, Copies, HandoverClosed, HandoverOpened, RelayToStaff
 from domain.formatting import clock_time, long_day
 from domain.languages import NATIVE_NAMES
-from domain.menus import Menus
+from domain.menus import Menus, in_danger_call
 from domain.messages import Button, Reply
 from domain.model import Handover, Topic
 from domain.needs import NEEDS
@@ -97,6 +97,10 @@ class HandoverFlow:
         turn.conversation.data.handover = True
         text = say._("I am passing your conversation to a person of the TEAMS service. Write "
                      "here: they read everything you send, also photos and voice messages.")
+        if reason == "voice":  # a note nobody has heard yet
+            text = say._("I can't listen to voice messages myself: I am passing yours to a "
+                         "person of the TEAMS service, who will listen to it. You can send "
+                         "more voice messages here.")
         if not is_open_at(self.s.directory, turn.now, self.s.zone):
             opening = next_opening(self.s.directory, turn.now, self.s.zone)
             if opening is not None:
@@ -106,6 +110,8 @@ class HandoverFlow:
                     time=clock_time(opening, turn.language, self.s.zone))
             handover.announced = True
             await turn.uow.handovers.save(handover)
+        if reason == "voice":  # what it says is unknown: it may be someone in danger
+            text += "\n\n🚨 " + in_danger_call(say)
         turn.reply(text, [[Button("↩️ " + say._("Back to the automated assistant"),
                                   payloads.make("endhuman"))]],
                    event=HandoverOpened(reason))  # completed at the end of the turn
@@ -189,7 +195,10 @@ class HandoverFlow:
             needs += [n for n in booking.needs if n not in needs]
         reason = {"asked": say._("the citizen asked for a person"),
                   "misunderstood": say._("the assistant did not understand twice"),
-                  "emergency": say._("🚨 EMERGENCY: the citizen may be in danger")}
+                  "emergency": say._("🚨 EMERGENCY: the citizen may be in danger"),
+                  "voice": say._("🎙️ a voice message nobody has listened to yet: listen to "
+                                 "it (the assistant cannot tell whether it says someone is in "
+                                 "danger)")}
         lines = [
             f"🔖 {topic.case_code} · {NATIVE_NAMES.get(language, language)} ({language})",
             say._("Why: {reason}", reason=reason.get(handover.reason if handover else "",

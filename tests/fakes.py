@@ -938,6 +938,7 @@ class FakeBotAPI(BaseRequest):
         self.failing_chats: set[int] = set()  # every send to these chats meets a 502
         self.updates: list[dict[str, Any]] = []  # what getUpdates hands out, until acked
         self.offsets: list[int] = []  # the offset of every getUpdates call
+        self.files: dict[str, bytes] = {}  # file_id -> content: getFile and the file's URL
 
     @property
     def read_timeout(self) -> float | None:
@@ -978,6 +979,10 @@ class FakeBotAPI(BaseRequest):
                          read_timeout: Any = None, write_timeout: Any = None,
                          connect_timeout: Any = None, pool_timeout: Any = None
                          ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a file's download URL, as getFile made it
+            self.calls.append(("download", {"url": url}))
+            content = self.files.get(url.rsplit("/", 1)[-1].partition(".")[0])
+            return (200, content) if content is not None else (404, b"Not Found")
         name, _, query = url.rsplit("/", 1)[-1].partition("?")
         params = decode_params({**dict(parse_qsl(query)),
                                 **(request_data.parameters if request_data else {})})
@@ -1019,6 +1024,11 @@ class FakeBotAPI(BaseRequest):
             self.offsets.append(offset)
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
             return self.updates[: int(params.get("limit") or 100)]
+        if name == "getFile":
+            file_id = str(params.get("file_id"))
+            return {"file_id": file_id, "file_unique_id": file_id,
+                    "file_size": len(self.files.get(file_id, b"")),
+                    "file_path": f"voice/{file_id}.oga"}
         if name == "deleteForumTopic":  # its messages go with it, as on Telegram
             self.deleted_threads.add(int(params["message_thread_id"]))
             return True
