@@ -99,3 +99,12 @@ def test_the_waiting_transcript_is_stored_by_name():
     assert data.dump() == {"heard": {"text": "a b", "language": "en", "message": 5}}
     assert ConversationData.load(data.dump()) == data
     assert ConversationData.load({"heard": {"text": 3}}).heard is None
+
+
+async def test_during_a_hand_over_a_heard_note_is_relayed_and_danger_alarms(engine, uow):
+    await press(engine, "human")
+    replies = await voice(engine, "codice fiscale", "it")
+    assert events(replies) == ["relay"]  # a person has the conversation: no question
+    assert uow.store.conversations[CITIZEN].data.heard is None
+    replies = await voice(engine, "mi picchia", "it")
+    assert "relay" in events(replies) and "alarm" in events(replies)
