@@ -195,7 +195,7 @@ def _nlu(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _content(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.i18n import LOCALES_DIR
+    from bot.i18n import LOCALES_DIR, Catalogs
     from domain.content import check_content, load_content
 
     if args.content_command == "export":
@@ -205,10 +205,13 @@ def _content(settings: Settings, args: argparse.Namespace) -> int:
         print(f"wrote {count} content files to {args.target}")
         return 0
     report = check_content(load_content(LOCALES_DIR / "faq"))
-    print(f"{'language':<9} {'topics':>7} {'reviewed':>9} {'needs review':>13}")
+    catalogs = Catalogs()  # the interface strings' review marks (README)
+    print(f"{'language':<9} {'topics':>7} {'reviewed':>9} {'needs review':>13} "
+          f"{'interface reviewed':>19}")
     for lang, (present, expected, reviewed) in report.coverage.items():
+        ui_done, ui_total = catalogs.review_progress(lang)
         print(f"{lang:<9} {present:>3}/{expected:<3} {reviewed:>5}/{present:<3} "
-              f"{report.needs_review.get(lang, 0):>12}")
+              f"{report.needs_review.get(lang, 0):>12} {ui_done:>11}/{ui_total:<3}")
     for problem in report.problems:
         print(f"problem: {problem}")
     print("content check: " + ("ok" if not report.problems else

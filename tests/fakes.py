@@ -880,6 +880,9 @@ class EchoTranslations:
     def ngettext(self, language: str, singular: str, plural: str, n: int) -> str:
         return self.gettext(language, singular if n == 1 else plural)
 
+    def review_progress(self, language: str) -> tuple[int, int]:
+        return (0, 0)
+
 
 class KeywordUnderstanding:
     """A fake NLU: the first listed keyword found in the text decides the intent."""

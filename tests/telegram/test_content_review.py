@@ -128,6 +128,7 @@ async def test_approve_later_status_and_who_may_review(world):
     await feed(app, message_update(COORD, "/review status"))
     status = api.sent()[0]["text"]
     assert "ar: 1/" in status and "fr: 0/" in status
+    assert "interface 0/" in status  # the interface strings: none marked reviewed yet
 
 
 async def test_a_changed_italian_source_sends_the_translation_back_to_review(world):
