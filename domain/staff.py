@@ -264,15 +264,17 @@ class StaffDesk:
             return StaffAnswer(say._("That button is no longer valid."))
         return StaffAnswer("", remove_from_group=user_id)
 
-    async def removed_from_group(self, user_id: int) -> str:
-        """The channel removed a former staff member from the group: note it, say so."""
+    async def removed_from_group(self, user_id: int, by: int | None = None) -> str:
+        """The channel removed a former staff member from the group: note it, say so (in the
+        language of the coordinator who asked, ``by``)."""
         async with self.s.uow_factory() as uow:
             removal = await uow.staff.last_removal(user_id)
             name = removal.name if removal else str(user_id)
+            say = staff_say(self.s, await uow.staff.get(by) if by is not None else None)
             if removal is not None and removal.id is not None:
                 await uow.staff.removal_done(removal.id, self.s.clock.now())
                 await uow.commit()
-        return self.s.say()._(
+        return say._(
             "{name} was removed from the staff group; they can be invited again later.",
             name=name)
 

@@ -146,7 +146,7 @@ async def staff_button(update: Update, engine: Engine, bot: Any,
             # A ban removes them; lifting it at once lets them be invited again later.
             await bot.ban_chat_member(staff_chat, target)
             await bot.unban_chat_member(staff_chat, target, only_if_banned=True)
-            text = await engine.desk.removed_from_group(target)
+            text = await engine.desk.removed_from_group(target, user.id)
         except TelegramError as exc:
             log.warning("a former staff member was not removed from the group (%s)",
                         type(exc).__name__)

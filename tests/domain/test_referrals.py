@@ -151,3 +151,9 @@ async def test_a_removed_staff_member_is_named_with_a_human_role(engine, uow):
         await tx.commit()
     ((_, notice, _, _),) = await engine.desk.removals_to_tell()
     assert "social worker" in notice and "social_worker" not in notice
+    async with uow() as tx:  # an English-speaking coordinator removes her from the group
+        await tx.staff.add(StaffMember(6104, "Eve", "coordinator", ("en",)), engine.clock.now())
+        await tx.commit()
+    done = await engine.desk.removed_from_group(ENGLISH_EXPERT, 6104)
+    assert done.startswith("Erin was removed")  # in English, not the service's Italian
+    assert (await engine.desk.removed_from_group(ENGLISH_EXPERT)).startswith("[it] Erin")
