@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from domain import payloads
-from domain.booking import ROLE_NAMES, new_case_code
+from domain.booking import REFERRAL_LABELS, ROLE_NAMES, new_case_code
 from domain.calendar import is_open_at, next_opening
 from domain.events import Alarm, Copies, HandoverClosed, HandoverOpened, RelayToStaff
 from domain.formatting import clock_time, long_day
@@ -23,6 +23,7 @@ from domain.messages import Button, Reply
 from domain.model import Handover, Topic
 from domain.needs import NEEDS
 from domain.ports import UnitOfWork
+from domain.staffview import label
 from domain.text import Say
 from domain.turn import Services, Turn
 
@@ -203,8 +204,8 @@ class HandoverFlow:
             f"🔖 {topic.case_code} · {NATIVE_NAMES.get(language, language)} ({language})",
             say._("Why: {reason}", reason=reason.get(handover.reason if handover else "",
                                                      say._("the citizen asked for a person"))),
-            say._("Sent by: {referral}", referral=(citizen.referral if citizen else None)
-                  or "-"),
+            say._("Sent by: {referral}", referral=label(
+                say, REFERRAL_LABELS, citizen.referral if citizen else None)),
             say._("Needs: {needs}", needs=", ".join(say._(NEEDS[n]) for n in needs if n in NEEDS)
                   or "-"),
         ]
@@ -219,6 +220,12 @@ class HandoverFlow:
             text = entry.text or f"[{entry.kind}]"
             lines.append(f"{who} {text[:300]}")
         return topic, "\n".join(lines), language
+
+    def summary_buttons(self, case_code: str) -> list[list[Button]]:
+        """Under the summary: the case view (sent to the staff member who presses it, in
+        private, registered staff only: :meth:`domain.staff.StaffDesk.staff_button`)."""
+        say = Say(self.s.translations, self.s.config.default_language)
+        return [[Button("🗂 " + say._("Case {code}", code=case_code), f"stf:case.{case_code}")]]
 
     async def topic_of(self, citizen_id: int) -> tuple[Topic, str]:
         """The citizen's thread (created in the database if new) and their language."""

@@ -28,7 +28,7 @@ from domain.messages import Button
 from domain.model import StaffMember
 from domain.ports import UnitOfWork
 from domain.review import NEEDS_REVIEW, REVIEWED, SOURCE_LANGUAGE, STATE_LABELS, Review
-from domain.staffview import COORDINATORS_ONLY, StaffView
+from domain.staffview import COORDINATORS_ONLY, StaffView, staff_say
 from domain.text import N_, Say
 from domain.turn import Services
 
@@ -78,7 +78,7 @@ class ContentReviews:
             member = await uow.staff.get(user_id)
             if member is None:
                 return None
-            say, word = self.s.say(), argument.strip().lower()
+            say, word = staff_say(self.s, member), argument.strip().lower()
             content = await self.content(uow)
         view = StaffView()
         if word == "status":
@@ -187,7 +187,7 @@ class ContentReviews:
             member = await uow.staff.get(user_id)
             if member is None:
                 return None
-            say, view = self.s.say(), StaffView()
+            say, view = staff_say(self.s, member), StaffView()
             content = await self.content(uow)
             answer = content.answers.get((language, topic))
             if answer is None or not may_review(member, language):

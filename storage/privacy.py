@@ -56,7 +56,8 @@ class SqlPrivacy:
         found = await self.session.execute(select(MeetingOutcomeRow).where(
             MeetingOutcomeRow.booking_id.in_(booking_ids)))
         return {o.booking_id: {"kind": o.kind, "service": o.service,
-                               "recorded_at": _iso(o.recorded_at)}
+                               "recorded_at": _iso(o.recorded_at),
+                               "referral_code": o.referral_code}
                 for o in found.scalars()}
 
     async def export(self, citizen_id: int) -> dict[str, Any] | None:

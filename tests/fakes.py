@@ -422,7 +422,8 @@ def _outcome(store: FakeStore, booking_id: int | None) -> dict[str, Any] | None:
     found = store.outcomes.get(booking_id) if booking_id is not None else None
     if found is None:
         return None
-    return {"kind": found.kind, "service": found.service, "recorded_at": found.at.isoformat()}
+    return {"kind": found.kind, "service": found.service, "recorded_at": found.at.isoformat(),
+            "referral_code": found.code}
 
 
 def _theirs(citizen_id: int) -> Any:
@@ -768,7 +769,8 @@ class FakeCases:
         self.store = store
 
     async def add_outcome(self, outcome: MeetingOutcome) -> bool:
-        if outcome.booking_id in self.store.outcomes:
+        if outcome.booking_id in self.store.outcomes or (
+                outcome.code is not None and await self.referral(outcome.code) is not None):
             return False
         self.store.outcomes[outcome.booking_id] = outcome
         return True
@@ -780,8 +782,15 @@ class FakeCases:
         for topic in self.store.topics.values():
             if topic.case_code == case_code:
                 return topic.citizen_id
-        return next((b.citizen_id for b in self.store.bookings.values()
-                     if b.case_code == case_code), None)
+        found = next((b.citizen_id for b in self.store.bookings.values()
+                      if b.case_code == case_code), None)
+        referral = await self.referral(case_code)
+        if found is None and referral is not None:
+            found = self.store.bookings[referral.booking_id].citizen_id
+        return found
+
+    async def referral(self, code: str) -> MeetingOutcome | None:
+        return next((o for o in self.store.outcomes.values() if o.code == code), None)
 
     async def bookings(self, citizen_id: int) -> list[Booking]:
         return [copy.deepcopy(b) for b in sorted(

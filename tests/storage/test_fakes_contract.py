@@ -292,17 +292,22 @@ async def test_a_meeting_outcome_is_recorded_once_and_a_case_is_found_by_either_
         await uow.handovers.save_topic(Topic(ANNA, "T-CCCC4", None))
         await uow.handovers.add(Handover(ANNA, "asked", NOW, status="closed", closed_at=NOW))
         assert first.id is not None and later.id is not None
-        referred = MeetingOutcome(first.id, "referred", MEDIATOR, NOW, "cpia")
+        referred = MeetingOutcome(first.id, "referred", MEDIATOR, NOW, "cpia", "R-7KQ2M")
         assert await uow.cases.add_outcome(referred) is True
         assert await uow.cases.add_outcome(
             MeetingOutcome(first.id, "pap", COORDINATOR, NOW)) is False
+        # a referral code is given once: another booking cannot take it
+        assert await uow.cases.add_outcome(MeetingOutcome(
+            later.id, "referred", MEDIATOR, NOW, "asl", "R-7KQ2M")) is False
         await uow.commit()
     async with uows() as uow:
         assert list(await uow.cases.outcomes([first.id, later.id])) == [referred]
         assert await uow.cases.outcomes([]) == []
-        for code in ("T-AAAA2", "T-BBBB3", "T-CCCC4"):
+        for code in ("T-AAAA2", "T-BBBB3", "T-CCCC4", "R-7KQ2M"):
             assert await uow.cases.citizen_of_code(code) == ANNA
         assert await uow.cases.citizen_of_code("T-ZZZZ9") is None
+        assert await uow.cases.referral("R-7KQ2M") == referred
+        assert await uow.cases.referral("R-ZZZZ9") is None
         assert [b.case_code for b in await uow.cases.bookings(ANNA)] == ["T-AAAA2", "T-BBBB3"]
         assert await uow.cases.bookings(BOB) == []
         (handover,) = await uow.cases.handovers(ANNA)
@@ -311,7 +316,8 @@ async def test_a_meeting_outcome_is_recorded_once_and_a_case_is_found_by_either_
         exported = await uow.privacy.export(ANNA)
         assert exported is not None
         assert [a["outcome"] for a in exported["appointments"]] == [
-            {"kind": "referred", "service": "cpia", "recorded_at": NOW.isoformat()}, None]
+            {"kind": "referred", "service": "cpia", "recorded_at": NOW.isoformat(),
+             "referral_code": "R-7KQ2M"}, None]
     async with uows() as uow:  # an erasure takes the outcomes with the bookings
         await uow.privacy.erase(ANNA, NOW)
         await uow.commit()

@@ -72,8 +72,9 @@ async def test_the_agenda_shows_a_professionals_appointments_with_their_intake(w
     app, api = world["app"], world["api"]
     await feed(app, message_update(LE1, "/agenda 2026-11-30"))
     (item,) = api.sent()
-    assert "labour" in item["text"] or "le1" in item["text"]
-    assert "fr" in item["text"] and "T-" in item["text"]
+    # in Italian, with human labels: the role, the directory's name, the language's name
+    assert "esperto di lavoro" in item["text"] and "Labour-policies expert B" in item["text"]
+    assert "francese (fr)" in item["text"] and "T-" in item["text"]
     assert [b for b in buttons(item) if b.startswith("stf:")] == [
         "stf:att.1", "stf:nos.1", "stf:cxl.1"]
     api.clear()
