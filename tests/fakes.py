@@ -501,6 +501,10 @@ class FakePrivacy:
         slot = (month, metric, key or "-")
         self.store.tallies[slot] = self.store.tallies.get(slot, 0) + n
 
+    async def tallies(self, month: str) -> dict[tuple[str, str], int]:
+        return {(metric, key): n for (m, metric, key), n in self.store.tallies.items()
+                if m == month}
+
     async def erase(self, citizen_id: int, now: datetime, office: Office | None = None
                     ) -> list[dict[str, Any]]:
         store = self.store

@@ -228,5 +228,5 @@ def build_report(data: ReportData, facts: Sequence[Fact], period: Period, words:
         counts["questions.unanswered"], words.topic, words, words.t("unanswered.note")),
         listing("topics", words.t("topics"), words.t("topic"), counts["questions.topic"],
                 words.topic, words))
-    report.section(words.t("outcomes"), *more_tables(counts, words))
+    report.section(words.t("more"), *more_tables(counts, words))
     return report

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from html import escape
 
+from babel.dates import format_date
+
 from bot.report.labels import SMALL, TEXT
 from bot.report.model import Report, Table
 
@@ -42,9 +44,10 @@ th[scope=row]{font-weight:600}
  table.wide td::before{content:attr(data-label);color:var(--soft);text-align:left}}
 @page{size:A4;margin:14mm 12mm}
 @media print{body{max-width:none;padding:0;font-size:10.5pt}
- h2{break-after:avoid;page-break-after:avoid}
+ h2,h3,p.note{break-after:avoid;page-break-after:avoid}
  section{break-inside:auto}.card,table,svg{break-inside:avoid;page-break-inside:avoid}
- .privacy{background:none}.scroll{overflow:visible}}
+ .privacy{background:none}.scroll{overflow:visible}
+ .s-funnel{break-before:page;page-break-before:always}}
 """
 
 PATTERNS = """<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse"
@@ -128,11 +131,12 @@ def to_html(report: Report) -> str:
            f"<style>{CSS}</style></head><body>",
            f"<h1>{escape(report.title)}</h1>",
            f'<p class="meta">{escape(words["period"].format(period=_period(report)))} · '
-           f'{escape(words["generated"].format(day=report.generated.isoformat()))}</p>',
+           f'{escape(words["generated"].format(day=_day(report)))}</p>',
            '<div class="privacy">' + "".join(f"<p>{escape(n)}</p>" for n in report.notes)
            + "</div>"]
     for title, tables in report.sections:
-        out.append(f"<section><h2>{escape(title)}</h2>")
+        kind = (tables[0].group or tables[0].code) if tables else ""
+        out.append(f'<section class="s-{kind}"><h2>{escape(title)}</h2>')
         grouped = bool(tables) and tables[0].group != ""
         if grouped:
             if tables[0].note:
@@ -146,6 +150,10 @@ def to_html(report: Report) -> str:
         out.append("</div></section>" if grouped else "</section>")
     out.append("</body></html>")
     return "\n".join(out)
+
+
+def _day(report: Report) -> str:
+    return format_date(report.generated, "long", locale=report.lang)
 
 
 def _period(report: Report) -> str:
