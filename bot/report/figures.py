@@ -57,6 +57,23 @@ class Counts:
         return {m.removeprefix(prefix): c for m, c in self.by.items() if m.startswith(prefix)}
 
 
+def protect(values: dict[str, int]) -> set[str]:
+    """The cells to withhold, besides the small ones, in a group shown with its total, so
+    that no small count can be worked out by difference: more cells are withheld (smallest
+    first) until the hidden ones are at least two and add up to 5 or more (a total of 5 or
+    more always leaves a cell to withhold; a smaller total is itself hidden)."""
+    hidden = {k for k, n in values.items() if 0 < n < SMALL}
+    withheld: set[str] = set()
+    if not hidden or sum(values.values()) < SMALL:
+        return withheld
+    while len(hidden | withheld) == 1 or sum(values[k] for k in hidden | withheld) < SMALL:
+        rest = [k for k, n in values.items() if n >= SMALL and k not in withheld]
+        if not rest:
+            break
+        withheld.add(min(rest, key=lambda k: (values[k], k)))
+    return withheld
+
+
 def funnel(counts: Counts, words: Labels) -> list[Table]:
     """One small table a referral source (and the total): each stage, its count, and its
     share of the step before (taken in charge and sent on: of those who attended)."""
@@ -64,23 +81,27 @@ def funnel(counts: Counts, words: Labels) -> list[Table]:
     per = {stage: counts[FUNNEL + stage] for stage in stages}
     sources = sorted(per["contact"], key=lambda k: (
         REFERRAL_ORDER.index(k) if k in REFERRAL_ORDER else len(REFERRAL_ORDER), k))
+    held = {stage: protect({k: per[stage][k] for k in sources}) for stage in stages}
     tables = []
     for source in [*sources, ""]:
         title = words.referral(source) if source else words.t("total")
         table = Table(f"funnel.{source or 'total'}", title,
                       [words.t("stage"), words.t("count"), "%"], group="funnel",
                       chart="bars")
-        before: int | None = None
-        attended: int | None = None
+        before: tuple[int, bool] | None = None
+        attended: tuple[int, bool] | None = None
         for stage in stages:
             n = per[stage][source] if source else sum(per[stage].values())
+            withheld = source in held[stage]
             base = before if stage not in ("pap", "referred") else attended
-            share = words.percent(n, base) if base is not None else ""
-            table.add(stage, words.t(f"stage.{stage}"), words.count(n), share, bar=n)
+            share = "" if base is None else (
+                words.t("na") if withheld or base[1] else words.percent(n, base[0]))
+            table.add(stage, words.t(f"stage.{stage}"), words.count(n, withheld), share,
+                      bar=None if withheld else n)
             if stage == "attended":
-                attended = n
+                attended = (n, withheld)
             if stage not in ("pap", "referred"):
-                before = n
+                before = (n, withheld)
         tables.append(table)
     return tables
 
@@ -123,11 +144,14 @@ def no_shows(counts: Counts, words: Labels) -> Table:
     attended, missed = counts["bookings.attended"], counts["bookings.no_show"]
     roles = [r for r in ROLE_ORDER if attended[r] or missed[r]]
     roles += sorted((set(attended) | set(missed)) - set(ROLE_ORDER))
+    held = [protect({r: attended[r] for r in roles}), protect({r: missed[r] for r in roles})]
     for role in [*roles, ""]:
         came = attended[role] if role else sum(attended.values())
         away = missed[role] if role else sum(missed.values())
+        hide = [role in held[0], role in held[1]]
+        rate = words.t("na") if any(hide) else words.percent(away, came + away)
         table.add(role or "total", _cap(words.role(role)) if role else words.t("total"),
-                  words.count(came), words.count(away), words.percent(away, came + away))
+                  words.count(came, hide[0]), words.count(away, hide[1]), rate)
     return table
 
 
@@ -136,15 +160,14 @@ def answers(counts: Counts, words: Labels) -> Table:
                   ["", words.t("cases"), words.t("median"), words.t("p90")],
                   note=words.t("answer.note"))
     kinds = counts.prefixed(ANSWER_MINUTES)
-    every: list[int] = []
-    for hours in ("in", "out", "unknown"):
-        minutes = expand(kinds.get(hours, Counter()))
-        every += minutes
-        if minutes or hours != "unknown":
-            table.add(hours, words.t(f"hours.{hours}"), words.count(len(minutes)),
-                      words.number(median(minutes)), words.number(p90(minutes)))
-    every.sort()
-    table.add("all", words.t("hours.all"), words.count(len(every)),
+    minutes = {hours: expand(kinds.get(hours, Counter())) for hours in ("in", "out", "unknown")}
+    held = protect({hours: len(values) for hours, values in minutes.items()})
+    for hours, values in minutes.items():
+        if values or hours != "unknown":
+            table.add(hours, words.t(f"hours.{hours}"), words.count(len(values), hours in held),
+                      words.number(median(values)), words.number(p90(values)))
+    every = sorted(v for values in minutes.values() for v in values)
+    table.add("all", words.t("hours.all"), words.count(len(every), "" in held),
               words.number(median(every)), words.number(p90(every)))
     return table
 
@@ -157,13 +180,15 @@ def languages(counts: Counts, staff: Sequence[tuple[str, Sequence[str]]],
     chat, meeting = counts[CONTACT_LANGUAGE], counts[MEETING_LANGUAGE]
     asked = sorted((set(chat) | set(meeting)) - {"-"}, key=lambda code: (
         -sum(n for n in (chat[code], meeting[code]) if n >= SMALL), code))
+    # The columns' totals are known (first contacts, appointments held or booked).
+    held = [protect(dict(chat)), protect(dict(meeting))]
     for code in asked:
         roles = sorted({role for role, spoken in staff if code in spoken},
                        key=lambda r: (*ROLE_ORDER, r).index(r))
         gap = ("gap.none" if not roles else
                "gap.mediator" if set(roles) == {"mediator"} else "gap.no")
-        table.add(code, _cap(words.language(code)), words.count(chat[code]),
-                  words.count(meeting[code]),
+        table.add(code, _cap(words.language(code)), words.count(chat[code], code in held[0]),
+                  words.count(meeting[code], code in held[1]),
                   ", ".join(words.role(r) for r in roles) or words.t("none"), words.t(gap))
     return table
 

@@ -28,7 +28,9 @@ TEXT: dict[str, dict[str, str]] = {
         "generated": "Dati letti il {day}.",
         "privacy": "Per non rendere riconoscibile nessuno, i conteggi da 1 a 4 sono scritti "
                    "«meno di 5», e percentuali, mediane e percentili calcolati su meno di 5 "
-                   "casi non sono mostrati («n.d.»). Nessun testo dei messaggi è usato.",
+                   "casi non sono mostrati («n.d.»). Un conteggio è «n.d.» anche quando da esso e "
+                   "dal totale si potrebbe ricavare un conteggio nascosto. Nessun testo dei "
+                   "messaggi è usato.",
         "erased": "Chi ha cancellato i propri dati è contato con conteggi anonimi tenuti per "
                   "mese: entra nei mesi interi del periodo.",
         "key": "In sintesi", "funnel": "Percorso per ente inviante", "stage": "Passo",
@@ -94,7 +96,9 @@ TEXT: dict[str, dict[str, str]] = {
         "generated": "Data read on {day}.",
         "privacy": "So that no person can be recognised, counts from 1 to 4 are written "
                    "\"fewer than 5\", and percentages, medians and percentiles of fewer than "
-                   "5 cases are not shown (\"n/a\"). No message text is used.",
+                   "5 cases are not shown (\"n/a\"). A count is \"n/a\" too when a hidden "
+                   "count could be worked out from it and the total. No message text is "
+                   "used.",
         "erased": "Citizens who erased their data count through anonymous monthly tallies: "
                   "they are in the period's whole months.",
         "key": "At a glance", "funnel": "Path by referral source", "stage": "Step",
@@ -217,7 +221,11 @@ class Labels:
         """``novembre 2026``, ``November 2026``."""
         return format_date(day, "LLLL yyyy", locale=self.lang)
 
-    def count(self, n: int) -> str:
+    def count(self, n: int, withheld: bool = False) -> str:
+        """A count as shown: 1 to 4 as "fewer than 5"; a count withheld so that a small one
+        cannot be worked out by difference, as "n/a"."""
+        if withheld:
+            return self.t("na")
         return self.t("fewer") if 0 < n < SMALL else format_decimal(n, locale=self.lang)
 
     def percent(self, part: int, whole: int) -> str:

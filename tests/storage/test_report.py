@@ -41,6 +41,7 @@ import pytest
 
 from bot.i18n import Catalogs
 from bot.report import Period, build, to_csv, to_html, topic_titles, write
+from bot.report.figures import protect
 from bot.report.screenshot import chromium, shoot
 from bot.settings import EXAMPLE_SERVICE_FILE
 from domain.booking import Booking
@@ -177,7 +178,8 @@ def _check_november(report) -> None:
     assert ci == [("8", ""), ("7", "88%"), ("6", "86%"), ("5", "83%"), (FEW, NA), (FEW, NA)]
     ss = [(c("funnel.servizi_sociali", s), c("funnel.servizi_sociali", s, 1)) for s in (
         "contact", "needs", "booked", "attended", "pap", "referred")]
-    assert ss == [("6", ""), ("6", "100%"), ("5", "83%"), (FEW, NA), (FEW, NA), (FEW, NA)]
+    # 6, 6, 5 withheld: with the total, they would tell the Sportello's 3, 2, 2.
+    assert ss == [(NA, ""), (NA, NA), (NA, NA), (FEW, NA), (FEW, NA), (FEW, NA)]
     si = [c("funnel.sportello_immigrazione", s) for s in (
         "contact", "needs", "booked", "attended", "pap", "referred")]
     assert si == [FEW, FEW, FEW, FEW, "0", FEW]
@@ -285,3 +287,12 @@ async def test_the_page_in_a_real_browser(uow_factory, database_url, tmp_path):
     phone, a4, pdf = shoot(page, out)
     assert phone.read_bytes()[:4] == b"\x89PNG" and a4.stat().st_size > 10_000
     assert pdf.read_bytes()[:4] == b"%PDF"
+
+
+def test_a_small_count_cannot_be_worked_out_from_the_total():
+    assert protect({"ci": 8, "ss": 6, "si": 3}) == {"ss"}  # 17 - 8 - 6 would tell 3
+    assert protect({"a": 5, "b": 1, "c": 1}) == {"a"}  # b + c = 2 would tell both
+    assert protect({"a": 9, "b": 7, "c": 2, "d": 1}) == {"b"}
+    assert protect({"a": 9, "b": 3, "c": 2}) == set()  # 5 between two hidden cells
+    assert protect({"a": 3, "b": 0}) == set()  # the total is small: hidden itself
+    assert protect({"a": 12, "b": 0}) == set()
