@@ -65,7 +65,7 @@ class Fact(NamedTuple):
 
     @property
     def month(self) -> str:
-        return self.day.strftime("%Y-%m")
+        return f"{self.day.year:04d}-{self.day.month:02d}"
 
 
 @dataclass(frozen=True)

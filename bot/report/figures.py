@@ -31,15 +31,27 @@ REFERRAL_ORDER = ("servizi_sociali", "centro_impiego", "sportello_immigrazione",
 ROLE_ORDER = ("social_worker", "labour_expert", "mediator")
 
 
+class FactsByMonth:
+    """The facts, by month: a period counts only those of the months it touches."""
+
+    def __init__(self, facts: Sequence[Fact]) -> None:
+        self.months: dict[str, list[Fact]] = {}
+        for fact in facts:
+            self.months.setdefault(fact.month, []).append(fact)
+
+    def touching(self, period: Period) -> list[Fact]:
+        return [fact for month in period.months() for fact in self.months.get(month, ())]
+
+
 class Counts:
     """The facts of one period, by metric and key: live citizens' facts on the period's days,
     the erased citizens' tallies of its whole months, the live tallies of all its months."""
 
-    def __init__(self, facts: Sequence[Fact], tallies: Sequence[tuple[str, Tally]],
+    def __init__(self, facts: FactsByMonth, tallies: Sequence[tuple[str, Tally]],
                  period: Period) -> None:
         self.by: dict[str, Counter[str]] = {}
         whole, touched = set(period.whole_months()), set(period.months())
-        for fact in facts:
+        for fact in facts.touching(period):
             if fact.day in period:
                 self._add(fact.metric, fact.key, fact.n)
         for month, tally in tallies:
@@ -106,7 +118,7 @@ def funnel(counts: Counts, words: Labels) -> list[Table]:
     return tables
 
 
-def coverage(facts: Sequence[Fact], tallies: Sequence[tuple[str, Tally]], period: Period,
+def coverage(facts: FactsByMonth, tallies: Sequence[tuple[str, Tally]], period: Period,
              words: Labels) -> Table:
     table = Table("coverage", words.t("coverage"),
                   [words.t("month"), words.t("first_contacts"), words.t("covered"),
@@ -227,14 +239,15 @@ def more_tables(counts: Counts, words: Labels) -> list[Table]:
 
 def build_report(data: ReportData, facts: Sequence[Fact], period: Period, words: Labels,
                  service: str, today: date) -> Report:
-    counts = Counts(facts, data.tallies, period)
+    facts_by_month = FactsByMonth(facts)
+    counts = Counts(facts_by_month, data.tallies, period)
     report = Report(period, words.t("title", service=service), words.lang, today,
                     [words.t("privacy"), words.t("erased")])
     staff = [*data.staff_languages,
              *[(p.role, tuple(p.languages)) for p in words.directory.professionals]]
     flow = funnel(counts, words)
     flow[0].note = words.t("funnel.note")
-    cover = coverage(facts, data.tallies, period, words)
+    cover = coverage(facts_by_month, data.tallies, period, words)
     wait, missed, answer = waiting(counts, words), no_shows(counts, words), answers(counts,
                                                                                   words)
     key = Table("key", words.t("key"), ["", ""])
