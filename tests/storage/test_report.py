@@ -42,6 +42,7 @@ import pytest
 from bot.i18n import Catalogs
 from bot.report import Period, build, to_csv, to_html, topic_titles, write
 from bot.report.figures import protect
+from bot.report.period import period_of
 from bot.report.screenshot import chromium, shoot
 from bot.settings import EXAMPLE_SERVICE_FILE
 from domain.booking import Booking
@@ -296,3 +297,15 @@ def test_a_small_count_cannot_be_worked_out_from_the_total():
     assert protect({"a": 9, "b": 3, "c": 2}) == set()  # 5 between two hidden cells
     assert protect({"a": 3, "b": 0}) == set()  # the total is small: hidden itself
     assert protect({"a": 12, "b": 0}) == set()
+
+
+def test_the_command_lines_periods():
+    assert period_of("2026-11", None, None) == Period(date(2026, 11, 1), date(2026, 11, 30))
+    assert period_of(None, "2026-10-15", "2026-11-14") == Period(date(2026, 10, 15),
+                                                                 date(2026, 11, 14))
+    assert Period(date(2026, 10, 15), date(2026, 12, 31)).whole_months() == ["2026-11",
+                                                                            "2026-12"]
+    for wrong in (("2026-13", None, None), ("2026-11", None, "2026-11-30"),
+                  (None, "2026-11-01", None), (None, "2026-11-30", "2026-11-01"),
+                  (None, "1 Nov", "2026-11-30")):
+        assert isinstance(period_of(*wrong), str), wrong
