@@ -89,6 +89,7 @@ TEXT: dict[str, dict[str, str]] = {
         "Parlare con una persona", "intent.out_of_scope": "Fuori tema",
         "intent.help_menu": "Aiuto e menu", "intent.privacy_data": "Dati personali",
         "intent.change_language": "Cambiare lingua", "intent.greet": "Saluti",
+        "intent.None": "nessun argomento vicino",
     },
     "en": {
         "fewer": "fewer than 5", "na": "n/a", "none": "none", "total": "Total",
@@ -156,6 +157,7 @@ TEXT: dict[str, dict[str, str]] = {
         "Talking to a person", "intent.out_of_scope": "Off topic",
         "intent.help_menu": "Help and menu", "intent.privacy_data": "Personal data",
         "intent.change_language": "Changing language", "intent.greet": "Greetings",
+        "intent.None": "no topic near",
     },
 }
 

@@ -157,7 +157,8 @@ def _day(report: Report) -> str:
 
 
 def _period(report: Report) -> str:
-    period = report.period
+    period, lang = report.period, report.lang
     if period.label == period.first.strftime("%Y-%m"):
-        return period.label
-    return f"{period.first.isoformat()} – {period.last.isoformat()}"
+        return format_date(period.first, "LLLL yyyy", locale=lang)
+    return (f"{format_date(period.first, 'long', locale=lang)} – "
+            f"{format_date(period.last, 'long', locale=lang)}")
