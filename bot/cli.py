@@ -123,9 +123,11 @@ def _deadletters_commands(sub: Commands) -> None:
 def _report_and_content_commands(sub: Commands) -> None:
     report = sub.add_parser("report", help="the zone's figures (HTML with charts, and CSV)")
     span = report.add_mutually_exclusive_group(required=True)
-    span.add_argument("--month", help="YYYY-MM")
-    span.add_argument("--from", dest="first", help="first day, YYYY-MM-DD (with --to)")
-    report.add_argument("--to", dest="last", help="last day, YYYY-MM-DD (with --from)")
+    span.add_argument("--month", metavar="YYYY-MM", help="a month")
+    span.add_argument("--from", dest="first", metavar="YYYY-MM-DD",
+                      help="first day (with --to)")
+    report.add_argument("--to", dest="last", metavar="YYYY-MM-DD",
+                        help="last day (with --from)")
     report.add_argument("--lang", default="it", choices=("it", "en"),
                         help="the report's language (default: it)")
     report.add_argument("--out", type=Path, default=Path("reports"), help="folder to write")

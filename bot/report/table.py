@@ -22,6 +22,8 @@ def to_csv(report: Report) -> str:
             single = len(row.cells) == 1
             for i, (column, value) in enumerate(zip(table.columns[1:], row.cells,
                                                     strict=False), start=1):
+                if value == "":
+                    continue  # no figure there (the first step has no share)
                 item = f"{row.label} · {column}" if column and not single else row.label
                 code = row.code if single else f"{row.code}.{i}"
                 writer.writerow([report.period.label, table.title, item, value, table.code,
