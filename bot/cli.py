@@ -121,8 +121,15 @@ def _deadletters_commands(sub: Commands) -> None:
 
 
 def _report_and_content_commands(sub: Commands) -> None:
-    report = sub.add_parser("report", help="the monthly figures (HTML with charts, and CSV)")
-    report.add_argument("--month", required=True, help="YYYY-MM")
+    report = sub.add_parser("report", help="the zone's figures (HTML with charts, and CSV)")
+    span = report.add_mutually_exclusive_group(required=True)
+    span.add_argument("--month", metavar="YYYY-MM", help="a month")
+    span.add_argument("--from", dest="first", metavar="YYYY-MM-DD",
+                      help="first day (with --to)")
+    report.add_argument("--to", dest="last", metavar="YYYY-MM-DD",
+                        help="last day (with --from)")
+    report.add_argument("--lang", default="it", choices=("it", "en"),
+                        help="the report's language (default: it)")
     report.add_argument("--out", type=Path, default=Path("reports"), help="folder to write")
 
     content = sub.add_parser("content", help="FAQ content")
@@ -323,14 +330,14 @@ class _NoParser:
 
 
 def _report(settings: Settings, args: argparse.Namespace) -> int:
-    import re
-
     from bot.report import run
+    from bot.report.period import period_of
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
-        print("teams-bot: --month must look like 2026-11", file=sys.stderr)
+    period = period_of(args.month, args.first, args.last)
+    if isinstance(period, str):
+        print(f"teams-bot: {period}", file=sys.stderr)
         return 2
-    page, table = asyncio.run(run(settings, args.month, args.out))
+    page, table = asyncio.run(run(settings, period, args.out, args.lang))
     print(f"wrote {page} and {table}")
     return 0
 

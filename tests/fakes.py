@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from telegram.request import BaseRequest, RequestData
 
@@ -65,6 +66,7 @@ from domain.ports import (
     UpdateLog,
     WaitlistRepository,
 )
+from domain.reporting import CitizenRecord, HandoverTimes, Meeting, Office, citizen_facts
 from domain.review import Review
 from domain.state import ConversationData
 from storage.turnstile import Turnstile
@@ -433,8 +435,32 @@ def _theirs(citizen_id: int) -> Any:
     return rows
 
 
-def _month(value: datetime) -> str:
-    return value.strftime("%Y-%m")
+PAST_NEEDS = frozenset({"intake_urgency", "intake_referral", "intake_language",
+                        "intake_description", "triage", "choosing_day", "choosing_time"})
+
+
+def _record(store: FakeStore, citizen: Citizen, now: datetime) -> CitizenRecord:
+    """What storage's ``citizen_records`` reads of one citizen (an erasure cancels the
+    active appointments still to come)."""
+    meetings = []
+    for b in sorted(store.bookings.values(), key=lambda b: (b.start, b.id)):
+        if b.citizen_id != citizen.id:
+            continue
+        status = "cancelled" if b.status == "active" and b.start > now else b.status
+        outcome = store.outcomes.get(b.id) if b.id is not None else None
+        meetings.append(Meeting(b.start, b.role, status, b.meeting_language, tuple(b.needs),
+                                outcome.kind if outcome else None,
+                                outcome.service if outcome else None))
+    handovers = [HandoverTimes(h.citizen_id, h.reason, h.opened_at, h.first_human_at,
+                               h.closed_at)
+                 for _, h in sorted(store.handovers.items()) if h.citizen_id == citizen.id]
+    conversation = store.conversations.get(citizen.id)
+    told = (conversation is not None and conversation.state in PAST_NEEDS
+            and conversation.data.intake is not None and bool(conversation.data.intake.needs))
+    waiting = any(e.citizen_id == citizen.id for e in store.waitlist.values())
+    return CitizenRecord(citizen.first_seen, citizen.referral, citizen.language,
+                         needs_collected=told or waiting, meetings=tuple(meetings),
+                         handovers=tuple(handovers))
 
 
 class FakePrivacy:
@@ -476,29 +502,23 @@ class FakePrivacy:
         slot = (month, metric, key or "-")
         self.store.tallies[slot] = self.store.tallies.get(slot, 0) + n
 
-    async def erase(self, citizen_id: int, now: datetime) -> list[dict[str, Any]]:
+    async def tallies(self, month: str) -> dict[tuple[str, str], int]:
+        return {(metric, key): n for (m, metric, key), n in self.store.tallies.items()
+                if m == month}
+
+    async def erase(self, citizen_id: int, now: datetime, office: Office | None = None
+                    ) -> list[dict[str, Any]]:
         store = self.store
         citizen = store.citizens.get(citizen_id)
         if citizen is None:
             return []
-        self._tally(_month(citizen.first_seen), "citizens.referral", citizen.referral)
-        self._tally(_month(citizen.first_seen), "citizens.language", citizen.language)
-        cancelled = []
-        for b in [b for b in store.bookings.values() if b.citizen_id == citizen_id]:
-            status = b.status
-            if status == "active" and b.start > now:
-                status = "cancelled"
-                cancelled.append({"case_code": b.case_code, "role": b.role, "start": b.start,
-                                  "professional": b.professional_id})
-            self._tally(_month(b.start), f"bookings.{status}", b.role)
-            for need in b.needs:
-                self._tally(_month(b.start), "bookings.need", need)
-        for h in [h for h in store.handovers.values() if h.citizen_id == citizen_id]:
-            self._tally(_month(h.opened_at), "handovers", h.reason)
-            if h.first_human_at:
-                seconds = int((h.first_human_at - h.opened_at).total_seconds())
-                self._tally(_month(h.opened_at), "handovers.first_answer_s_sum", "all", seconds)
-                self._tally(_month(h.opened_at), "handovers.answered", "all")
+        for fact in citizen_facts(_record(store, citizen, now),
+                                  office or Office(ZoneInfo("UTC"))):
+            self._tally(fact.month, fact.metric, fact.key, fact.n)
+        cancelled = [{"case_code": b.case_code, "role": b.role, "start": b.start,
+                      "professional": b.professional_id}
+                     for b in sorted(store.bookings.values(), key=lambda b: (b.start, b.id))
+                     if b.citizen_id == citizen_id and b.status == "active" and b.start > now]
         self._queue_topic_deletion(citizen_id, now)
         store.forget_citizen(citizen_id)
         for key in [k for k, d in store.dead_letters.items() if d.citizen_id == citizen_id]:
@@ -525,7 +545,8 @@ class FakePrivacy:
             "message_ids": copies, "notice": notice, "created_at": now, "claimed_at": None})
 
     async def purge(self, now: datetime, transcript_before: datetime,
-                    anonymise_before: datetime) -> dict[str, int]:
+                    anonymise_before: datetime, office: Office | None = None
+                    ) -> dict[str, int]:
         store = self.store
         stale = {c.id for c in store.citizens.values() if c.last_seen < transcript_before}
         removed = [e for e in store.transcript if e.citizen_id in stale]
@@ -558,7 +579,7 @@ class FakePrivacy:
         old = [c.id for c in store.citizens.values()
                if c.last_seen < anonymise_before and c.id not in busy]
         for citizen_id in old:
-            await self.erase(citizen_id, now)
+            await self.erase(citizen_id, now, office)
         return {"transcript_messages": len(removed), "descriptions": len(described),
                 "conversations_cleared": len(forgotten), "handovers_closed": len(closed),
                 "staff_topics_deleted": topics, "citizens_anonymised": len(old)}
