@@ -121,8 +121,15 @@ def _deadletters_commands(sub: Commands) -> None:
 
 
 def _report_and_content_commands(sub: Commands) -> None:
-    report = sub.add_parser("report", help="the monthly figures (HTML with charts, and CSV)")
-    report.add_argument("--month", required=True, help="YYYY-MM")
+    report = sub.add_parser("report", help="the zone's figures (HTML with charts, and CSV)")
+    span = report.add_mutually_exclusive_group(required=True)
+    span.add_argument("--month", metavar="YYYY-MM", help="a month")
+    span.add_argument("--from", dest="first", metavar="YYYY-MM-DD",
+                      help="first day (with --to)")
+    report.add_argument("--to", dest="last", metavar="YYYY-MM-DD",
+                        help="last day (with --from)")
+    report.add_argument("--lang", default="it", choices=("it", "en"),
+                        help="the report's language (default: it)")
     report.add_argument("--out", type=Path, default=Path("reports"), help="folder to write")
 
     content = sub.add_parser("content", help="FAQ content")
@@ -151,8 +158,7 @@ async def _shell(settings: Settings, args: argparse.Namespace) -> int:
         print("teams-bot: example directory: contacts are not real (set TEAMS_SERVICE_FILE to "
               "your zone's service directory)", file=sys.stderr)
     try:
-        return await Shell(services.engine, args.user, args.lang, args.json,
-                           speaker=services.speaker).run()
+        return await Shell.of(services, args.user, args.lang, args.json).run()
     finally:
         await services.close()
 
@@ -196,7 +202,7 @@ def _nlu(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _content(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.i18n import LOCALES_DIR
+    from bot.i18n import LOCALES_DIR, Catalogs
     from domain.content import check_content, load_content
 
     if args.content_command == "export":
@@ -206,10 +212,13 @@ def _content(settings: Settings, args: argparse.Namespace) -> int:
         print(f"wrote {count} content files to {args.target}")
         return 0
     report = check_content(load_content(LOCALES_DIR / "faq"))
-    print(f"{'language':<9} {'topics':>7} {'reviewed':>9} {'needs review':>13}")
+    catalogs = Catalogs()  # the interface strings' review marks (README)
+    print(f"{'language':<9} {'topics':>7} {'reviewed':>9} {'needs review':>13} "
+          f"{'interface reviewed':>19}")
     for lang, (present, expected, reviewed) in report.coverage.items():
+        ui_done, ui_total = catalogs.review_progress(lang)
         print(f"{lang:<9} {present:>3}/{expected:<3} {reviewed:>5}/{present:<3} "
-              f"{report.needs_review.get(lang, 0):>12}")
+              f"{report.needs_review.get(lang, 0):>12} {ui_done:>11}/{ui_total:<3}")
     for problem in report.problems:
         print(f"problem: {problem}")
     print("content check: " + ("ok" if not report.problems else
@@ -321,14 +330,14 @@ class _NoParser:
 
 
 def _report(settings: Settings, args: argparse.Namespace) -> int:
-    import re
-
     from bot.report import run
+    from bot.report.period import period_of
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
-        print("teams-bot: --month must look like 2026-11", file=sys.stderr)
+    period = period_of(args.month, args.first, args.last)
+    if isinstance(period, str):
+        print(f"teams-bot: {period}", file=sys.stderr)
         return 2
-    page, table = asyncio.run(run(settings, args.month, args.out))
+    page, table = asyncio.run(run(settings, period, args.out, args.lang))
     print(f"wrote {page} and {table}")
     return 0
 

@@ -41,9 +41,26 @@ async def _wire(app: Any, settings: Settings, state: dict[str, Any]) -> None:
     app.bot_data.translations = services.engine.translations  # the catalogs, loaded once
     app.bot_data.public_url = settings.webhook_url
     app.bot_data.speaker = services.speaker  # answers read aloud, if espeak-ng is there
+    if settings.speech_model is not None:  # else a person listens to voice notes
+        app.bot_data.speech = hearing(settings)
     await publish_commands(app, app.bot_data.translations, settings.default_language)
     app.job_queue.run_repeating(deliver_due, interval=DUE_WORK_SECONDS, first=5)
     settle_heap()
+
+
+def hearing(settings: Settings) -> Any:
+    """The voice notes' listener over the model in TEAMS_SPEECH_MODEL (loaded now)."""
+    from handlers.speech import Listener
+    from nlu.speech import SpeechUnavailable, WhisperTranscriber
+
+    assert settings.speech_model is not None
+    try:
+        transcriber = WhisperTranscriber.from_folder(settings.speech_model,
+                                                     settings.speech_max_seconds)
+    except SpeechUnavailable as exc:
+        raise SettingsError(str(exc)) from None
+    log.info("voice notes are transcribed (model in %s)", settings.speech_model)
+    return Listener(transcriber)
 
 
 def run_webhook(settings: Settings) -> int:

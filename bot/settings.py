@@ -43,6 +43,9 @@ HINTS: dict[str, str] = {
     "webhook_url": "the public HTTPS address of this server, like https://teams.example.org",
     "webhook_secret": "a random string of 1-256 letters, digits, _ or -",
     "listen_port": "a TCP port number, like 8080",
+    "speech_model": "a folder holding a Whisper model in CTranslate2 format (model.bin, "
+    "config.json, tokenizer.json), or nothing: then a person listens to voice notes",
+    "speech_max_seconds": "the longest voice note transcribed, in seconds, like 120",
 }
 
 
@@ -71,6 +74,22 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram"
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
+    speech_model: Path | None = None  # a Whisper model folder; unset: a person listens
+    speech_max_seconds: float = 120.0  # longer voice notes go to a person
+
+    @field_validator("speech_model")
+    @classmethod
+    def _speech_model(cls, value: Path | None) -> Path | None:
+        if value is not None and not (value / "model.bin").is_file():
+            raise ValueError("is not a folder with a model.bin")
+        return value
+
+    @field_validator("speech_max_seconds")
+    @classmethod
+    def _speech_seconds(cls, value: float) -> float:
+        if not 1 <= value <= 600:
+            raise ValueError("must be between 1 and 600 seconds")
+        return value
 
     @field_validator("webhook_secret")
     @classmethod

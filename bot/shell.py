@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from domain.engine import Engine
 from domain.messages import Button, ContentType, Inbound, Reply
 from domain.speech import Speaker, SpeechFailed
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 
 class Shell:
@@ -29,6 +32,12 @@ class Shell:
         self.as_json = as_json
         self.out = out
         self.buttons: list[Button] = []
+
+    @classmethod
+    def of(cls, services: Services, user_id: int, language: str | None,
+           as_json: bool) -> Shell:
+        """A shell on the wired services: the engine, and the speaker of answers read aloud."""
+        return cls(services.engine, user_id, language, as_json, speaker=services.speaker)
 
     def inbound_for(self, line: str) -> Inbound:
         text = line.strip()

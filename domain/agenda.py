@@ -13,7 +13,7 @@ from domain.messages import Button
 from domain.model import OutboundMessage, StaffMember
 from domain.needs import NEEDS
 from domain.ports import UnitOfWork
-from domain.staffview import StaffView
+from domain.staffview import STATUS_LABELS, StaffView, label, language_label, staff_say
 from domain.text import N_, Say
 from domain.turn import Services
 
@@ -61,7 +61,7 @@ class Agenda:
             member = await uow.staff.get(user_id)
             if member is None:
                 return None
-            say = self.s.say()
+            say = staff_say(self.s, member)
             view = StaffView()
             today = self.s.clock.now().astimezone(self.s.zone).date()
             period = self._period(word, today)
@@ -98,9 +98,10 @@ class Agenda:
         parts = [
             f"📅 {long_day(booking.start, say.language, self.s.zone)} "
             f"{clock_time(booking.start, say.language, self.s.zone)} · {booking.case_code}",
-            f"👤 {say._(ROLE_NAMES[booking.role])} ({booking.professional_id})",
+            f"👤 {label(say, ROLE_NAMES, booking.role)} ({self._professional(booking)})",
             say._("Needs: {needs}", needs=needs),
-            say._("Language: {language}", language=booking.meeting_language or "-"),
+            say._("Language: {language}",
+                  language=language_label(say, booking.meeting_language)),
         ]
         if booking.urgency in URGENCY:
             parts.append(say._("Urgency: {urgency}", urgency=say._(URGENCY[booking.urgency])))
@@ -109,8 +110,14 @@ class Agenda:
         if booking.description:
             parts.append(f"✍️ {booking.description}")
         if booking.status != ACTIVE:
-            parts.append(say._("Status: {status}", status=booking.status))
+            parts.append(say._("Status: {status}",
+                               status=label(say, STATUS_LABELS, booking.status)))
         return "\n".join(parts)
+
+    def _professional(self, booking: Booking) -> str:
+        """The professional's name in the directory (their id when no longer there)."""
+        return next((p.name for p in self.s.directory.professionals
+                     if p.id == booking.professional_id), booking.professional_id)
 
     def buttons(self, say: Say, booking: Booking, thread: int | None
                         ) -> list[list[Button]]:
@@ -132,16 +139,14 @@ class Agenda:
         assert booking.id is not None
         if booking.status != ACTIVE:
             log.info("staff button refused: booking not active")
-            return say._("{code} is already {status}: nothing changed.",
-                         code=booking.case_code, status=booking.status)
+            return self._already(say, booking)
         if status == "cancelled":
             if booking.start <= now:
                 log.info("staff button refused: cancelling a begun booking")
                 return say._("{code} has already begun: mark it attended or no-show.",
                              code=booking.case_code)
             if not await self.cancel(uow, booking, now):
-                return say._("{code} is already {status}: nothing changed.",
-                             code=booking.case_code, status="cancelled")
+                return self._already(say, await uow.bookings.get(booking.id) or booking)
             return say._("Cancelled; the citizen was told in their language ({code}).",
                          code=booking.case_code)
         if booking.start > now:
@@ -150,12 +155,17 @@ class Agenda:
                          "once it has begun. To call it off, use Cancel: the citizen is "
                          "told.", code=booking.case_code)
         if not await uow.bookings.change_status(booking.id, ACTIVE, status):
-            return say._("{code} is already {status}: nothing changed.",
-                         code=booking.case_code, status="marked")
+            return self._already(say, await uow.bookings.get(booking.id) or booking)
         await uow.tallies.add(booking.start.strftime("%Y-%m"), f"marked.{status}", booking.role)
         if status == "no_show":
             await self.offer_after_no_show(uow, booking)
-        return say._("{code}: marked {status}.", code=booking.case_code, status=status)
+        return say._("{code}: marked {status}.", code=booking.case_code,
+                     status=label(say, STATUS_LABELS, status))
+
+    @staticmethod
+    def _already(say: Say, booking: Booking) -> str:
+        return say._("{code} is already {status}: nothing changed.", code=booking.case_code,
+                     status=label(say, STATUS_LABELS, booking.status))
 
     async def offer_after_no_show(self, uow: UnitOfWork, booking: Booking) -> None:
         """The citizen missed the appointment: a new one is offered, in their language."""

@@ -13,7 +13,7 @@ from domain.formatting import long_day
 from domain.messages import Button
 from domain.model import StaffMember
 from domain.ports import UnitOfWork
-from domain.staffview import COORDINATORS_ONLY, StaffView, coordinator
+from domain.staffview import COORDINATORS_ONLY, StaffView, coordinator, staff_say
 from domain.text import Say
 from domain.turn import Services
 
@@ -48,7 +48,7 @@ class Closures:
         """``/closed DATE [reason]``: no new bookings that day; booked citizens are listed
         with the choice to keep them or cancel and tell them. Coordinators only."""
         async with self.s.uow_factory() as uow:
-            say = self.s.say()
+            say = staff_say(self.s, await uow.staff.get(user_id))
             member, view = await coordinator(uow, user_id, "closing a day", say)
             if member is None or view.messages:
                 return view if member is not None else None
@@ -80,7 +80,7 @@ class Closures:
     async def reopen_command(self, user_id: int, argument: str) -> StaffView | None:
         """``/reopen DATE``: undo a closure made with ``/closed``. Coordinators only."""
         async with self.s.uow_factory() as uow:
-            say = self.s.say()
+            say = staff_say(self.s, await uow.staff.get(user_id))
             member, view = await coordinator(uow, user_id, "reopening a day", say)
             if member is None or view.messages:
                 return view if member is not None else None

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from domain.formatting import clock_time, long_day
 from domain.model import DeadLetter
-from domain.staffview import StaffView
+from domain.staffview import StaffView, staff_say
 from domain.text import N_
 from domain.turn import Services
 
@@ -38,10 +38,11 @@ class DeadLetters:
         """``/metrics`` for registered staff: how many updates were put aside, and the latest
         few (when, where it failed, the error's type, the case code); None for others."""
         now = self.s.clock.now()
-        say = self.s.say()
         async with self.s.uow_factory() as uow:
-            if await uow.staff.get(user_id) is None:
+            member = await uow.staff.get(user_id)
+            if member is None:
                 return None
+            say = staff_say(self.s, member)
             total = await uow.dead_letters.count()
             recent = await uow.dead_letters.count(now - RECENT)
             lines = []

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain import yamlfile
+from domain.documents import DOCUMENTS
 from domain.languages import LANGUAGES
 from domain.needs import NEEDS
 
@@ -116,10 +117,20 @@ class Service(_Strict):
 
 
 class ReferralService(_Strict):
-    """A service a citizen may be sent on to after a meeting (its Italian label)."""
+    """A service a citizen may be sent on to after a meeting: its Italian label and, for the
+    citizen who is sent there, where it is, when it is open, how to contact it and what to
+    bring (``bring``: keys of :data:`domain.documents.DOCUMENTS`, translated for the
+    citizen). Only what the file says is told: nothing is made up when a field is missing."""
 
     id: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
     name: str = Field(min_length=1, max_length=60)
+    address: str | None = Field(None, min_length=1, max_length=200)
+    phone: str | None = Field(None, min_length=1, max_length=60)
+    email: str | None = Field(None, min_length=1, max_length=100)
+    opening_hours: dict[Weekday, list[str]] = {}
+    bring: list[str] = Field([], max_length=len(DOCUMENTS))
+
+    _windows = field_validator("opening_hours")(_check_windows)
 
 
 #: The referral network when the directory file lists none: names only.
@@ -242,13 +253,7 @@ def check_directory(directory: Directory) -> list[tuple[yamlfile.Loc, str]]:
         if closure.until is not None and closure.until < closure.date:
             found.append((("closures", index, "until"), f"the closure ends on {closure.until}, "
                           f"before it starts on {closure.date}"))
-    seen: set[str] = set()
-    for index, service in enumerate(directory.referral_services):
-        if service.id in seen:
-            found.append((("referral_services", index, "id"),
-                          f"the referral service id '{service.id}' is used twice"))
-        seen.add(service.id)
-    return found + _check_triage(directory)
+    return found + _check_referral_services(directory) + _check_triage(directory)
 
 
 def _check_professionals(directory: Directory, offices: dict[str, Office]) -> Found:
@@ -301,6 +306,27 @@ def _outside_hours(office: Office, day: Weekday, windows: list[str],
             found.append(((*loc, number), f"'{window}' on {day} is "
                           f"outside the office '{office.id}' opening hours "
                           f"({', '.join(office.opening_hours[day])})"))
+    return found
+
+
+def _check_referral_services(directory: Directory) -> Found:
+    """Ids given twice, documents to bring that are not known (the citizen could not read
+    them in their language), opening hours that overlap."""
+    found: Found = []
+    seen: set[str] = set()
+    for index, service in enumerate(directory.referral_services):
+        loc: yamlfile.Loc = ("referral_services", index)
+        if service.id in seen:
+            found.append(((*loc, "id"), f"the referral service id '{service.id}' is used twice"))
+        seen.add(service.id)
+        for number, key in enumerate(service.bring):
+            if key not in DOCUMENTS:
+                found.append(((*loc, "bring", number), f"'{key}' is not a document: use one "
+                              f"of {', '.join(DOCUMENTS)}"))
+            elif key in service.bring[:number]:
+                found.append(((*loc, "bring", number), f"'{key}' is listed twice"))
+        for day, windows in service.opening_hours.items():
+            found += _overlaps(windows, (*loc, "opening_hours", day))
     return found
 
 

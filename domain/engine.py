@@ -55,6 +55,7 @@ from domain.safety import MAX_TEXT, Safety, danger_text, is_emergency
 from domain.staff import StaffDesk
 from domain.text import Say
 from domain.turn import EngineConfig, Services, Turn
+from domain.voice import VoiceFlow
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,9 @@ class Engine:
         agenda = Agenda(s, self.appointments)
         self.desk = StaffDesk(s, agenda, Closures(s, agenda), self.dead_letters)
         self.safety = Safety(understanding, self.menus, self.handover)
+        self.voice = VoiceFlow(s, self.menus, self.handover, self._on_text)
         self.routes = route_table(self.menus, self.faq, self.intake, self.appointments,
-                                  self.handover, self.privacy, self.dialogue)
+                                  self.handover, self.privacy, self.dialogue, self.voice)
 
     # the service's facts, shared with every flow (settings changed here are seen by all)
     uow_factory = property(lambda self: self.services.uow_factory)
@@ -128,8 +130,14 @@ class Engine:
         runs (the intent does not depend on the conversation's state), and so that danger is
         recognised in every state, also when a person has the conversation.
         """
-        parsed = await self.safety.understand(inbound)
-        focus = await self.faq.focus(danger_text(inbound)[:MAX_TEXT], inbound.language_hint,
+        heard = await self.voice.confirming(inbound)  # a voice note's words, confirmed
+        if heard is None:
+            parsed = await self.safety.understand(inbound)
+            words, hint = danger_text(inbound), inbound.language_hint
+        else:  # as if typed, with the language heard (its danger was answered when heard)
+            words, hint = heard.text, heard.language or inbound.language_hint
+            parsed = await self.understanding.parse(words[:MAX_TEXT], hint)
+        focus = await self.faq.focus(words[:MAX_TEXT], hint,
                                      parsed)  # the part of an answer asked for, if any
         for attempt in range(5):
             try:
@@ -179,7 +187,8 @@ class Engine:
                 kind = ("button" if inbound.payload is not None else
                         "edit" if inbound.edited else inbound.content_type.value)
                 await uow.transcript.add(TranscriptEntry(
-                    citizen.id, "in", kind, inbound.text or inbound.caption, inbound.payload,
+                    citizen.id, "in", kind, inbound.text or inbound.caption or inbound.heard,
+                    inbound.payload,
                     now))
                 for reply in turn.replies:
                     if reply.text or reply.file or reply.voice:
@@ -299,6 +308,8 @@ class Engine:
         text = (inbound.text or "").strip()
         if inbound.payload is not None:
             await self._on_button(turn, inbound.payload)
+        elif inbound.content_type in (ContentType.VOICE, ContentType.AUDIO):
+            await self.voice.on_voice(turn, danger)
         elif inbound.content_type not in (ContentType.TEXT, ContentType.BUTTON):
             if not danger:
                 self.menus.media(turn)

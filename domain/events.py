@@ -32,11 +32,13 @@ class Emergency(Event):
 @dataclass(frozen=True)
 class RelayToStaff(Event):
     """Copy the citizen's message into their thread (``thread``; None: there is none yet),
-    as a reply to ``reply_to`` (the copy of the message the citizen replied to)."""
+    as a reply to ``reply_to`` (the copy of the message the citizen replied to); ``message``:
+    an earlier message of theirs instead of this update's (a voice note, after a button)."""
 
     kind: ClassVar[str] = "relay"
     thread: int | None = None
     reply_to: int | None = None
+    message: int | None = None
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from babel.dates import format_date, get_day_names
 
-from domain.directory import WEEKDAYS, Office
+from domain.directory import WEEKDAYS, Office, Weekday
 from domain.languages import isolate
 
 
@@ -16,10 +17,16 @@ def long_date(value: date, language: str) -> str:
 
 def opening_hours(office: Office, language: str) -> str:
     """One line per open weekday, e.g. ``mar 09:00–13:00, 14:30–17:30``."""
+    return week_hours(office.opening_hours, language)
+
+
+def week_hours(hours: Mapping[Weekday, list[str]], language: str) -> str:
+    """A week's opening hours (weekday key -> windows), one line per open day, the days
+    named in ``language``."""
     names = get_day_names("wide", locale=language)
     lines = []
     for index, day in enumerate(WEEKDAYS):
-        windows = office.opening_hours.get(day)  # type: ignore[call-overload]
+        windows = hours.get(day)  # type: ignore[call-overload]
         if windows:
             spans = ", ".join(w.replace("-", "–") for w in windows)
             lines.append(f"{names[index]}: {isolate(spans, language)}")

@@ -13,16 +13,17 @@ from datetime import datetime
 from typing import Any
 
 from domain import payloads
-from domain.booking import ROLE_NAMES, new_case_code
+from domain.booking import REFERRAL_LABELS, ROLE_NAMES, new_case_code
 from domain.calendar import is_open_at, next_opening
 from domain.events import Alarm, Copies, HandoverClosed, HandoverOpened, RelayToStaff
 from domain.formatting import clock_time, long_day
 from domain.languages import NATIVE_NAMES
-from domain.menus import Menus
+from domain.menus import Menus, in_danger_call
 from domain.messages import Button, Reply
 from domain.model import Handover, Topic
 from domain.needs import NEEDS
 from domain.ports import UnitOfWork
+from domain.staffview import label
 from domain.text import Say
 from domain.turn import Services, Turn
 
@@ -97,6 +98,10 @@ class HandoverFlow:
         turn.conversation.data.handover = True
         text = say._("I am passing your conversation to a person of the TEAMS service. Write "
                      "here: they read everything you send, also photos and voice messages.")
+        if reason == "voice":  # a note nobody has heard yet
+            text = say._("I can't listen to voice messages myself: I am passing yours to a "
+                         "person of the TEAMS service, who will listen to it. You can send "
+                         "more voice messages here.")
         if not is_open_at(self.s.directory, turn.now, self.s.zone):
             opening = next_opening(self.s.directory, turn.now, self.s.zone)
             if opening is not None:
@@ -106,6 +111,8 @@ class HandoverFlow:
                     time=clock_time(opening, turn.language, self.s.zone))
             handover.announced = True
             await turn.uow.handovers.save(handover)
+        if reason == "voice":  # what it says is unknown: it may be someone in danger
+            text += "\n\n🚨 " + in_danger_call(say)
         turn.reply(text, [[Button("↩️ " + say._("Back to the automated assistant"),
                                   payloads.make("endhuman"))]],
                    event=HandoverOpened(reason))  # completed at the end of the turn
@@ -189,13 +196,16 @@ class HandoverFlow:
             needs += [n for n in booking.needs if n not in needs]
         reason = {"asked": say._("the citizen asked for a person"),
                   "misunderstood": say._("the assistant did not understand twice"),
-                  "emergency": say._("🚨 EMERGENCY: the citizen may be in danger")}
+                  "emergency": say._("🚨 EMERGENCY: the citizen may be in danger"),
+                  "voice": say._("🎙️ a voice message nobody has listened to yet: listen to "
+                                 "it (the assistant cannot tell whether it says someone is in "
+                                 "danger)")}
         lines = [
             f"🔖 {topic.case_code} · {NATIVE_NAMES.get(language, language)} ({language})",
             say._("Why: {reason}", reason=reason.get(handover.reason if handover else "",
                                                      say._("the citizen asked for a person"))),
-            say._("Sent by: {referral}", referral=(citizen.referral if citizen else None)
-                  or "-"),
+            say._("Sent by: {referral}", referral=label(
+                say, REFERRAL_LABELS, citizen.referral if citizen else None)),
             say._("Needs: {needs}", needs=", ".join(say._(NEEDS[n]) for n in needs if n in NEEDS)
                   or "-"),
         ]
@@ -210,6 +220,12 @@ class HandoverFlow:
             text = entry.text or f"[{entry.kind}]"
             lines.append(f"{who} {text[:300]}")
         return topic, "\n".join(lines), language
+
+    def summary_buttons(self, case_code: str) -> list[list[Button]]:
+        """Under the summary: the case view (sent to the staff member who presses it, in
+        private, registered staff only: :meth:`domain.staff.StaffDesk.staff_button`)."""
+        say = Say(self.s.translations, self.s.config.default_language)
+        return [[Button("🗂 " + say._("Case {code}", code=case_code), f"stf:case.{case_code}")]]
 
     async def topic_of(self, citizen_id: int) -> tuple[Topic, str]:
         """The citizen's thread (created in the database if new) and their language."""

@@ -16,6 +16,7 @@ from domain.intake import IntakeFlow
 from domain.messages import Button, Reply, split_command
 from domain.model import Handover, RelayMessage, StaffMember, TranscriptEntry
 from domain.ports import ConcurrentUpdate, UnitOfWork
+from domain.staffview import language_label
 from domain.state import DAYS, Intake
 from domain.text import N_, Say
 from domain.turn import Services, Turn
@@ -263,7 +264,7 @@ class Mediation:
             minutes = int((now - handover.opened_at).total_seconds() // 60)
             flag = "🚨 " if handover.priority >= EMERGENCY_PRIORITY else ""
             lines.append(f"{flag}{topic.case_code if topic else '?'} · "
-                         f"{(citizen.language if citizen else None) or '?'} · "
+                         f"{language_label(say, citizen.language if citizen else None)} · "
                          + say._("waiting {minutes} min", minutes=minutes))
         return "\n".join(lines)
 

@@ -46,6 +46,9 @@ class Inbound:
     update_id: int | None = None  # the channel's id: a redelivered update is handled once
     edited: bool = False  # the new text of a message sent before: read for danger only
     reply_to: int | None = None  # the chat message this one replies to (its copy is answered)
+    message_id: int | None = None  # the chat message itself (a voice note copied later)
+    heard: str | None = None  # what a speech model heard in a voice note (None: not heard)
+    heard_language: str | None = None  # the language the speech model heard
 
     @property
     def is_command(self) -> bool:

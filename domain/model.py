@@ -229,10 +229,12 @@ OUTCOME_KINDS: tuple[str, ...] = ("info", "referred", "pap", "follow_up")
 class MeetingOutcome:
     """The outcome of one attended booking, recorded once: ``service`` is the referral
     service's id (the directory's) when the citizen was sent on; ``by`` the staff member's
-    Telegram id (for a PAP: the professional who takes the citizen in charge)."""
+    Telegram id (for a PAP: the professional who takes the citizen in charge); ``code`` the
+    referral code the citizen shows at that service (no personal data in it)."""
 
     booking_id: int
     kind: str
     by: int
     at: datetime
     service: str | None = None
+    code: str | None = None

@@ -14,17 +14,22 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain.agenda import invite_to_book
-from domain.languages import LANGUAGES
+from domain.booking import Booking
+from domain.directory import ReferralService
 from domain.messages import Button
-from domain.model import MeetingOutcome, StaffMember
+from domain.model import MeetingOutcome, OutboundMessage, StaffMember
 from domain.ports import UnitOfWork
-from domain.staffview import StaffAnswer, StaffView
+from domain.referrals import new_referral_code, referral_message
+from domain.staffview import StaffAnswer, StaffView, staff_say
 from domain.text import N_, Say
 from domain.turn import Services
+
+__all__ = ["OUTCOME_LABELS", "OutcomeChoice", "Outcomes", "outcome_text", "parse_outcome",
+           "staff_say"]
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +66,6 @@ def parse_outcome(data: str) -> OutcomeChoice | None:
     if not 0 < number <= MAX_BOOKING_ID:
         return None
     return OutcomeChoice(number, OUTCOME_VERBS[verb] if verb else "referred", service)
-
-
-def staff_say(services: Services, member: StaffMember) -> Say:
-    """A staff member's language: Italian (the service's) by default, or the first language
-    of theirs in the registry when they do not list the service's."""
-    default = services.config.default_language
-    known = [lang for lang in member.languages if lang in LANGUAGES]
-    return services.say(default if not known or default in known else known[0])
 
 
 class Outcomes:
@@ -109,26 +106,53 @@ class Outcomes:
             return StaffAnswer("", view=view)
         service = None
         if choice.service is not None:
-            found = self.s.directory.referral_service(choice.service)
-            if found is None:
+            service = self.s.directory.referral_service(choice.service)
+            if service is None:
                 log.info("outcome refused: unknown referral service")
                 return StaffAnswer(say._("That button is no longer valid."))
-            service = found.name
-        outcome = MeetingOutcome(choice.booking_id, choice.kind, member.user_id, now,
-                                 choice.service)
-        if not await uow.cases.add_outcome(outcome):
+        outcome = await self._record(uow, MeetingOutcome(
+            choice.booking_id, choice.kind, member.user_id, now, choice.service))
+        if outcome is None:
             log.info("outcome refused: already recorded")
             return StaffAnswer(say._("{code}: the outcome was already recorded; nothing "
                                      "changed.", code=booking.case_code))
         month = booking.start.strftime("%Y-%m")
         await uow.tallies.add(month, f"outcome.{choice.kind}", booking.role)
-        if choice.service is not None:
-            await uow.tallies.add(month, "outcome.referred_to", choice.service)
+        if service is not None:
+            await uow.tallies.add(month, "outcome.referred_to", service.id)
         if choice.kind == "follow_up":
             await self._offer_follow_up(uow, booking.citizen_id)
-        label = say._(OUTCOME_LABELS[choice.kind]) + (f": {service}" if service else "")
-        return StaffAnswer(say._("{code}: outcome recorded ({outcome}).",
-                                 code=booking.case_code, outcome=label))
+        label = say._(OUTCOME_LABELS[choice.kind]) + (f": {service.name}" if service else "")
+        text = say._("{code}: outcome recorded ({outcome}).", code=booking.case_code,
+                     outcome=label)
+        if service is not None and outcome.code is not None:
+            await self._tell_referred(uow, booking, service, outcome.code)
+            text += "\n" + say._("Referral code {referral}: the citizen was told in their "
+                                 "language where to go and what to bring.",
+                                 referral=outcome.code)
+        return StaffAnswer(text)
+
+    @staticmethod
+    async def _record(uow: UnitOfWork, outcome: MeetingOutcome) -> MeetingOutcome | None:
+        """Record the outcome once (None: it had one already); a referral gets a code of its
+        own (drawn again in the rare case it was given before)."""
+        if outcome.service is None:
+            return outcome if await uow.cases.add_outcome(outcome) else None
+        for _ in range(5):
+            code = new_referral_code()
+            if await uow.cases.referral(code) is None:
+                coded = replace(outcome, code=code)
+                return coded if await uow.cases.add_outcome(coded) else None
+        raise RuntimeError("no free referral code after five draws")
+
+    async def _tell_referred(self, uow: UnitOfWork, booking: Booking,
+                             service: ReferralService, code: str) -> None:
+        """The citizen sent on is told, in their language, where to go, what to bring and
+        the code to show: through the outbox (kept until delivered)."""
+        citizen = await uow.citizens.get(booking.citizen_id)
+        language = (citizen.language if citizen else None) or self.s.config.default_language
+        text = referral_message(self.s.say(language), service, code, self.s.directory)
+        await uow.outbox.add(OutboundMessage(booking.citizen_id, text, []))
 
     async def _offer_follow_up(self, uow: UnitOfWork, citizen_id: int) -> None:
         """A follow-up meeting is needed: the citizen is offered to book it, in their
@@ -144,4 +168,6 @@ def outcome_text(say: Say, outcome: MeetingOutcome, services: Services) -> str:
     if outcome.service:
         found = services.directory.referral_service(outcome.service)
         text += f": {found.name if found else outcome.service}"
+    if outcome.code:
+        text += " · " + say._("referral code {code}", code=outcome.code)
     return text

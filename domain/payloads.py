@@ -13,7 +13,7 @@ VERBS: frozenset[str] = frozenset({
     "lang", "langmenu", "menu", "help", "group", "faq", "human", "keep", "yes", "no",
     "book", "consent", "need", "needs_done", "urg", "ref", "mlang", "skip", "days", "roles",
     "role", "day", "slot", "appts", "cancel", "cancelok", "move", "wait", "offer", "offerno",
-    "endhuman", "mydata", "erase", "eraseok", "listen",
+    "endhuman", "mydata", "erase", "eraseok", "heard", "listen",
 })
 
 

@@ -26,6 +26,7 @@ from domain.model import (
     WaitEntry,
 )
 from domain.parse import Parse
+from domain.reporting import Office
 from domain.review import Review
 from domain.text import Translations
 
@@ -216,17 +217,16 @@ class HandoverRepository(Protocol):
 class PrivacyRepository(Protocol):
     async def export(self, citizen_id: int) -> dict[str, Any] | None: ...
 
-    async def erase(self, citizen_id: int, now: datetime) -> list[dict[str, Any]]:
-        """Delete everything about a citizen but anonymous counts; return the future
-        appointments cancelled by it. Their staff thread and the bot's messages there are
-        queued for deletion (:meth:`claim_topic_deletions`)."""
-        ...
+    async def erase(self, citizen_id: int, now: datetime,
+                    office: Office | None = None) -> list[dict[str, Any]]:
+        """Delete all about a citizen but anonymous counts (the report's facts, in ``office``'s
+        zone and hours); return the future appointments cancelled. Staff copies are queued."""
 
     async def purge(self, now: datetime, transcript_before: datetime,
-                    anonymise_before: datetime) -> dict[str, int]:
-        """Retention: citizens quiet since ``transcript_before`` lose their transcript,
-        descriptions, conversation data and open hand-overs, and their staff thread is
-        queued for deletion; those quiet since ``anonymise_before`` are erased."""
+                    anonymise_before: datetime, office: Office | None = None
+                    ) -> dict[str, int]:
+        """Retention: quiet since ``transcript_before``, transcript, descriptions, conversation
+        data, open hand-overs and staff thread go; quiet since ``anonymise_before``, erased."""
         ...
 
     async def queue_staff_notice(self, notice: str, now: datetime) -> None:
@@ -296,7 +296,11 @@ class CaseRepository(Protocol):
 
     async def outcomes(self, booking_ids: Sequence[int]) -> Sequence[MeetingOutcome]: ...
     async def citizen_of_code(self, case_code: str) -> int | None:
-        """The citizen of a booking's or a staff topic's case code."""
+        """The citizen of a booking's or a staff topic's case code, or of a referral code."""
+        ...
+
+    async def referral(self, code: str) -> MeetingOutcome | None:
+        """The outcome that gave a referral code."""
         ...
 
     async def bookings(self, citizen_id: int) -> Sequence[Booking]: ...

@@ -10,12 +10,14 @@ from typing import Any
 
 from domain import payloads
 from domain.booking import ROLE_NAMES
+from domain.calendar import is_open_at, live_directory
 from domain.events import Erased
 from domain.formatting import clock_time, long_day
 from domain.menus import Menus
 from domain.messages import Button, OutFile, Reply
 from domain.model import TopicDeletion
 from domain.ports import UnitOfWork
+from domain.reporting import Office
 from domain.text import GENERAL_INFORMATION, N_, Say
 from domain.turn import Services, Turn
 
@@ -98,7 +100,7 @@ class Privacy:
     async def _erase(self, uow: UnitOfWork, citizen_id: int, now: datetime
                      ) -> list[dict[str, Any]]:
         topic = await uow.handovers.topic(citizen_id)
-        cancelled = await uow.privacy.erase(citizen_id, now)
+        cancelled = await uow.privacy.erase(citizen_id, now, await self._office(uow))
         if self.s.config.staff_chat and (cancelled or topic):
             await uow.privacy.queue_staff_notice(self._staff_erased_notice(
                 topic.case_code if topic else "-", cancelled), now)
@@ -115,7 +117,14 @@ class Privacy:
     async def retention(self, uow: UnitOfWork, now: datetime) -> dict[str, int]:
         days = self.s.directory.service.retention_days
         return await uow.privacy.purge(now, now - timedelta(days=days),
-                                       now - timedelta(days=ANONYMISE_AFTER_DAYS))
+                                       now - timedelta(days=ANONYMISE_AFTER_DAYS),
+                                       await self._office(uow))
+
+    async def _office(self, uow: UnitOfWork) -> Office:
+        """The zone and the opening hours (with the days staff closed) an erasure's counts
+        are kept in, as the report counts them."""
+        directory = await live_directory(self.s.directory, uow)
+        return Office(self.s.zone, lambda when: is_open_at(directory, when, self.s.zone))
 
     async def purge(self) -> dict[str, int]:
         """Apply the retention rules now (also run by the periodic job)."""

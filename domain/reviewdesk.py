@@ -28,7 +28,7 @@ from domain.messages import Button
 from domain.model import StaffMember
 from domain.ports import UnitOfWork
 from domain.review import NEEDS_REVIEW, REVIEWED, SOURCE_LANGUAGE, STATE_LABELS, Review
-from domain.staffview import COORDINATORS_ONLY, StaffView
+from domain.staffview import COORDINATORS_ONLY, StaffView, staff_say
 from domain.text import N_, Say
 from domain.turn import Services
 
@@ -78,7 +78,7 @@ class ContentReviews:
             member = await uow.staff.get(user_id)
             if member is None:
                 return None
-            say, word = self.s.say(), argument.strip().lower()
+            say, word = staff_say(self.s, member), argument.strip().lower()
             content = await self.content(uow)
         view = StaffView()
         if word == "status":
@@ -101,14 +101,19 @@ class ContentReviews:
             return view
         return self.next_item(content, word, None, say, view)
 
-    @staticmethod
-    def progress(content: Content, languages: tuple[str, ...], say: Say) -> str:
+    def progress(self, content: Content, languages: tuple[str, ...], say: Say) -> str:
+        """Per language: answers reviewed of total (🔁 those whose Italian source changed),
+        then the interface strings (reviewed in their files: README, "Reviewing the
+        interface strings")."""
         lines = [say._("Review progress (reviewed of total):")]
         for lang in languages:
             answers = [content.answers.get((lang, t)) for t in ORDER]
             done = sum(1 for a in answers if a is not None and a.reviewed)
             again = sum(1 for a in answers if a is not None and a.state == NEEDS_REVIEW)
-            lines.append(f"{lang}: {done}/{len(ORDER)}" + (f" · {again} 🔁" if again else ""))
+            ui_done, ui_total = self.s.translations.review_progress(lang)
+            lines.append(f"{lang}: {done}/{len(ORDER)}" + (f" · {again} 🔁" if again else "")
+                         + (" · " + say._("interface {done}/{total}", done=ui_done,
+                                          total=ui_total) if ui_total else ""))
         return "\n".join(lines)
 
     def next_item(self, content: Content, language: str, after: str | None, say: Say,
@@ -182,7 +187,7 @@ class ContentReviews:
             member = await uow.staff.get(user_id)
             if member is None:
                 return None
-            say, view = self.s.say(), StaffView()
+            say, view = staff_say(self.s, member), StaffView()
             content = await self.content(uow)
             answer = content.answers.get((language, topic))
             if answer is None or not may_review(member, language):

@@ -20,6 +20,7 @@ from domain.languages import LANGUAGES
 from domain.menus import Menus
 from domain.privacy import Privacy
 from domain.turn import Turn
+from domain.voice import VoiceFlow
 
 Handler = Callable[[Turn, str | None], Awaitable[None]]
 Accepts = Callable[[str | None], bool]
@@ -124,7 +125,8 @@ def _choice(call: Callable[[Turn, bool], Awaitable[None]]) -> Handler:
 
 
 def route_table(m: Menus, faq: Faq, intake: IntakeFlow, appts: Appointments,
-                handover: HandoverFlow, privacy: Privacy, talk: Dialogue) -> dict[str, Route]:
+                handover: HandoverFlow, privacy: Privacy, talk: Dialogue, voice: VoiceFlow
+                ) -> dict[str, Route]:
     return {
         # first contact, menus, languages, small talk
         "start": Route(_arg(m.start), any_argument, button=False),
@@ -147,6 +149,8 @@ def route_table(m: Menus, faq: Faq, intake: IntakeFlow, appts: Appointments,
         # a person
         "human": Route(_turn(handover.escalate, "asked")),
         "endhuman": Route(_turn(handover.end_by_citizen)),
+        # a voice note's transcript: right, wrong, a person listens
+        "heard": Route(_arg(voice.on_confirm), one_of("yes", "no", "person")),
         # privacy
         "privacy": Route(_turn(privacy.notice), button=False),
         "mydata": Route(_turn(privacy.my_data)),

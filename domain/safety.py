@@ -20,10 +20,12 @@ DANGER_OVERLAP = 100  # a longer text is read for danger in pieces that overlap 
 
 def danger_text(inbound: Inbound) -> str:
     """What the citizen wrote in an inbound message, to be read for danger (and understood):
-    a text or an edit, a photo's caption, the words after a command (not /start's deep link).
-    Empty for a button press."""
+    a text or an edit, a photo's caption, the words after a command (not /start's deep link),
+    what a speech model heard in a voice note. Empty for a button press."""
     if inbound.payload is not None:
         return ""
+    if inbound.heard is not None and not (inbound.text or inbound.caption):
+        return inbound.heard
     command, words = split_command(inbound.text or inbound.caption)
     return "" if command == "/start" else words
 
@@ -45,13 +47,16 @@ class Safety:
         text = danger_text(inbound)
         if not text:
             return None
-        parsed = await self.understanding.parse(text[:MAX_TEXT], inbound.language_hint)
+        hint = inbound.language_hint
+        if inbound.heard is not None and text == inbound.heard:  # the language heard, first
+            hint = inbound.heard_language or hint
+        parsed = await self.understanding.parse(text[:MAX_TEXT], hint)
         step = MAX_TEXT - DANGER_OVERLAP  # pieces overlap: a word cut at a boundary is whole
         for start in range(step, len(text) - DANGER_OVERLAP, step):
             if is_emergency(parsed):
                 break
             piece = text[start:start + MAX_TEXT]
-            rest = await self.understanding.parse(piece, inbound.language_hint)
+            rest = await self.understanding.parse(piece, hint)
             if rest.emergency:
                 parsed = parsed.in_danger()
         return parsed

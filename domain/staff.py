@@ -17,7 +17,9 @@ Then every action checks role, ownership and the booking's state, and a refusal 
   only, and only someone who is no longer staff.
 
 - The outcome of an attended meeting (:mod:`domain.outcomes`): the rules of attended, once.
-- ``/case CODE`` (:mod:`domain.casefile`): any registered staff member, in private.
+- ``/case CODE`` (:mod:`domain.casefile`): any registered staff member, in private; also
+  the button under the summary that opens a citizen's thread (``stf:case.CODE``).
+- ``/referral CODE``: where a referral code sent a citizen, and their case (the same).
 
 Button data is parsed strictly (``stf:VERB.NUMBER``, ASCII digits, bounded; the content
 review's ``stf:VERB.LANG.TOPIC``, a launch language and a known topic; a meeting's outcome,
@@ -43,7 +45,14 @@ from domain.model import StaffMember
 from domain.outcomes import OutcomeChoice, Outcomes, parse_outcome
 from domain.ports import UnitOfWork
 from domain.reviewdesk import ORDER, ContentReviews
-from domain.staffview import COORDINATORS_ONLY, StaffAnswer, StaffView
+from domain.staffview import (
+    COORDINATORS_ONLY,
+    STAFF_ROLE_LABELS,
+    StaffAnswer,
+    StaffView,
+    label,
+    staff_say,
+)
 from domain.text import Say
 from domain.turn import Services
 
@@ -51,7 +60,8 @@ __all__ = ["DESK_COMMANDS", "StaffAnswer", "StaffDesk", "StaffView", "parse_butt
 
 #: The staff's commands outside a citizen's thread (in a private chat or the staff group);
 #: those inside a thread are :data:`domain.mediation.THREAD_COMMANDS`.
-DESK_COMMANDS = ("/agenda", "/closed", "/reopen", "/feed", "/metrics", "/review", "/case")
+DESK_COMMANDS = ("/agenda", "/closed", "/reopen", "/feed", "/metrics", "/review", "/case",
+                 "/referral")
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +70,17 @@ DAY_ACTIONS = ("keep", "drop", "open")
 #: ``stf:VERB.ARG``: a booking id, a day (YYYYMMDD) or a Telegram user id; nothing else.
 BUTTON = re.compile(r"stf:(att|nos|cxl|keep|drop|open|kick)\.([0-9]{1,15})", re.ASCII)
 REVIEW_BUTTON = re.compile(r"stf:(rvok|rved|rvnx)\.([a-z]{2})\.(faq_[a-z_]{1,40})", re.ASCII)
+#: the case view's button under a thread's summary: ``stf:case.`` and a case code
+CASE_BUTTON = re.compile(r"stf:case\.(T-[2-9A-HJKMNP-Z]{5})", re.ASCII)
 MAX_BOOKING_ID = 2**31 - 1  # the bookings table's integer key
 
 
 def parse_button(data: str
-                 ) -> tuple[str, int | date | tuple[str, str] | OutcomeChoice] | None:
+                 ) -> tuple[str, int | date | str | tuple[str, str] | OutcomeChoice] | None:
     """A staff button's verb and argument, or None when the data is not one we make."""
+    case = CASE_BUTTON.fullmatch(data)
+    if case is not None:
+        return "case", case.group(1)
     outcome = parse_outcome(data)
     if outcome is not None:
         return "outcome", outcome
@@ -116,21 +131,25 @@ class StaffDesk:
                 "/reopen": lambda: self.reopen_day(user_id, argument),
                 "/metrics": lambda: self.dead_letters_view(user_id),
                 "/review": lambda: self.reviews.command(user_id, argument),
-                "/case": lambda: self.cases.command(user_id, argument)}
+                "/case": lambda: self.cases.command(user_id, argument),
+                "/referral": lambda: self.cases.referral(user_id, argument)}
         run = desk.get(command)
         return await run() if run is not None else None
 
     async def _feed_view(self, user_id: int, renew: bool, public_url: str | None
                          ) -> StaffView | None:
         token = await self.feed_token(user_id, renew=renew)
-        if token is None:
+        member = await self.is_staff(user_id) if token is not None else None
+        if token is None or member is None:
             return None
+        say = staff_say(self.s, member)
         view = StaffView(personal=True)
         if public_url:
             view.add(f"{public_url}/calendar/{token}.ics\n\n"
-                     "(/feed new: a new address; the old one stops working)")
+                     + say._("(/feed new: a new address; the old one stops working)"))
         else:
-            view.add("TEAMS_WEBHOOK_URL is not set: the calendar feed has no public address.")
+            view.add(say._("TEAMS_WEBHOOK_URL is not set: the calendar feed has no public "
+                           "address."))
         return view
 
     async def agenda(self, user_id: int, word: str = "today") -> StaffView | None:
@@ -151,13 +170,17 @@ class StaffDesk:
 
     async def staff_button(self, user_id: int, data: str) -> StaffAnswer | None:
         """A staff button: mark an appointment, decide about a closed day's citizens, reopen
-        a day, remove a former staff member from the group. None for non-staff (nothing)."""
+        a day, remove a former staff member from the group, show a case. None for non-staff
+        (nothing)."""
         parsed = parse_button(data)
+        if parsed is not None and parsed[0] == "case":  # a reading of its own
+            view = await self.cases.command(user_id, str(parsed[1]))
+            return StaffAnswer("", view=view) if view is not None else None
         async with self.s.uow_factory() as uow:
             member = await uow.staff.get(user_id)
             if member is None:
                 return None
-            say = self.s.say()
+            say = staff_say(self.s, member)
             now = self.s.clock.now()
             if parsed is None:
                 log.info("staff button refused: not a button of ours")
@@ -172,9 +195,10 @@ class StaffDesk:
                 answer = await self._mark(uow, member, verb, arg, say, now)
             elif isinstance(arg, int):  # kick
                 answer = await self._remove_from_group(uow, member, arg, say)
-            elif verb == "open":
+            elif verb == "open" and isinstance(arg, date):
                 answer = StaffAnswer(await self.closures.reopen(uow, member, arg, say, now))
             else:
+                assert isinstance(arg, date)
                 answer = StaffAnswer(await self.closures.stranded(uow, member, arg, verb, say,
                                                                   now))
             await uow.commit()
@@ -217,7 +241,8 @@ class StaffDesk:
                 out.append((removal.id, "⚠️ " + say._(
                     "{name} ({role}) is no longer TEAMS staff, but may still be in the staff "
                     "group, where every conversation can be read. Remove them from the group? "
-                    "They can be invited again later.", name=removal.name, role=removal.role),
+                    "They can be invited again later.", name=removal.name,
+                    role=label(say, STAFF_ROLE_LABELS, removal.role)),
                     [[Button("🚪 " + say._("Remove from the staff group"),
                              f"stf:kick.{removal.user_id}")]], coordinators))
             await uow.commit()
@@ -239,15 +264,17 @@ class StaffDesk:
             return StaffAnswer(say._("That button is no longer valid."))
         return StaffAnswer("", remove_from_group=user_id)
 
-    async def removed_from_group(self, user_id: int) -> str:
-        """The channel removed a former staff member from the group: note it, say so."""
+    async def removed_from_group(self, user_id: int, by: int | None = None) -> str:
+        """The channel removed a former staff member from the group: note it, say so (in the
+        language of the coordinator who asked, ``by``)."""
         async with self.s.uow_factory() as uow:
             removal = await uow.staff.last_removal(user_id)
             name = removal.name if removal else str(user_id)
+            say = staff_say(self.s, await uow.staff.get(by) if by is not None else None)
             if removal is not None and removal.id is not None:
                 await uow.staff.removal_done(removal.id, self.s.clock.now())
                 await uow.commit()
-        return self.s.say()._(
+        return say._(
             "{name} was removed from the staff group; they can be invited again later.",
             name=name)
 

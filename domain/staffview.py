@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from domain.booking import ROLE_NAMES
+from domain.languages import LANGUAGES
 from domain.messages import Button
 from domain.model import OutboundMessage, StaffMember
 from domain.ports import UnitOfWork
 from domain.text import N_, Say
 
+if TYPE_CHECKING:
+    from domain.turn import Services
+
 log = logging.getLogger(__name__)
 COORDINATORS_ONLY = N_("Only a coordinator can do this.")
+#: Human labels for staff, instead of the stored words.
+STATUS_LABELS = {"active": N_("booked"), "attended": N_("attended"),
+                 "no_show": N_("did not come"), "cancelled": N_("cancelled")}
+STAFF_ROLE_LABELS = {**ROLE_NAMES, "coordinator": N_("coordinator"),
+                     "admin": N_("administrator")}
 
 
 @dataclass
@@ -48,3 +59,32 @@ async def coordinator(uow: UnitOfWork, user_id: int, doing: str, say: Say
         log.info("staff command refused: %s needs a coordinator", doing)
         view.add(say._(COORDINATORS_ONLY))
     return member, view
+
+
+def staff_say(services: Services, member: StaffMember | None) -> Say:
+    """A staff member's language: Italian (the service's) by default, or the first language
+    of theirs in the registry when they do not list the service's."""
+    default = services.config.default_language
+    known = [lang for lang in member.languages if lang in LANGUAGES] if member else []
+    return services.say(default if not known or default in known else known[0])
+
+
+def label(say: Say, labels: dict[str, str], word: str | None) -> str:
+    """The human label of a stored word (a status, a role) in ``say``'s language; the word
+    itself when it has none (``-`` for nothing)."""
+    if not word:
+        return "-"
+    return say._(labels[word]) if word in labels else word
+
+
+def language_label(say: Say, code: str | None) -> str:
+    """A citizen's language for staff, named in the staff's language: ``francese (fr)``."""
+    if not code:
+        return "-"
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(say.language).languages.get(code)
+    except (UnknownLocaleError, ValueError):
+        name = None
+    return f"{name} ({code})" if name else code

@@ -46,6 +46,28 @@ class Intake:
                    bool(raw.get("with_mediator")))
 
 
+@dataclass
+class Heard:
+    """A voice note's transcript waiting for the citizen's "yes, that is right": the words,
+    the language heard, and the voice note's message (copied to a person on a "no")."""
+
+    text: str
+    language: str | None = None
+    message: int | None = None
+
+    def dump(self) -> dict[str, Any]:
+        return {"text": self.text, "language": self.language, "message": self.message}
+
+    @classmethod
+    def load(cls, raw: Any) -> Heard | None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("text"), str):
+            return None
+        message = raw.get("message")
+        return cls(raw["text"], _text(raw.get("language")),
+                   message if isinstance(message, int) and not isinstance(message, bool)
+                   else None)
+
+
 #: What ``pending`` may be: the question whose "yes" or "no" in words is awaited.
 OFFER_HUMAN = "offer_human"
 #: What ``after_consent`` may be: the step after the privacy notice is agreed to.
@@ -61,6 +83,7 @@ class ConversationData:
     moving: int | None = None  # the booking being moved
     after_consent: str | None = None  # DAYS: a mediator offered times before the consent
     declined_languages: list[str] = field(default_factory=list)
+    heard: Heard | None = None  # a voice note's transcript, to be confirmed
 
     def dump(self) -> dict[str, Any]:
         """The stored form: only what is set (an idle conversation is ``{}``)."""
@@ -76,6 +99,8 @@ class ConversationData:
                 raw[key] = getattr(self, key)
         if self.declined_languages:
             raw["declined_languages"] = list(self.declined_languages)
+        if self.heard is not None:
+            raw["heard"] = self.heard.dump()
         return raw
 
     @classmethod
@@ -92,4 +117,5 @@ class ConversationData:
             moving=moving if isinstance(moving, int) and not isinstance(moving, bool) else None,
             after_consent=_text(raw.get("after_consent")),
             declined_languages=_texts(raw.get("declined_languages")),
+            heard=Heard.load(raw.get("heard")),
         )

@@ -12,6 +12,9 @@ class Translations(Protocol):
 
     def gettext(self, language: str, message: str) -> str: ...
     def ngettext(self, language: str, singular: str, plural: str, n: int) -> str: ...
+    def review_progress(self, language: str) -> tuple[int, int]:
+        """The interface strings of ``language``: (reviewed by a mediator, total)."""
+        ...
 
 
 def N_(message: str) -> str:

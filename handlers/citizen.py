@@ -264,6 +264,7 @@ async def on_message(update: Update, context: Context) -> None:
         update_id=update.update_id,
         reply_to=(message.reply_to_message.message_id
                   if message.reply_to_message is not None else None),
+        message_id=message.message_id,
     )
     await _citizen_turn(context, update, inbound, message.chat_id, "message", message)
 
@@ -274,6 +275,9 @@ async def _citizen_turn(context: Context, update: Update, inbound: Inbound, chat
     """One citizen update: handled and answered in the citizen's turn (in the order they
     were sent), then confirmed once whatever was on its way (an album) arrived."""
     async with context.bot_data.turns.of(inbound.user_id):
+        speech = context.bot_data.speech
+        if speech is not None and message is not None and message.voice is not None:
+            inbound = await speech.hear(context.bot, message, inbound)  # in the citizen's turn
         replies = await _handle(context, update, inbound, chat_id, kind)
         if replies is None:
             return

@@ -18,6 +18,7 @@ from domain.speech import Speaker
 from handlers.albums import Albums
 from handlers.failures import Attempts, Failure
 from handlers.flood import CitizenTurns, FloodGuard
+from handlers.speech import Listener
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"  # who claims outbox rows
 
@@ -34,6 +35,7 @@ class BotData:
     flood: FloodGuard = field(default_factory=FloodGuard)
     turns: CitizenTurns = field(default_factory=CitizenTurns)  # one update a citizen at a time
     albums: Albums = field(default_factory=Albums)  # album parts gathered for the staff
+    speech: Listener | None = None  # voice notes heard (TEAMS_SPEECH_MODEL), else a person
     # Updates to be delivered again (storage away, replies not sent): the webhook answers
     # 503, polling does not acknowledge them. A set, as updates are handled concurrently.
     failed: set[int] = field(default_factory=set)

@@ -148,9 +148,13 @@ async def _carry_out(bot: Any, engine: Engine, staff_chat: int, message: Message
                      ) -> asyncio.Future[None] | None:
     """One event of the turn; an album being gathered is returned."""
     event = reply.event
-    if isinstance(event, RelayToStaff) and message is not None:
+    if isinstance(event, RelayToStaff) and event.message is not None:  # an earlier message
+        copies.links += await _copy(bot, engine, staff_chat, citizen_id, [event.message],
+                                    event.thread if event.thread is not None else copies.thread,
+                                    None)
+    elif isinstance(event, RelayToStaff) and message is not None:
         return await relay_to_staff(bot, engine, staff_chat, message, event, copies, albums)
-    if isinstance(event, HandoverOpened):
+    elif isinstance(event, HandoverOpened):
         await open_thread(bot, engine, staff_chat, citizen_id, event, copies)
     elif isinstance(event, Alarm):
         thread = event.thread if event.thread is not None else copies.thread

@@ -100,6 +100,23 @@ async def _in_private(bot: Any, engine: Engine, user_id: int, view: StaffView,
                            message_thread_id=thread)
 
 
+async def _button_in_private(bot: Any, engine: Engine, user_id: int, view: StaffView,
+                             staff_chat: int | None, pressed: Message) -> None:
+    """What a button pressed in the group shows about a citizen goes to the staff member's
+    private chat; the group hears of it only when that chat cannot be reached yet."""
+    try:
+        await show(bot, user_id, view, staff_chat)
+        return
+    except Forbidden:
+        pass
+    except BadRequest as exc:
+        if "chat not found" not in str(exc).lower():
+            raise
+    await bot.send_message(pressed.chat_id, "📬 " + _staff_text(engine, START_FIRST),
+                           message_thread_id=pressed.message_thread_id
+                           if pressed.is_topic_message else None)
+
+
 async def staff_button(update: Update, engine: Engine, bot: Any,
                        staff_chat: int | None = None) -> None:
     query, user = update.callback_query, update.effective_user
@@ -109,6 +126,10 @@ async def staff_button(update: Update, engine: Engine, bot: Any,
     if answer is None:
         return  # not staff: nothing
     message = query.message
+    if (answer.view is not None and answer.view.personal and isinstance(message, Message)
+            and message.chat.type != ChatType.PRIVATE):  # e.g. the case view, from a thread
+        await _button_in_private(bot, engine, user.id, answer.view, staff_chat, message)
+        return
     if answer.view is not None and isinstance(message, Message):
         await show(bot, message.chat_id, answer.view, staff_chat,
                    message.message_thread_id if message.is_topic_message else None)
@@ -125,7 +146,7 @@ async def staff_button(update: Update, engine: Engine, bot: Any,
             # A ban removes them; lifting it at once lets them be invited again later.
             await bot.ban_chat_member(staff_chat, target)
             await bot.unban_chat_member(staff_chat, target, only_if_banned=True)
-            text = await engine.desk.removed_from_group(target)
+            text = await engine.desk.removed_from_group(target, user.id)
         except TelegramError as exc:
             log.warning("a former staff member was not removed from the group (%s)",
                         type(exc).__name__)

@@ -16,6 +16,7 @@ from domain.events import Copies, HandoverOpened
 from domain.handover import OWN_MESSAGE
 from handlers.context import WORKER
 from handlers.failures import after_sending
+from handlers.render import keyboard
 
 log = logging.getLogger(__name__)
 DELETE_AT_ONCE = 100  # deleteMessages takes at most 100 ids
@@ -71,7 +72,9 @@ async def ensure_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: i
         if summary is None:
             _, summary, _ = await engine.handover.summary(citizen_id)
         try:
-            posted = await bot.send_message(staff_chat, summary, message_thread_id=thread)
+            posted = await bot.send_message(
+                staff_chat, summary, message_thread_id=thread,
+                reply_markup=keyboard(engine.handover.summary_buttons(topic.case_code)))
         except BadRequest as exc:
             if not thread_missing(exc):
                 raise
@@ -97,7 +100,9 @@ async def open_thread(bot: Any, engine: Engine, staff_chat: int, citizen_id: int
     if created:
         copies.thread = thread
     try:
-        posted = await bot.send_message(staff_chat, event.summary, message_thread_id=thread)
+        posted = await bot.send_message(
+            staff_chat, event.summary, message_thread_id=thread,
+            reply_markup=keyboard(engine.handover.summary_buttons(event.case_code)))
     except BadRequest as exc:
         if not thread_missing(exc):
             raise

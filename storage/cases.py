@@ -25,7 +25,8 @@ class SqlCases:
         insert = hot._dialect_insert(conn.dialect.name)(MeetingOutcomeRow.__table__)
         result = await conn.execute(insert.values(
             booking_id=outcome.booking_id, kind=outcome.kind, service=outcome.service,
-            recorded_by=outcome.by, recorded_at=outcome.at).on_conflict_do_nothing())
+            recorded_by=outcome.by, recorded_at=outcome.at,
+            referral_code=outcome.code).on_conflict_do_nothing())
         return bool(result.rowcount)
 
     async def outcomes(self, booking_ids: Sequence[int]) -> list[MeetingOutcome]:
@@ -33,8 +34,12 @@ class SqlCases:
             return []
         result = await self.session.execute(select(MeetingOutcomeRow).where(
             MeetingOutcomeRow.booking_id.in_(list(booking_ids))))
-        return [MeetingOutcome(r.booking_id, r.kind, r.recorded_by, r.recorded_at, r.service)
-                for r in result.scalars()]
+        return [_outcome(r) for r in result.scalars()]
+
+    async def referral(self, code: str) -> MeetingOutcome | None:
+        found = (await self.session.execute(select(MeetingOutcomeRow).where(
+            MeetingOutcomeRow.referral_code == code))).scalar_one_or_none()
+        return _outcome(found) if found is not None else None
 
     async def citizen_of_code(self, case_code: str) -> int | None:
         found = (await self.session.execute(select(CitizenTopicRow.citizen_id).where(
@@ -42,6 +47,10 @@ class SqlCases:
         if found is None:
             found = (await self.session.execute(select(BookingRow.citizen_id).where(
                 BookingRow.case_code == case_code).limit(1))).scalar_one_or_none()
+        if found is None:
+            found = (await self.session.execute(select(BookingRow.citizen_id).join(
+                MeetingOutcomeRow, MeetingOutcomeRow.booking_id == BookingRow.id).where(
+                MeetingOutcomeRow.referral_code == case_code))).scalar_one_or_none()
         return found
 
     async def bookings(self, citizen_id: int) -> list[Booking]:
@@ -54,3 +63,8 @@ class SqlCases:
             HandoverRow.citizen_id == citizen_id).order_by(HandoverRow.opened_at,
                                                            HandoverRow.id))
         return [_handover(r) for r in result.scalars()]
+
+
+def _outcome(row: MeetingOutcomeRow) -> MeetingOutcome:
+    return MeetingOutcome(row.booking_id, row.kind, row.recorded_by, row.recorded_at,
+                          row.service, row.referral_code)

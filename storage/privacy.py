@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import TopicDeletion
+from domain.reporting import Office, citizen_facts
+from storage.reports import citizen_records
 from storage.tables import (
     BookingRow,
     CitizenRow,
@@ -41,10 +44,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _month(value: datetime) -> str:
-    return value.strftime("%Y-%m")
-
-
 class SqlPrivacy:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -56,7 +55,8 @@ class SqlPrivacy:
         found = await self.session.execute(select(MeetingOutcomeRow).where(
             MeetingOutcomeRow.booking_id.in_(booking_ids)))
         return {o.booking_id: {"kind": o.kind, "service": o.service,
-                               "recorded_at": _iso(o.recorded_at)}
+                               "recorded_at": _iso(o.recorded_at),
+                               "referral_code": o.referral_code}
                 for o in found.scalars()}
 
     async def export(self, citizen_id: int) -> dict[str, Any] | None:
@@ -105,36 +105,27 @@ class SqlPrivacy:
     async def _tally(self, month: str, metric: str, key: str | None, n: int = 1) -> None:
         await SqlTallies(self.session).add(month, metric, key or "-", n)
 
-    async def erase(self, citizen_id: int, now: datetime) -> list[dict[str, Any]]:
-        """Delete the citizen and all linked data, keeping anonymous counts; returns the
-        future appointments that were cancelled (case code, role, start), for the staff."""
+    async def erase(self, citizen_id: int, now: datetime, office: Office | None = None
+                    ) -> list[dict[str, Any]]:
+        """Delete the citizen and all linked data, keeping anonymous counts (the report's own
+        facts of them, ``domain.reporting.citizen_facts``); returns the future appointments
+        that were cancelled (case code, role, start), for the staff."""
         citizen = await self.session.get(CitizenRow, citizen_id)
         if citizen is None:
             return []
-        month = _month(citizen.first_seen)
-        await self._tally(month, "citizens.referral", citizen.referral)
-        await self._tally(month, "citizens.language", citizen.language)
-        cancelled = []
-        for booking in (await self.session.execute(
-                select(BookingRow).where(BookingRow.citizen_id == citizen_id))).scalars():
-            status = booking.status
-            if status == "active" and booking.start_at > now:
-                status = "cancelled"
-                cancelled.append({"case_code": booking.case_code, "role": booking.role,
-                                  "start": booking.start_at,
-                                  "professional": booking.professional_id})
-            when = _month(booking.start_at)
-            await self._tally(when, f"bookings.{status}", booking.role)
-            for need in booking.needs:
-                await self._tally(when, "bookings.need", need)
-        for handover in (await self.session.execute(
-                select(HandoverRow).where(HandoverRow.citizen_id == citizen_id))).scalars():
-            when = _month(handover.opened_at)
-            await self._tally(when, "handovers", handover.reason)
-            if handover.first_human_at:
-                seconds = int((handover.first_human_at - handover.opened_at).total_seconds())
-                await self._tally(when, "handovers.first_answer_s_sum", "all", seconds)
-                await self._tally(when, "handovers.answered", "all")
+        await self.session.flush()
+        conn = await self.session.connection()
+        (record,) = await citizen_records(
+            conn, select(CitizenRow.id).where(CitizenRow.id == citizen_id), cancel_after=now)
+        for fact in citizen_facts(record, office or Office(ZoneInfo("UTC"))):
+            await self._tally(fact.month, fact.metric, fact.key, fact.n)
+        cancelled = [{"case_code": booking.case_code, "role": booking.role,
+                      "start": booking.start_at, "professional": booking.professional_id}
+                     for booking in (await self.session.execute(
+                         select(BookingRow).where(BookingRow.citizen_id == citizen_id,
+                                                  BookingRow.status == "active",
+                                                  BookingRow.start_at > now)
+                         .order_by(BookingRow.start_at, BookingRow.id))).scalars()]
         await self._queue_topic_deletion(citizen_id, now)
         await self.session.execute(delete(CitizenRow).where(CitizenRow.id == citizen_id))
         await self.session.execute(  # no foreign key: the citizen may never have been stored
@@ -184,7 +175,8 @@ class SqlPrivacy:
             delete(TopicDeletionRow).where(TopicDeletionRow.id == deletion_id))
 
     async def purge(self, now: datetime, transcript_before: datetime,
-                    anonymise_before: datetime) -> dict[str, int]:
+                    anonymise_before: datetime, office: Office | None = None
+                    ) -> dict[str, int]:
         """Retention: for citizens quiet since ``transcript_before``, transcripts,
         free-text descriptions and what an unfinished conversation collected go, a
         hand-over nobody closed is closed, and their staff thread is queued for deletion;
@@ -233,7 +225,7 @@ class SqlPrivacy:
                                         CitizenRow.id.not_in(busy),
                                         CitizenRow.id.not_in(open_cases)))).scalars().all()
         for citizen_id in old:
-            await self.erase(citizen_id, now)
+            await self.erase(citizen_id, now, office)
         return {"transcript_messages": removed.rowcount or 0,  # type: ignore[attr-defined]
                 "descriptions": cleared.rowcount or 0,  # type: ignore[attr-defined]
                 "conversations_cleared": forgotten.rowcount or 0,  # type: ignore[attr-defined]

@@ -342,6 +342,7 @@ class MeetingOutcomeRow(Base):
     """What came of an attended booking (domain/outcomes.py), recorded once."""
 
     __tablename__ = "meeting_outcomes"
+    __table_args__ = (Index("uq_meeting_outcomes_referral_code", "referral_code", unique=True),)
 
     booking_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
@@ -349,3 +350,5 @@ class MeetingOutcomeRow(Base):
     service: Mapped[str | None] = mapped_column(String(32))  # the directory's referral id
     recorded_by: Mapped[int] = mapped_column(BigInteger)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: shown by a citizen sent on to another service (e.g. R-7KQ2M); no personal data
+    referral_code: Mapped[str | None] = mapped_column(String(16))

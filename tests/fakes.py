@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from telegram.request import BaseRequest, RequestData
 
@@ -66,6 +67,7 @@ from domain.ports import (
     UpdateLog,
     WaitlistRepository,
 )
+from domain.reporting import CitizenRecord, HandoverTimes, Meeting, Office, citizen_facts
 from domain.review import Review
 from domain.state import ConversationData
 from storage.turnstile import Turnstile
@@ -423,7 +425,8 @@ def _outcome(store: FakeStore, booking_id: int | None) -> dict[str, Any] | None:
     found = store.outcomes.get(booking_id) if booking_id is not None else None
     if found is None:
         return None
-    return {"kind": found.kind, "service": found.service, "recorded_at": found.at.isoformat()}
+    return {"kind": found.kind, "service": found.service, "recorded_at": found.at.isoformat(),
+            "referral_code": found.code}
 
 
 def _theirs(citizen_id: int) -> Any:
@@ -433,8 +436,32 @@ def _theirs(citizen_id: int) -> Any:
     return rows
 
 
-def _month(value: datetime) -> str:
-    return value.strftime("%Y-%m")
+PAST_NEEDS = frozenset({"intake_urgency", "intake_referral", "intake_language",
+                        "intake_description", "triage", "choosing_day", "choosing_time"})
+
+
+def _record(store: FakeStore, citizen: Citizen, now: datetime) -> CitizenRecord:
+    """What storage's ``citizen_records`` reads of one citizen (an erasure cancels the
+    active appointments still to come)."""
+    meetings = []
+    for b in sorted(store.bookings.values(), key=lambda b: (b.start, b.id)):
+        if b.citizen_id != citizen.id:
+            continue
+        status = "cancelled" if b.status == "active" and b.start > now else b.status
+        outcome = store.outcomes.get(b.id) if b.id is not None else None
+        meetings.append(Meeting(b.start, b.role, status, b.meeting_language, tuple(b.needs),
+                                outcome.kind if outcome else None,
+                                outcome.service if outcome else None))
+    handovers = [HandoverTimes(h.citizen_id, h.reason, h.opened_at, h.first_human_at,
+                               h.closed_at)
+                 for _, h in sorted(store.handovers.items()) if h.citizen_id == citizen.id]
+    conversation = store.conversations.get(citizen.id)
+    told = (conversation is not None and conversation.state in PAST_NEEDS
+            and conversation.data.intake is not None and bool(conversation.data.intake.needs))
+    waiting = any(e.citizen_id == citizen.id for e in store.waitlist.values())
+    return CitizenRecord(citizen.first_seen, citizen.referral, citizen.language,
+                         needs_collected=told or waiting, meetings=tuple(meetings),
+                         handovers=tuple(handovers))
 
 
 class FakePrivacy:
@@ -476,29 +503,23 @@ class FakePrivacy:
         slot = (month, metric, key or "-")
         self.store.tallies[slot] = self.store.tallies.get(slot, 0) + n
 
-    async def erase(self, citizen_id: int, now: datetime) -> list[dict[str, Any]]:
+    async def tallies(self, month: str) -> dict[tuple[str, str], int]:
+        return {(metric, key): n for (m, metric, key), n in self.store.tallies.items()
+                if m == month}
+
+    async def erase(self, citizen_id: int, now: datetime, office: Office | None = None
+                    ) -> list[dict[str, Any]]:
         store = self.store
         citizen = store.citizens.get(citizen_id)
         if citizen is None:
             return []
-        self._tally(_month(citizen.first_seen), "citizens.referral", citizen.referral)
-        self._tally(_month(citizen.first_seen), "citizens.language", citizen.language)
-        cancelled = []
-        for b in [b for b in store.bookings.values() if b.citizen_id == citizen_id]:
-            status = b.status
-            if status == "active" and b.start > now:
-                status = "cancelled"
-                cancelled.append({"case_code": b.case_code, "role": b.role, "start": b.start,
-                                  "professional": b.professional_id})
-            self._tally(_month(b.start), f"bookings.{status}", b.role)
-            for need in b.needs:
-                self._tally(_month(b.start), "bookings.need", need)
-        for h in [h for h in store.handovers.values() if h.citizen_id == citizen_id]:
-            self._tally(_month(h.opened_at), "handovers", h.reason)
-            if h.first_human_at:
-                seconds = int((h.first_human_at - h.opened_at).total_seconds())
-                self._tally(_month(h.opened_at), "handovers.first_answer_s_sum", "all", seconds)
-                self._tally(_month(h.opened_at), "handovers.answered", "all")
+        for fact in citizen_facts(_record(store, citizen, now),
+                                  office or Office(ZoneInfo("UTC"))):
+            self._tally(fact.month, fact.metric, fact.key, fact.n)
+        cancelled = [{"case_code": b.case_code, "role": b.role, "start": b.start,
+                      "professional": b.professional_id}
+                     for b in sorted(store.bookings.values(), key=lambda b: (b.start, b.id))
+                     if b.citizen_id == citizen_id and b.status == "active" and b.start > now]
         self._queue_topic_deletion(citizen_id, now)
         store.forget_citizen(citizen_id)
         for key in [k for k, d in store.dead_letters.items() if d.citizen_id == citizen_id]:
@@ -525,7 +546,8 @@ class FakePrivacy:
             "message_ids": copies, "notice": notice, "created_at": now, "claimed_at": None})
 
     async def purge(self, now: datetime, transcript_before: datetime,
-                    anonymise_before: datetime) -> dict[str, int]:
+                    anonymise_before: datetime, office: Office | None = None
+                    ) -> dict[str, int]:
         store = self.store
         stale = {c.id for c in store.citizens.values() if c.last_seen < transcript_before}
         removed = [e for e in store.transcript if e.citizen_id in stale]
@@ -558,7 +580,7 @@ class FakePrivacy:
         old = [c.id for c in store.citizens.values()
                if c.last_seen < anonymise_before and c.id not in busy]
         for citizen_id in old:
-            await self.erase(citizen_id, now)
+            await self.erase(citizen_id, now, office)
         return {"transcript_messages": len(removed), "descriptions": len(described),
                 "conversations_cleared": len(forgotten), "handovers_closed": len(closed),
                 "staff_topics_deleted": topics, "citizens_anonymised": len(old)}
@@ -769,7 +791,8 @@ class FakeCases:
         self.store = store
 
     async def add_outcome(self, outcome: MeetingOutcome) -> bool:
-        if outcome.booking_id in self.store.outcomes:
+        if outcome.booking_id in self.store.outcomes or (
+                outcome.code is not None and await self.referral(outcome.code) is not None):
             return False
         self.store.outcomes[outcome.booking_id] = outcome
         return True
@@ -781,8 +804,15 @@ class FakeCases:
         for topic in self.store.topics.values():
             if topic.case_code == case_code:
                 return topic.citizen_id
-        return next((b.citizen_id for b in self.store.bookings.values()
-                     if b.case_code == case_code), None)
+        found = next((b.citizen_id for b in self.store.bookings.values()
+                      if b.case_code == case_code), None)
+        referral = await self.referral(case_code)
+        if found is None and referral is not None:
+            found = self.store.bookings[referral.booking_id].citizen_id
+        return found
+
+    async def referral(self, code: str) -> MeetingOutcome | None:
+        return next((o for o in self.store.outcomes.values() if o.code == code), None)
 
     async def bookings(self, citizen_id: int) -> list[Booking]:
         return [copy.deepcopy(b) for b in sorted(
@@ -872,6 +902,9 @@ class EchoTranslations:
     def ngettext(self, language: str, singular: str, plural: str, n: int) -> str:
         return self.gettext(language, singular if n == 1 else plural)
 
+    def review_progress(self, language: str) -> tuple[int, int]:
+        return (0, 0)
+
 
 class KeywordUnderstanding:
     """A fake NLU: the first listed keyword found in the text decides the intent."""
@@ -939,6 +972,7 @@ class FakeBotAPI(BaseRequest):
         self.failing_chats: set[int] = set()  # every send to these chats meets a 502
         self.updates: list[dict[str, Any]] = []  # what getUpdates hands out, until acked
         self.offsets: list[int] = []  # the offset of every getUpdates call
+        self.files: dict[str, bytes] = {}  # file_id -> content: getFile and the file's URL
 
     @property
     def read_timeout(self) -> float | None:
@@ -979,12 +1013,16 @@ class FakeBotAPI(BaseRequest):
                          read_timeout: Any = None, write_timeout: Any = None,
                          connect_timeout: Any = None, pool_timeout: Any = None
                          ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a file's download URL, as getFile made it
+            self.calls.append(("download", {"url": url}))
+            content = self.files.get(url.rsplit("/", 1)[-1].partition(".")[0])
+            return (200, content) if content is not None else (404, b"Not Found")
         name, _, query = url.rsplit("/", 1)[-1].partition("?")
         params = decode_params({**dict(parse_qsl(query)),
                                 **(request_data.parameters if request_data else {})})
-        for field, (_, content, _) in ((request_data.multipart_data or {}).items()
-                                       if request_data else ()):
-            params.setdefault(f"{field}:bytes", content)  # an uploaded file's bytes
+        for field, (_, upload, _) in ((request_data.multipart_data or {}).items()
+                                      if request_data else ()):
+            params.setdefault(f"{field}:bytes", upload)  # an uploaded file's bytes
         if self.failing and name.startswith("send"):
             self.failing -= 1
             return 502, b'{"ok": false, "error_code": 502, "description": "Bad Gateway"}'
@@ -1023,6 +1061,11 @@ class FakeBotAPI(BaseRequest):
             self.offsets.append(offset)
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
             return self.updates[: int(params.get("limit") or 100)]
+        if name == "getFile":
+            file_id = str(params.get("file_id"))
+            return {"file_id": file_id, "file_unique_id": file_id,
+                    "file_size": len(self.files.get(file_id, b"")),
+                    "file_path": f"voice/{file_id}.oga"}
         if name == "deleteForumTopic":  # its messages go with it, as on Telegram
             self.deleted_threads.add(int(params["message_thread_id"]))
             return True

@@ -19,6 +19,15 @@ def test_defaults_work_without_any_environment(monkeypatch, tmp_path):
     assert settings.bot_api_base_url == "https://api.telegram.org/bot"
 
 
+def test_a_speech_model_is_a_local_folder_and_optional(monkeypatch, tmp_path):
+    assert load_settings().speech_model is None  # a person listens to voice notes
+    (tmp_path / "model.bin").write_bytes(b"")
+    monkeypatch.setenv("TEAMS_SPEECH_MODEL", str(tmp_path))
+    monkeypatch.setenv("TEAMS_SPEECH_MAX_SECONDS", "90")
+    settings = load_settings()
+    assert (settings.speech_model, settings.speech_max_seconds) == (tmp_path, 90.0)
+
+
 def test_the_api_url_sets_both_api_and_file_urls(monkeypatch):
     monkeypatch.setenv("TEAMS_TELEGRAM_API_URL", "http://127.0.0.1:8081/")
     settings = load_settings()
@@ -30,6 +39,7 @@ def test_the_api_url_sets_both_api_and_file_urls(monkeypatch):
     ("TEAMS_DEFAULT_LANGUAGE", "de"), ("TEAMS_TIMEZONE", "Mars/Olympus"),
     ("TEAMS_DATABASE_URL", "mysql://x@y/z"), ("TEAMS_TELEGRAM_API_URL", "api.telegram.org"),
     ("TEAMS_SERVICE_FILE", "/nonexistent/service.yml"), ("TEAMS_STAFF_CHAT_ID", "staff"),
+    ("TEAMS_SPEECH_MODEL", "/nonexistent/whisper"), ("TEAMS_SPEECH_MAX_SECONDS", "0"),
 ])
 def test_a_wrong_setting_names_the_variable(monkeypatch, name, value):
     monkeypatch.setenv(name, value)

@@ -147,6 +147,23 @@ def test_the_referral_services_are_optional_and_their_ids_unique(tmp_path):
     assert "'asl' is used twice" in problems(twice)
 
 
+def test_a_referral_service_says_what_to_bring_with_known_documents_only(tmp_path):
+    example = load_directory(EXAMPLE_SERVICE_FILE)
+    job = example.referral_service("centro_impiego")
+    assert job is not None and "cv" in job.bring and job.opening_hours["mon"]
+    path = edited(tmp_path, ("bring: [identity_document, qualifications]",
+                             "bring: [identity_document, passport_photo, identity_document]"),
+                  ('fri: ["09:00-12:00"]\n    bring', 'fri: ["09:00-12:00", "11:00-13:00"]\n'
+                                                      '    bring'))
+    found = problems(path)
+    assert "'passport_photo' is not a document" in found
+    assert "'identity_document' is listed twice" in found
+    assert "'11:00-13:00' overlaps" in found
+    assert f"line {line_with(path, 'passport_photo')}" in found
+    hours = edited(tmp_path, ('wed: ["09:00-12:00", "14:30-16:30"]', 'wed: ["9-12"]'))
+    assert "not a time window" in problems(hours)
+
+
 def test_staff_texts_are_in_italian_unless_the_registry_says_otherwise():
     from domain.model import StaffMember
     from domain.outcomes import staff_say

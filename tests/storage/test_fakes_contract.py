@@ -292,17 +292,22 @@ async def test_a_meeting_outcome_is_recorded_once_and_a_case_is_found_by_either_
         await uow.handovers.save_topic(Topic(ANNA, "T-CCCC4", None))
         await uow.handovers.add(Handover(ANNA, "asked", NOW, status="closed", closed_at=NOW))
         assert first.id is not None and later.id is not None
-        referred = MeetingOutcome(first.id, "referred", MEDIATOR, NOW, "cpia")
+        referred = MeetingOutcome(first.id, "referred", MEDIATOR, NOW, "cpia", "R-7KQ2M")
         assert await uow.cases.add_outcome(referred) is True
         assert await uow.cases.add_outcome(
             MeetingOutcome(first.id, "pap", COORDINATOR, NOW)) is False
+        # a referral code is given once: another booking cannot take it
+        assert await uow.cases.add_outcome(MeetingOutcome(
+            later.id, "referred", MEDIATOR, NOW, "asl", "R-7KQ2M")) is False
         await uow.commit()
     async with uows() as uow:
         assert list(await uow.cases.outcomes([first.id, later.id])) == [referred]
         assert await uow.cases.outcomes([]) == []
-        for code in ("T-AAAA2", "T-BBBB3", "T-CCCC4"):
+        for code in ("T-AAAA2", "T-BBBB3", "T-CCCC4", "R-7KQ2M"):
             assert await uow.cases.citizen_of_code(code) == ANNA
         assert await uow.cases.citizen_of_code("T-ZZZZ9") is None
+        assert await uow.cases.referral("R-7KQ2M") == referred
+        assert await uow.cases.referral("R-ZZZZ9") is None
         assert [b.case_code for b in await uow.cases.bookings(ANNA)] == ["T-AAAA2", "T-BBBB3"]
         assert await uow.cases.bookings(BOB) == []
         (handover,) = await uow.cases.handovers(ANNA)
@@ -311,7 +316,8 @@ async def test_a_meeting_outcome_is_recorded_once_and_a_case_is_found_by_either_
         exported = await uow.privacy.export(ANNA)
         assert exported is not None
         assert [a["outcome"] for a in exported["appointments"]] == [
-            {"kind": "referred", "service": "cpia", "recorded_at": NOW.isoformat()}, None]
+            {"kind": "referred", "service": "cpia", "recorded_at": NOW.isoformat(),
+             "referral_code": "R-7KQ2M"}, None]
     async with uows() as uow:  # an erasure takes the outcomes with the bookings
         await uow.privacy.erase(ANNA, NOW)
         await uow.commit()
@@ -453,3 +459,47 @@ async def test_erasure_queues_the_staff_copies_and_leaves_no_hand_over(uows):
         later = NOW + timedelta(minutes=11)  # a dead worker's claim expires
         assert [d.notice for d in await uow.privacy.claim_topic_deletions("w3", later, 10)
                 ] == ["A conversation was deleted."]
+
+
+async def test_an_erasure_keeps_the_reports_facts_as_tallies(uows):
+    """The same anonymous counts on the fake and in storage: the report's facts of the
+    citizen (domain.reporting.citizen_facts), by local month, hand-overs in or out of hours,
+    the future appointment counted as cancelled."""
+    from zoneinfo import ZoneInfo
+
+    from domain.model import MeetingOutcome, WaitEntry
+    from domain.reporting import Office
+
+    rome = ZoneInfo("Europe/Rome")
+    first = datetime(2026, 10, 31, 23, 30, tzinfo=UTC)  # already November in Rome
+    async with uows() as uow:
+        await uow.citizens.add(Citizen(ANNA, first, NOW, language="ur", referral="centro_impiego"))
+        met = Booking(ANNA, "le1", "labour_expert", NOW - timedelta(days=3),
+                      NOW - timedelta(days=3) + timedelta(minutes=30), first, needs=["work"],
+                      meeting_language="it", status="attended")
+        later = Booking(ANNA, "le1", "labour_expert", NOW + timedelta(days=3),
+                        NOW + timedelta(days=3, minutes=30), first, needs=["work"])
+        await uow.bookings.add(met)
+        await uow.bookings.add(later)
+        await uow.cases.add_outcome(MeetingOutcome(met.id, "referred", MEDIATOR, NOW, "cpia"))
+        await uow.handovers.add(Handover(ANNA, "asked", NOW - timedelta(hours=2),
+                                         first_human_at=NOW - timedelta(hours=2, minutes=-7),
+                                         status="closed"))
+        await uow.waitlist.add(WaitEntry(ANNA, "mediator", NOW))
+        await uow.commit()
+    async with uows() as uow:
+        await uow.privacy.erase(ANNA, NOW, Office(rome, lambda when: when.hour < 12))
+        await uow.commit()
+    async with uows() as uow:
+        november = await uow.privacy.tallies("2026-11")
+        assert await uow.privacy.tallies("2026-10") == {}
+    assert november == {
+        ("citizens.referral", "centro_impiego"): 1, ("citizens.language", "ur"): 1,
+        **{("funnel." + stage, "centro_impiego"): 1 for stage in (
+            "contact", "needs", "booked", "attended", "referred", "covered")},
+        ("wait.first_appointment_days", "22"): 1,
+        ("bookings.attended", "labour_expert"): 1, ("bookings.cancelled", "labour_expert"): 1,
+        ("bookings.need", "work"): 2, ("meetings.language", "it"): 1,
+        ("meetings.outcome", "referred"): 1, ("meetings.sent_to", "cpia"): 1,
+        ("handovers", "asked"): 1, ("handovers.first_answer_s_sum", "all"): 420,
+        ("handovers.answered", "all"): 1, ("handovers.answer_min.in", "7"): 1}

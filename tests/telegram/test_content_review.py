@@ -24,12 +24,14 @@ async def world(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'review.db'}"
     await upgrade_async(url)
     engine, db = make_engine(url, KeywordUnderstanding({}))
-    engine.config = EngineConfig(default_language="en")  # the staff's texts in English
+    # the staff's texts in English: the service's language, which each of them speaks
+    engine.config = EngineConfig(default_language="en")
     now = engine.clock.now()
     async with engine.uow_factory() as uow:
-        await uow.staff.add(StaffMember(MEDIATOR, "Amal", "mediator", ("ar", "it")), now)
-        await uow.staff.add(StaffMember(COORD, "Carla", "coordinator", ("it",)), now)
-        await uow.staff.add(StaffMember(SOCIAL, "Sara", "social_worker", ("it", "fr")), now)
+        await uow.staff.add(StaffMember(MEDIATOR, "Amal", "mediator", ("ar", "it", "en")), now)
+        await uow.staff.add(StaffMember(COORD, "Carla", "coordinator", ("it", "en")), now)
+        await uow.staff.add(StaffMember(SOCIAL, "Sara", "social_worker", ("it", "fr", "en")),
+                            now)
         await uow.commit()
     api = FakeBotAPI()
     app = await make_app(engine, api)
@@ -126,6 +128,7 @@ async def test_approve_later_status_and_who_may_review(world):
     await feed(app, message_update(COORD, "/review status"))
     status = api.sent()[0]["text"]
     assert "ar: 1/" in status and "fr: 0/" in status
+    assert "interface 0/" in status  # the interface strings: none marked reviewed yet
 
 
 async def test_a_changed_italian_source_sends_the_translation_back_to_review(world):

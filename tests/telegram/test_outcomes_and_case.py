@@ -73,8 +73,10 @@ async def test_attended_offers_outcomes_and_a_referral_is_stored_and_counted(wor
     assert "stf:osv.1.cpia" in buttons(which)
     api.clear()
     await feed(app, button_update(LE1, "stf:osv.1.cpia"))
-    (done,) = api.sent()
+    (done,) = [m for m in api.sent() if m["chat_id"] == LE1]
     assert "T-AAAA2" in done["text"] and "CPIA" in done["text"]
+    (told,) = [m for m in api.sent() if m["chat_id"] == CITIZEN]  # where to go, in French
+    assert "CPIA" in told["text"] and "Montrez ce code" in told["text"]
     api.clear()
     await feed(app, button_update(COORD, "stf:opap.1"))  # recorded once
     assert "già registrato" in api.sent()[0]["text"]

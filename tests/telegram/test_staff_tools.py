@@ -1,4 +1,5 @@
-"""Staff tools: role checks, the agenda and its buttons, closures, calendar feeds, report."""
+"""Staff tools: role checks, the agenda and its buttons, closures, calendar feeds (the
+report: tests/storage/test_report.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,11 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from bot.report import FEWER, build, to_csv, to_html
 from bot.web import build_web_app
 from domain.booking import Booking
 from domain.calendar import live_directory
-from domain.model import Citizen, Handover, StaffMember
+from domain.model import Citizen, StaffMember
 from storage.database import upgrade_async
-from storage.reports import SqlReports
 from tests.fakes import FakeBotAPI, KeywordUnderstanding
 from tests.telegram.helpers import button_update, feed, make_app, make_engine, message_update
 
@@ -72,8 +71,9 @@ async def test_the_agenda_shows_a_professionals_appointments_with_their_intake(w
     app, api = world["app"], world["api"]
     await feed(app, message_update(LE1, "/agenda 2026-11-30"))
     (item,) = api.sent()
-    assert "labour" in item["text"] or "le1" in item["text"]
-    assert "fr" in item["text"] and "T-" in item["text"]
+    # in Italian, with human labels: the role, the directory's name, the language's name
+    assert "esperto di lavoro" in item["text"] and "Labour-policies expert B" in item["text"]
+    assert "francese (fr)" in item["text"] and "T-" in item["text"]
     assert [b for b in buttons(item) if b.startswith("stf:")] == [
         "stf:att.1", "stf:nos.1", "stf:cxl.1"]
     api.clear()
@@ -127,42 +127,3 @@ async def test_the_calendar_feed_is_private_revocable_and_parses(world):
         assert (await http.get(f"/calendar/{token}.ics")).status_code == 404
         assert (await http.get(f"/calendar/{new}.ics")).status_code == 200
     assert await engine.desk.feed_token(STRANGER) is None
-
-
-async def test_the_monthly_report_figures_match_the_database(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'report.db'}"
-    await upgrade_async(url)
-    engine, db = make_engine(url, KeywordUnderstanding({}))
-    base = datetime(2026, 11, 3, 9, tzinfo=UTC)
-    async with engine.uow_factory() as uow:
-        for i in range(9):  # 6 from the job centre, 3 from social services
-            referral = "centro_impiego" if i < 6 else "servizi_sociali"
-            await uow.citizens.add(Citizen(700 + i, base, base, language="ur",
-                                           referral=referral))
-        for i in range(6):
-            status = "attended" if i < 5 else "no_show"
-            start = base + timedelta(days=i, hours=1)
-            await uow.bookings.add(Booking(700 + i, "le1", "labour_expert", start,
-                                           start + timedelta(minutes=30), base,
-                                           needs=["work"], status=status))
-        for i in range(5):
-            await uow.handovers.add(Handover(700 + i, "asked", base,
-                                             first_human_at=base + timedelta(minutes=10),
-                                             status="closed"))
-        await uow.tallies.add("2026-11", "questions.topic", "faq_tax_code", 12)
-        await uow.tallies.add("2026-11", "questions.listen", "faq_tax_code", 7)
-        await uow.commit()
-    report = await build(SqlReports(db), "2026-11", ROME)
-    await db.dispose()
-    referral = report.sections["new citizens by referral"]
-    assert referral["centro_impiego"] == 6 and referral["servizi_sociali"] == 3
-    assert report.sections["appointments by role and outcome"][
-        "labour_expert: attended"] == 5
-    assert report.figures["no-show rate, labour_expert"] == "17%"
-    assert report.figures["time to first human answer, median"] == "10 min"
-    assert report.sections["questions by topic"]["faq_tax_code"] == 12
-    assert report.sections["answers listened to, by topic"]["faq_tax_code"] == 7
-    csv_text = to_csv(report)
-    assert "servizi_sociali," + FEWER in csv_text  # 3 is too few to show
-    page = to_html(report, "TEAMS (EXAMPLE)")
-    assert page.count("data:image/png;base64,") >= 4
