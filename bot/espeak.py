@@ -3,13 +3,16 @@
 The library and its language data come from the ``espeakng-loader`` wheel (libespeak-ng
 1.52 and ``espeak-ng-data``, both espeak-ng's, GPL-3.0-or-later); only its files are used,
 found where pip put them, none of its code. The library keeps one voice and one callback for
-the whole process and is not safe to call from two threads at once: every call here holds
-one lock, and :class:`bot.tts.EspeakSpeaker` runs them in its one worker thread.
+the whole process and is not safe to call from two threads at once: one :class:`Espeak` a
+process (:func:`shared`), every call holding its lock, its callback set again before each text
+(another user of the library in the process may have set its own), and
+:class:`bot.tts.EspeakSpeaker` runs them in its one worker thread.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib.util
 import threading
 from pathlib import Path
@@ -89,6 +92,7 @@ class Espeak:
             if self.lib.espeak_SetVoiceByName(voice.encode()) != EE_OK:
                 raise EspeakError(f"espeak-ng has no voice {voice!r}")
             self.lib.espeak_SetParameter(RATE, words_per_minute, 0)
+            self.lib.espeak_SetSynthCallback(self._callback)
             self._chunks = []
             error = self.lib.espeak_Synth(data, len(data), 0, POS_CHARACTER, 0, CHARS_UTF8,
                                           None, None)
@@ -99,3 +103,9 @@ class Espeak:
         if not chunks:
             return np.zeros(0, dtype=np.int16)
         return np.concatenate(chunks)
+
+
+@functools.cache
+def shared() -> Espeak:
+    """The process's espeak-ng, from the ``espeakng-loader`` wheel, initialised once."""
+    return Espeak()

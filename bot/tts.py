@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from bot.espeak import Espeak, EspeakError
+from bot.espeak import Espeak, EspeakError, shared
 from domain.speech import SpeechFailed, Spoken
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class EspeakSpeaker:
 
     def __init__(self, cache_dir: Path, espeak: Espeak | None = None,
                  max_files: int = MAX_FILES) -> None:
-        self.espeak = espeak or Espeak()
+        self.espeak = espeak or shared()
         self.voices = {language: voice for language, voice in VOICES.items()
                        if self.espeak.has_voice(voice)}
         self.cache_dir = cache_dir

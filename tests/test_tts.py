@@ -132,3 +132,14 @@ async def test_the_oldest_sounds_go_when_the_folder_holds_too_many(tmp_path):
     await speaker.speak("Quattro.", "it")
     assert len(list(tmp_path.glob("*.ogg"))) == 2
     assert len(list(tmp_path.glob("*.id"))) <= 2
+
+
+async def test_another_user_of_the_library_in_the_process_does_not_silence_it(tmp_path):
+    """The tests' voice notes (tests/speech_audio.py) drive the same espeak-ng with their own
+    callback: the speaker sets its own again before each text."""
+    from tests.speech_audio import speak
+
+    speaker = EspeakSpeaker(tmp_path)
+    speak("Hello there.")  # sets its callback on the process's library
+    spoken = await speaker.speak("Buongiorno a tutti.", "it")
+    assert decode(spoken.audio)[0] > 0.5
