@@ -64,6 +64,8 @@ def _nlu_commands(sub: Commands) -> None:
                           help="do not pass each file's language as the conversation language")
     evaluate.add_argument("--errors", action="store_true", help="list every wrong example")
     nlu_sub.add_parser("train", help="train the embedded model now (otherwise on first start)")
+    nlu_sub.add_parser("build", help="train the model of the package's data and write it as "
+                       "the shipped model nlu/trained.npz (commit it)")
     export = nlu_sub.add_parser("export-rasa", help="write a Rasa 3.x project")
     export.add_argument("target", type=Path)
 
@@ -146,7 +148,7 @@ async def _shell(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import build_services
     from bot.shell import Shell
 
-    services = await build_services(settings)
+    services = await build_services(settings, background=True)
     if services.directory.example:
         print("teams-bot: example directory: contacts are not real (set TEAMS_SERVICE_FILE to "
               "your zone's service directory)", file=sys.stderr)
@@ -174,6 +176,14 @@ def _nlu(settings: Settings, args: argparse.Namespace) -> int:
         load_or_train(load_encoder(), settings.nlu_cache_dir, NluConfig.load(),
                       progress_factory=tqdm_progress, force=True)
         print(f"Trained; cached in {settings.nlu_cache_dir}")
+        return 0
+    if args.nlu_command == "build":
+        from nlu.encoder import E5Encoder
+        from nlu.model import NluConfig, build
+        from nlu.progress import tqdm_progress
+
+        path = build(E5Encoder(), settings.nlu_cache_dir, NluConfig.load(), tqdm_progress)
+        print(f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB); commit it with the data.")
         return 0
     parser = build_parser(settings)
     if args.nlu_command == "parse":
