@@ -272,14 +272,14 @@ def main() -> None:
             f"sqlite+aiosqlite:///{tmp}/load.db", citizens, args.concurrency, True))))
         runs.append(("sqlite_one_worker_paced", lambda: arun(run(
             f"sqlite+aiosqlite:///{tmp}/load.db", [c + 10_000 for c in citizens],
-            len(citizens), False, rate=args.rate))))
+            len(citizens), True, rate=args.rate))))
         if args.postgres:
             runs.append(("postgresql_one_worker", lambda: arun(run(
                 args.postgres, list(range(200_000, 200_000 + args.citizens)),
                 args.concurrency, True))))
             runs.append(("postgresql_one_worker_paced", lambda: arun(run(
                 args.postgres, list(range(400_000, 400_000 + args.citizens)),
-                args.citizens, False, rate=args.rate))))
+                args.citizens, True, rate=args.rate))))
             if args.workers > 1:
                 runs.append((f"postgresql_{args.workers}_workers", lambda: run_workers(
                     args.postgres, list(range(300_000, 300_000 + args.citizens)),
