@@ -51,3 +51,31 @@ def test_a_model_that_fails_to_load_leaves_the_menu_and_the_danger_words():
     assert nlu.wait(10) is None
     assert nlu.parse("una domanda qualsiasi").intent == LOADING
     assert nlu.parse("mi prende a botte").emergency
+
+
+async def test_the_assistant_answers_menus_buttons_and_danger_while_the_model_trains(
+        directory, content):
+    from bot.i18n import LOCALES_DIR, Catalogs
+    from domain.engine import Engine
+    from domain.messages import ContentType, Inbound
+    from domain.turn import EngineConfig
+    from nlu.pool import AsyncUnderstanding
+    from tests.fakes import FakeUowFactory, FixedClock
+
+    release, parser = threading.Event(), FakeParser()
+    nlu = LoadingNLU(slow_build(release, parser), quick=False)
+    engine = Engine(FakeUowFactory(), Catalogs(LOCALES_DIR), AsyncUnderstanding(nlu),
+                    FixedClock(), directory, content, EngineConfig(staff_chat=True))
+    start = await engine.handle(Inbound(21, text="/start", language_hint="it"))
+    assert start and start[-1].buttons
+    pressed = start[-1].buttons[0][0].payload
+    assert await engine.handle(Inbound(21, payload=pressed, language_hint="it",
+                                       content_type=ContentType.BUTTON))
+    free = await engine.handle(Inbound(21, text="dove si fa il codice fiscale?",
+                                       language_hint="it"))
+    assert any(b.payload.startswith("group:") for r in free for row in r.buttons for b in row)
+    danger = await engine.handle(Inbound(21, text="mio marito mi picchia",
+                                         language_hint="it"))
+    assert danger and "112" in " ".join(r.text for r in danger)
+    release.set()
+    assert parser.texts == []  # nothing waited for the model
