@@ -1,7 +1,7 @@
 """NLU benchmark: parse latency on one core, cold starts, memory, training time (JSON).
 
 Run: python benchmarks/nlu.py [--texts nlu/dev] [--skip-training]
-     python benchmarks/nlu.py --compare   # CPU per unseen text: the assistant's parse against a
+     python benchmarks/nlu.py --compare [--no-cold-start]  # CPU per unseen text: parse against a
                                           # raw encoder call, dev accuracy, RSS, first reply
      python benchmarks/nlu.py --tune      # the cascade's thresholds, chosen on the dev set
 CPU times are time.process_time() of this process pinned to one core (OpenMP at one thread),
