@@ -4,7 +4,9 @@ Many simulated citizens (each in order, many at once) send a mix of free-text FA
 menu buttons, a booking and hand-over traffic; the Bot API is a fake transport, so Telegram's
 network is excluded. Prints JSON. Run:
     python benchmarks/load.py [--citizens 200] [--concurrency 50] [--postgres URL] [--workers 2]
-                              [--rate 200] [--repeated-texts] [--asyncio]
+                              [--rate 200] [--repeated-texts] [--asyncio] [--only paced]
+Each figure carries the loop calibration measured just before and after it (and the load
+average), so figures of a busy machine and of a quiet one compare.
 With --workers 2 (PostgreSQL only) two processes share the citizens and the database. Free
 texts are different phrasings (the NLU dev set), each one encoded as a new message would be;
 --repeated-texts cycles eight texts, which the encoder's memory soon answers.
@@ -18,6 +20,7 @@ import collections
 import itertools
 import json
 import multiprocessing
+import os
 import random
 import statistics
 import sys
@@ -253,6 +256,8 @@ def main() -> None:
                         help="offered updates per second in the paced runs")
     parser.add_argument("--asyncio", action="store_true",
                         help="the standard event loop instead of uvloop")
+    parser.add_argument("--only", help="run only the figures whose name contains this "
+                        "(e.g. paced, postgresql)")
     parser.add_argument("--repeated-texts", action="store_true",
                         help="eight free texts over and over (the encoder memory answers)")
     args = parser.parse_args()
@@ -260,24 +265,33 @@ def main() -> None:
     report: dict[str, Any] = {"event_loop": pick_loop(args.asyncio),
                               "python_loop_10M_seconds": calibration(),
                               "free_texts": "repeated" if args.repeated_texts else "unique"}
+    runs: list[tuple[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         citizens = list(range(100_000, 100_000 + args.citizens))
-        report["sqlite_one_worker"] = arun(run(f"sqlite+aiosqlite:///{tmp}/load.db",
-                                                      citizens, args.concurrency, True))
-        report["sqlite_one_worker_paced"] = arun(run(
+        runs.append(("sqlite_one_worker", lambda: arun(run(
+            f"sqlite+aiosqlite:///{tmp}/load.db", citizens, args.concurrency, True))))
+        runs.append(("sqlite_one_worker_paced", lambda: arun(run(
             f"sqlite+aiosqlite:///{tmp}/load.db", [c + 10_000 for c in citizens],
-            len(citizens), False, rate=args.rate))
-    if args.postgres:
-        report["postgresql_one_worker"] = arun(
-            run(args.postgres, list(range(200_000, 200_000 + args.citizens)),
-                args.concurrency, True))
-        report["postgresql_one_worker_paced"] = arun(
-            run(args.postgres, list(range(400_000, 400_000 + args.citizens)),
-                args.citizens, False, rate=args.rate))
-        if args.workers > 1:
-            report[f"postgresql_{args.workers}_workers"] = run_workers(
-                args.postgres, list(range(300_000, 300_000 + args.citizens)),
-                args.concurrency, args.workers)
+            len(citizens), True, rate=args.rate))))
+        if args.postgres:
+            runs.append(("postgresql_one_worker", lambda: arun(run(
+                args.postgres, list(range(200_000, 200_000 + args.citizens)),
+                args.concurrency, True))))
+            runs.append(("postgresql_one_worker_paced", lambda: arun(run(
+                args.postgres, list(range(400_000, 400_000 + args.citizens)),
+                args.citizens, True, rate=args.rate))))
+            if args.workers > 1:
+                runs.append((f"postgresql_{args.workers}_workers", lambda: run_workers(
+                    args.postgres, list(range(300_000, 300_000 + args.citizens)),
+                    args.concurrency, args.workers)))
+        for name, measure in runs:
+            if args.only and args.only not in name:
+                continue
+            # The loop calibration beside each figure: the machine's speed at that moment.
+            before = calibration()
+            report[name] = {**measure(), "python_loop_10M_seconds_before": before,
+                            "python_loop_10M_seconds_after": calibration(),
+                            "load_average_1min": round(os.getloadavg()[0], 2)}
     print(json.dumps(report, indent=2))
 
 

@@ -34,16 +34,22 @@ ready_s=$(( $(date +%s) - start ))
 rss_kb=$(ps -o rss= -p "$pid" | tr -d ' ')
 cd "$ROOT"
 embedded=$("$TEAMS" nlu evaluate nlu/dev --json)
+# The embedded side's CPU per unseen text, ratio to a raw encoder call, RSS (benchmarks/nlu.py).
+TEAMS_PY=${TEAMS_PYTHON:-$(dirname "$(command -v "$TEAMS")")/python}
+compare=$("$TEAMS_PY" benchmarks/nlu.py --compare --no-cold-start)
 rasa=$(TEAMS_NLU_BACKEND=rasa TEAMS_RASA_URL="http://127.0.0.1:$PORT" TEAMS_RASA_TIMEOUT=10 \
        "$TEAMS" nlu evaluate nlu/dev --json)
 python3 - "$train_s" "$ready_s" "$rss_kb" <<PY
 import json, sys
 e = json.loads('''$embedded''')
 r = json.loads('''$rasa''')
+c = json.loads('''$compare''')
 keys = ("accuracy", "macro_f1", "language_accuracy", "emergency_recall")
 print(json.dumps({
     "rasa": {"train_seconds": int(sys.argv[1]), "ready_seconds": int(sys.argv[2]),
              "server_rss_mb": round(int(sys.argv[3]) / 1024), **{k: r[k] for k in keys}},
     "embedded": {k: e[k] for k in keys},
+    "embedded_cost": {k: c[k] for k in ("parse_cpu", "raw_encoder_cpu", "ratio_median",
+                                        "answered_without_encoder", "rss_mb")},
 }, indent=2))
 PY

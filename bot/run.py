@@ -35,7 +35,7 @@ async def _wire(app: Any, settings: Settings, state: dict[str, Any]) -> None:
     """Services live in the application's event loop; created once, closed at the end."""
     from bot.services import build_services, settle_heap
 
-    services = await build_services(settings)
+    services = await build_services(settings, background=True)
     state["services"] = services
     app.bot_data.engine = services.engine
     app.bot_data.translations = services.engine.translations  # the catalogs, loaded once

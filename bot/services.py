@@ -29,11 +29,27 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-def build_parser(settings: Settings, progress: bool = True) -> Any:
+def build_parser(settings: Settings, progress: bool = True, background: bool = False) -> Any:
+    """The embedded NLU; with ``background`` it loads (or trains) in a thread, and the
+    assistant answers buttons, menus and danger words meanwhile (nlu/loading.py)."""
     from nlu.embedded import EmbeddedNLU
 
-    embedded = EmbeddedNLU(settings.nlu_cache_dir,
+    def build() -> EmbeddedNLU:
+        return EmbeddedNLU(settings.nlu_cache_dir,
                            progress_factory=tqdm_progress if progress else None)
+
+    if background:
+        from nlu.encoder import E5Encoder
+        from nlu.loading import LoadingNLU
+        from nlu.model import NluConfig, is_ready
+
+        quick = is_ready(E5Encoder.name, settings.nlu_cache_dir, NluConfig.load())
+        if not quick:
+            log.warning("The language model is training for the current data (a few minutes, "
+                        "once); until then free texts are answered with the menu.")
+        embedded: Any = LoadingNLU(build, quick)
+    else:
+        embedded = build()
     if settings.nlu_backend == "rasa":
         from nlu.rasa import RasaNLU
 
@@ -76,6 +92,7 @@ async def build_services(
     parser: Any = None,
     migrate: bool | None = None,
     locales_dir: Path = LOCALES_DIR,
+    background: bool = False,
 ) -> Services:
     """Wire the engine; SQLite databases are migrated automatically."""
     from bot.tts import load_speaker
@@ -85,7 +102,7 @@ async def build_services(
     db = create_engine(settings.database_url)
     directory = load_directory(settings.service_file)
     content = load_content(locales_dir / "faq")
-    parser = parser if parser is not None else build_parser(settings)
+    parser = parser if parser is not None else build_parser(settings, background=background)
     speaker = load_speaker(settings.tts_cache_dir, enabled=settings.tts != "off")
     engine = Engine(
         SqlUnitOfWorkFactory(session_factory(db)),

@@ -112,11 +112,32 @@ class EmbeddedNLU:
 
     def parse(self, text: str, language_hint: str | None = None) -> Parse:
         text = text or ""
-        embedding = self._embed(text) if self.encoder is not None else None
         char = self.model.chars.transform(text)
+        quick = self.quick_logits(text, char)
+        if quick is not None:
+            return self.decide(text, *quick, language_hint)
+        embedding = self._embed(text) if self.encoder is not None else None
         intent_logits = self.model.intents.logits(embedding, char)
         lang_logits = self.model.languages.logits(embedding, char)
         return self.decide(text, intent_logits, lang_logits, language_hint)
+
+    def quick_logits(self, text: str, char: tuple[np.ndarray, np.ndarray]
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The cascade's first step: the char n-gram heads' logits when they are sure (and
+        see no hint of danger), else None and the sentence encoder decides. The same text
+        always takes the same path (a text encoded since for its answer's passages too)."""
+        model, config = self.model, self.config
+        if (model.quick_intents is None or model.quick_languages is None
+                or config.quick_threshold >= 1.0):
+            return None
+        logits = model.quick_intents.logits(None, char)
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        labels = model.quick_intents.labels
+        p_emergency = float(probs[labels.index(EMERGENCY)]) if EMERGENCY in labels else 0.0
+        if probs.max() < config.quick_threshold or p_emergency >= config.quick_emergency_doubt:
+            return None
+        return logits, model.quick_languages.logits(None, char)
 
     def _embed(self, text: str) -> np.ndarray:
         """The sentence embedding; frequent short messages ("ok", "grazie") come from memory."""

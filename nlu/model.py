@@ -22,8 +22,11 @@ from nlu.features import CharFeatures, fit_char_features
 from nlu.training import Example, read_all, training_files
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = "4"
+FORMAT_VERSION = "5"  # 5: char-only quick heads beside the full ones; float16 weights
 CONFIG_FILE = Path(__file__).resolve().parent / "config.yml"
+#: The model trained on the package's own data, shipped in the package (``teams-bot nlu
+#: build`` writes it), so that a fresh install answers without training first.
+SHIPPED_MODEL = Path(__file__).resolve().parent / "trained.npz"
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,14 @@ class NluConfig:
     regularisation_c: float = 30.0
     embedding_scale: float = 4.0
     char_weight: float = 1.0
+    #: The cascade: the quick (char n-gram) heads answer alone when their top intent is at
+    #: least this sure and P(emergency) below ``quick_emergency_doubt``; 1.0 turns it off.
+    quick_threshold: float = 1.0
+    quick_emergency_doubt: float = 0.0
+
+    def training_key(self) -> str:
+        """The settings that change the trained weights (decision thresholds do not)."""
+        return f"c={self.regularisation_c}|e={self.embedding_scale}|w={self.char_weight}"
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> NluConfig:
@@ -66,11 +77,14 @@ class Model:
     chars: CharFeatures
     intents: Head
     languages: Head
+    #: Char n-grams alone (no sentence encoder): the cascade's cheap first opinion.
+    quick_intents: Head | None = None
+    quick_languages: Head | None = None
 
 
 def data_hash(files: list[Path], encoder_name: str | None, config: NluConfig) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{FORMAT_VERSION}|{encoder_name}|{config}".encode())
+    digest.update(f"{FORMAT_VERSION}|{encoder_name}|{config.training_key()}".encode())
     for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -108,44 +122,73 @@ def train(
         parts.append(csr_matrix(embeddings * config.embedding_scale))
     parts.append(cast(Any, char_matrix) * config.char_weight)
     features = hstack(parts).tocsr()
-    intents = _fit(features, [e.intent for e in examples], config, dim)
+    intent_labels = [e.intent for e in examples]
     rows = [i for i, e in enumerate(examples) if e.language]
-    languages = _fit(features[rows], [examples[i].language or "" for i in rows], config, dim)
-    return Model(encoder.name if encoder else None, chars, intents, languages)
+    lang_labels = [examples[i].language or "" for i in rows]
+    model = Model(encoder.name if encoder else None, chars,
+                  _fit(features, intent_labels, config, dim),
+                  _fit(features[rows], lang_labels, config, dim))
+    if dim:  # the cascade's quick heads: the same char n-grams without the encoder
+        quick = (cast(Any, char_matrix) * config.char_weight).tocsr()
+        model.quick_intents = _fit(quick, intent_labels, config, 0)
+        model.quick_languages = _fit(quick[rows], lang_labels, config, 0)
+    return model
 
 
-def _head_arrays(prefix: str, head: Head) -> dict[str, np.ndarray]:
-    arrays = {f"{prefix}_char_w": head.char_w, f"{prefix}_bias": head.bias}
+def _head_arrays(prefix: str, head: Head | None) -> dict[str, np.ndarray]:
+    """A head's weights, stored as float16 (half the size; the logits move by < 1e-3)."""
+    if head is None:
+        return {}
+    arrays = {f"{prefix}_char_w": head.char_w.astype(np.float16), f"{prefix}_bias": head.bias}
     if head.dense_w is not None:
-        arrays[f"{prefix}_dense_w"] = head.dense_w
+        arrays[f"{prefix}_dense_w"] = head.dense_w.astype(np.float16)
     return arrays
 
 
-def save(model: Model, path: Path) -> None:
+def save(model: Model, path: Path, data_key: str = "") -> None:
+    """Write the model (compressed); ``data_key`` is the :func:`data_hash` it was trained for."""
     path.parent.mkdir(parents=True, exist_ok=True)
     vocabulary = sorted(model.chars.vocabulary, key=lambda g: model.chars.vocabulary[g])
     meta = {"encoder": model.encoder_name, "intents": model.intents.labels,
-            "languages": model.languages.labels, "vocabulary": vocabulary}
+            "languages": model.languages.labels, "vocabulary": vocabulary,
+            "data_hash": data_key}
     tmp = path.with_suffix(".tmp")
-    arrays: dict[str, Any] = {"meta": np.array(json.dumps(meta, ensure_ascii=False)),
-                              "idf": model.chars.idf, **_head_arrays("intent", model.intents),
-                              **_head_arrays("lang", model.languages)}
+    encoded = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)
+    arrays: dict[str, Any] = {"meta": encoded, "idf": model.chars.idf,
+                              **_head_arrays("intent", model.intents),
+                              **_head_arrays("lang", model.languages),
+                              **_head_arrays("qintent", model.quick_intents),
+                              **_head_arrays("qlang", model.quick_languages)}
     with tmp.open("wb") as fh:
-        np.savez(fh, **arrays)
+        np.savez_compressed(fh, **arrays)
     tmp.replace(path)
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    """The labels, vocabulary, encoder and data hash of a saved model."""
+    with np.load(path) as data:
+        meta: dict[str, Any] = json.loads(data["meta"].tobytes().decode())
+    return meta
 
 
 def load(path: Path) -> Model:
     with np.load(path) as data:
-        meta = json.loads(str(data["meta"]))
+        meta = json.loads(data["meta"].tobytes().decode())
         chars = CharFeatures({g: i for i, g in enumerate(meta["vocabulary"])}, data["idf"])
 
-        def head(prefix: str, labels: list[str]) -> Head:
+        def head(prefix: str, labels: list[str]) -> Head | None:
+            if f"{prefix}_char_w" not in data:
+                return None
             dense = data[f"{prefix}_dense_w"] if f"{prefix}_dense_w" in data else None
-            return Head(labels, dense, data[f"{prefix}_char_w"], data[f"{prefix}_bias"])
+            return Head(labels, None if dense is None else dense.astype(np.float32),
+                        np.ascontiguousarray(data[f"{prefix}_char_w"], dtype=np.float32),
+                        data[f"{prefix}_bias"])
 
-        return Model(meta["encoder"], chars, head("intent", meta["intents"]),
-                     head("lang", meta["languages"]))
+        intents, languages = head("intent", meta["intents"]), head("lang", meta["languages"])
+        if intents is None or languages is None:
+            raise KeyError("intent or language head missing")
+        return Model(meta["encoder"], chars, intents, languages,
+                     head("qintent", meta["intents"]), head("qlang", meta["languages"]))
 
 
 def load_or_train(
@@ -164,13 +207,15 @@ def load_or_train(
     """
     files = files or training_files()
     name = encoder.name if encoder else None
-    path = cache_dir / f"model-{data_hash(files, name, config)}.npz"
-    if path.exists() and not force:
-        try:
-            return load(path)
-        except (OSError, ValueError, KeyError):
-            log.warning("NLU cache %s unreadable; training again", path)
-    if isolated and not force and config == NluConfig.load():
+    key = data_hash(files, name, config)
+    path = cache_dir / f"model-{key}.npz"
+    for ready in ((path, SHIPPED_MODEL) if not force else ()):
+        if ready.exists() and (ready == path or shipped_key() == key):
+            try:
+                return load(ready)
+            except (OSError, ValueError, KeyError):
+                log.warning("NLU model %s unreadable; training again", ready)
+    if isolated and not force and config.training_key() == NluConfig.load().training_key():
         import subprocess
         import sys
 
@@ -186,5 +231,34 @@ def load_or_train(
     log.info("training the NLU on %d examples (first start; cached afterwards)", len(examples))
     progress = progress_factory(len(examples)) if progress_factory and encoder else None
     model = train(examples, encoder, cache_dir, config, progress)
-    save(model, path)
+    save(model, path, key)
     return model
+
+
+def shipped_key(path: Path = SHIPPED_MODEL) -> str | None:
+    """The data hash the shipped model was trained for (None: no shipped model)."""
+    try:
+        return str(read_meta(path).get("data_hash") or "") or None
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def is_ready(encoder_name: str | None, cache_dir: Path, config: NluConfig,
+             files: list[Path] | None = None) -> bool:
+    """Whether :func:`load_or_train` will only load (seconds), not train (minutes)."""
+    key = data_hash(files or training_files(), encoder_name, config)
+    return (cache_dir / f"model-{key}.npz").exists() or shipped_key() == key
+
+
+def build(encoder: Encoder, cache_dir: Path, config: NluConfig,
+          progress_factory: Callable[[int], Callable[[int], None]] | None = None) -> Path:
+    """Train (or take from the cache) the model of the package's data and write it as the
+    shipped model, ``nlu/trained.npz``: what ``teams-bot nlu build`` does."""
+    load_or_train(encoder, cache_dir, config, None, progress_factory)
+    key = data_hash(training_files(), encoder.name, config)
+    cached = cache_dir / f"model-{key}.npz"
+    if cached.exists() and shipped_key() != key:
+        import shutil
+
+        shutil.copyfile(cached, SHIPPED_MODEL)
+    return SHIPPED_MODEL
