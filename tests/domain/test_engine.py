@@ -143,8 +143,9 @@ async def test_free_text_reaches_the_faq_answer(engine, understanding):
     assert understanding.calls[-1] == ("codice fiscale??", "en")
 
 
-async def test_emergency_answers_at_once_with_112_and_1522(engine):
-    replies = await say(engine, "emergenza aiuto", hint="ur")
+@pytest.mark.parametrize("rtl", ["ur", "fa"])
+async def test_emergency_answers_at_once_with_112_and_1522(engine, rtl):
+    replies = await say(engine, "emergenza aiuto", hint=rtl)
     assert isinstance(replies[0].event, Emergency)
     assert "112" in replies[0].text and "1522" in replies[0].text
     assert f"{FSI}112{PDI}" in replies[0].text  # numbers isolated inside right-to-left text
