@@ -34,7 +34,7 @@ NATIVE_NAMES: dict[str, str] = {
     "ru": "Русский",
     "tl": "Tagalog",
     "hi": "हिन्दी",
-    "fa": "فارسی",
+    "fa": "فارسی / دری",  # Dari speakers (Afghanistan) look for their name too
 }
 
 #: Written right to left (a language not spoken yet may be listed: it changes nothing).
