@@ -58,6 +58,9 @@ WOLOF_WORDS = frozenset({
     "dimbalil", "jàppale", "jappale", "ëllëg", "tey", "démb", "fii", "lan",
 })
 
+#: Below this share of the language head, a Cyrillic text keeps the conversation's language.
+CYRILLIC_UNSURE = 0.8
+
 #: Launch languages possible in each script (romanised forms make Latin hold almost all), in
 #: the order of LANGUAGES; a language not spoken yet is simply left out.
 _BY_SCRIPT: dict[str, tuple[str, ...]] = {
@@ -159,6 +162,10 @@ class LanguageIdentifier:
             scores = {c: lingua.get(c, 0.0) for c in candidates}
             total = sum(scores.values()) or 1.0
         code = max(scores, key=lambda c: scores[c])
+        if (script == "cyrillic" and hint in candidates and hint != code
+                and scores[code] / total < CYRILLIC_UNSURE):
+            # Ukrainian and Russian share most words: unsure, the conversation's language stays
+            return hint, scores[hint] / total
         return code, scores[code] / total
 
     @staticmethod

@@ -63,3 +63,10 @@ def test_russian_and_persian_are_told_from_their_neighbours(langid, text, code):
 
 def test_the_ethiopic_script_is_its_own():
     assert dominant_script("ሰላም codice fiscale") == "ethiopic"
+
+
+@pytest.mark.parametrize("hint", ["uk", "ru"])
+def test_an_unsure_cyrillic_text_keeps_the_conversations_language(langid, hint):
+    head = {"uk": 0.35, "ru": 0.65}  # no letter of either alphabet alone decides
+    assert langid.detect("На котру я записана?", head, hint)[0] == hint
+    assert langid.detect("На котру я записана?", {"uk": 0.05, "ru": 0.95}, "uk")[0] == "ru"
