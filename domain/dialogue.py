@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from domain import payloads
 from domain.handover import HandoverFlow
-from domain.languages import LANGUAGES, NATIVE_NAMES
+from domain.languages import LANGUAGES, NATIVE_NAMES, REFERRED
 from domain.menus import Menus
 from domain.messages import Button
 from domain.parse import Parse
@@ -84,16 +84,36 @@ class Dialogue:
 
     def unsupported_language(self, turn: Turn, text: str, parsed: Parse) -> bool:
         code = parsed.language
-        if (code and code not in LANGUAGES
-                and parsed.language_confidence >= UNSUPPORTED_CONFIDENCE
-                and len(text.split()) >= SWITCH_MIN_WORDS):
-            turn.reply(
-                "Sorry, I can't speak this language yet. Please choose one of these languages.\n"
-                "Mi dispiace, non parlo ancora questa lingua. Scegli una di queste lingue."
-            )
-            self.menus.language_menu(turn)
+        if (not code or code in LANGUAGES
+                or parsed.language_confidence < UNSUPPORTED_CONFIDENCE):
+            return False
+        if code in REFERRED:  # told by its script or its own words: a word or two suffice
+            self._referred_language(turn, REFERRED[code])
             return True
-        return False
+        if len(text.split()) < SWITCH_MIN_WORDS:
+            return False
+        turn.reply(
+            "Sorry, I can't speak this language yet. Please choose one of these languages.\n"
+            "Mi dispiace, non parlo ancora questa lingua. Scegli una di queste lingue."
+        )
+        self.menus.language_menu(turn)
+        return True
+
+    def _referred_language(self, turn: Turn, languages: tuple[str, str]) -> None:
+        """A community language we do not speak: kindly, in two languages its speakers often
+        read, those two languages, a person of the service (a mediator), or any language."""
+        says = [Say(self.s.translations, code) for code in languages]
+        text = "\n\n".join(say._(
+            "Sorry, I can't write in your language yet. You can continue in one of these "
+            "languages, or talk to a person of the TEAMS service: a cultural mediator can help "
+            "you.") for say in says)
+        turn.reply(text, [
+            [Button(NATIVE_NAMES[code], payloads.make("lang", code)) for code in languages],
+            [Button("🤝 " + " / ".join(say._("Talk to a person") for say in says),
+                    payloads.make("human"))],
+            [Button("🌐 " + " / ".join(say._("Another language") for say in says),
+                    payloads.make("langmenu"))],
+        ])
 
     def maybe_offer_language(self, turn: Turn, text: str, parsed: Parse) -> None:
         code = parsed.language

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from domain import payloads
 from domain.booking import INTENT_NEED, REFERRAL_LABELS, ROLE_NAMES, URGENCY, triage
-from domain.languages import LANGUAGES, NATIVE_NAMES
+from domain.languages import LANGUAGES, NATIVE_NAMES, menu_rows
 from domain.menus import Menus
 from domain.messages import Button, Reply
 from domain.model import ConversationState
@@ -133,7 +133,7 @@ class IntakeFlow:
         turn.conversation.state = ConversationState.INTAKE_LANGUAGE
         codes = list(LANGUAGES) if everything else list(dict.fromkeys([turn.language, "it"]))
         buttons = [Button(NATIVE_NAMES[c], payloads.make("mlang", c)) for c in codes]
-        rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
+        rows = menu_rows(buttons)
         if not everything:
             rows.append([Button("🌐 " + turn.say._("Another language"),
                                 payloads.make("mlang", "more"))])

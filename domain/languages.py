@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import TypeVar
 
-#: Launch languages (ISO 639-1), in the order of ``intents.yml``.
+T = TypeVar("T")
+
+#: The languages the service speaks (ISO 639-1): the 12 launch languages of ``intents.yml``,
+#: then its ``planned_languages`` as they arrive, in that order (ru, tl, hi, fa). Adding one is
+#: this line, its name below, and its files (catalogue, FAQ answers, NLU data): every list of
+#: languages in the code is derived from this one.
 LANGUAGES: tuple[str, ...] = (
     "it", "en", "fr", "es", "ar", "sq", "ro", "zh", "uk", "ur", "bn", "pa",
+    "ru", "fa",
 )
 
 #: Each language in its own name, for the language menu.
@@ -23,9 +31,14 @@ NATIVE_NAMES: dict[str, str] = {
     "ur": "اردو",
     "bn": "বাংলা",
     "pa": "ਪੰਜਾਬੀ",
+    "ru": "Русский",
+    "tl": "Tagalog",
+    "hi": "हिन्दी",
+    "fa": "فارسی / دری",  # Dari speakers (Afghanistan) look for their name too
 }
 
-RTL: frozenset[str] = frozenset({"ar", "ur"})
+#: Written right to left (a language not spoken yet may be listed: it changes nothing).
+RTL: frozenset[str] = frozenset({"ar", "ur", "fa"})
 
 FSI = "\u2068"  # first strong isolate
 PDI = "\u2069"  # pop directional isolate
@@ -63,3 +76,31 @@ def isolate_latin_runs(text: str, language: str) -> str:
     if language not in RTL or FSI in text:
         return text
     return _LATIN_RUN.sub(lambda m: f"{FSI}{m.group(0)}{PDI}", text)
+
+
+#: Languages of the zone's communities that we recognise but do not speak: the two languages
+#: their speakers are answered in (languages many of them read), besides a person of the
+#: service. Any other language we do not speak is answered in English and Italian.
+REFERRED: dict[str, tuple[str, str]] = {
+    "wo": ("fr", "en"),  # Wolof (Senegal, Gambia): French is the school language
+    "ti": ("en", "it"),  # Tigrinya (Eritrea, Ethiopia): Ethiopic script
+}
+
+#: The most language buttons in one row: with 16 languages in rows of 3 every native name
+#: ("Українська", "Italiano") stays whole on a 360-pixel phone screen.
+MENU_WIDTH = 3
+
+
+def menu_rows(items: Sequence[T], width: int = MENU_WIDTH) -> list[list[T]]:
+    """Lay items out in rows of at most ``width``, as even as possible (no lone last button):
+    16 languages make rows of 3, 3, 3, 3, 2, 2."""
+    if not items:
+        return []
+    count = -(-len(items) // width)
+    size, extra = divmod(len(items), count)
+    rows, start = [], 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        rows.append(list(items[start:end]))
+        start = end
+    return rows

@@ -8,7 +8,7 @@ from domain import payloads
 from domain.content import GROUP_LABELS, GROUPS
 from domain.events import Emergency
 from domain.formatting import opening_hours
-from domain.languages import LANGUAGES, NATIVE_NAMES, normalise_language
+from domain.languages import LANGUAGES, NATIVE_NAMES, menu_rows, normalise_language
 from domain.messages import Button, ContentType, Reply
 from domain.model import ConversationState, referral_from_payload
 from domain.text import GENERAL_INFORMATION, Say
@@ -60,8 +60,7 @@ class Menus:
 
     def language_menu(self, turn: Turn) -> None:
         buttons = [Button(NATIVE_NAMES[c], payloads.make("lang", c)) for c in LANGUAGES]
-        rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-        turn.reply(turn.say._("Choose your language:"), rows)
+        turn.reply(turn.say._("Choose your language:"), menu_rows(buttons))
 
     def set_language(self, turn: Turn, language: str) -> None:
         turn.citizen.language = language

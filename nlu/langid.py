@@ -1,9 +1,15 @@
 """Which language a text is in: script rules, the intent model's language head, and lingua.
 
 lingua (models inside its wheel) recognises languages we do not speak, so that a person writing
-Russian or Persian is answered politely; which launch language a text is in comes mostly from a
+German or Portuguese is answered politely; which spoken language a text is in comes mostly from a
 classifier on the sentence embedding, trained on our own data (which includes romanised Urdu,
-Punjabi and Bengali and Arabizi, that general detectors do not know).
+Punjabi and Bengali, Arabizi, Finglish and Russian translit, that general detectors do not know).
+Two communities of the zone write languages no detector here knows: Tigrinya (Ethiopic script,
+told by its script) and Wolof (Latin letters, told by its frequent words).
+
+Every list below is derived from ``domain.languages.LANGUAGES``: a planned language (``tl``,
+``hi``) becomes spoken by adding its code there; until then it is recognised and answered
+politely.
 """
 
 from __future__ import annotations
@@ -15,12 +21,17 @@ import numpy as np
 
 from domain.languages import LANGUAGES
 
+#: Languages lingua recognises for us beyond the spoken ones, those spoken first.
+_RECOGNISED: tuple[str, ...] = ("ru", "tl", "hi", "fa", "de", "pt")
 #: Languages we recognise but do not speak yet (answered politely in English and Italian).
-OTHER_LANGUAGES: tuple[str, ...] = ("ru", "fa", "de", "pt", "hi")
+OTHER_LANGUAGES: tuple[str, ...] = tuple(c for c in _RECOGNISED if c not in LANGUAGES)
+#: Codes lingua has no model for (Punjabi is told by its script, or by our language head).
+_NOT_IN_LINGUA = frozenset({"pa"})
 
 _SCRIPTS = {
     "han": re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]"),
     "kana": re.compile(r"[\u3040-\u30ff]"),
+    "ethiopic": re.compile(r"[\u1200-\u139f\u2d80-\u2ddf\uab00-\uab2f]"),
     "gurmukhi": re.compile(r"[\u0a00-\u0a7f]"),
     "bengali": re.compile(r"[\u0980-\u09ff]"),
     "devanagari": re.compile(r"[\u0900-\u097f]"),
@@ -29,18 +40,54 @@ _SCRIPTS = {
     "latin": re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ]"),
 }
 _URDU_ONLY = re.compile(r"[ٹڈڑںےۓھہ]")
+#: Letters of the Persian alphabet that Arabic does not use (Urdu does: it is told first).
+_PERSIAN_LETTERS = re.compile(r"[پچژگکی]")
 _UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
 _RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
 
-#: Launch languages possible in each script (romanised forms make Latin hold almost all).
+#: Frequent Wolof words (Latin letters, with or without its accents): two of them in a short
+#: message, or a third of the words, and the message is Wolof. Words shared with Italian,
+#: English, French, Tagalog or Arabizi ("man", "ana", "wax", "nga") are left out on purpose.
+WOLOF_WORDS = frozenset({
+    "nanga", "def", "naka", "mangi", "maangi", "ngi", "jërëjëf", "jerejef", "jërejëf",
+    "waaw", "déedéet", "deedeet", "dedet", "dama", "damaa", "damay", "bëgg", "begg", "bugg",
+    "bëgguma", "bagguma", "dafa", "dafay", "ndax", "xam", "xamul", "xamuma", "dégg", "degg",
+    "dégguma", "sama", "suma", "yow", "ngay", "ñu", "dinaa", "dinañu", "amul",
+    "liggéey", "liggeey", "kër", "ker", "jàng", "jang", "ngir", "xaalis", "rekk", "lool",
+    "nekk", "dëkk", "dekk", "jox", "maa", "laa", "nañu", "yëgg", "wallu", "dimbali",
+    "dimbalil", "jàppale", "jappale", "ëllëg", "tey", "démb", "fii", "lan",
+})
+
+#: Below this share of the language head, a Cyrillic text keeps the conversation's language.
+CYRILLIC_UNSURE = 0.8
+
+#: Launch languages possible in each script (romanised forms make Latin hold almost all), in
+#: the order of LANGUAGES; a language not spoken yet is simply left out.
 _BY_SCRIPT: dict[str, tuple[str, ...]] = {
-    "han": ("zh",),
-    "gurmukhi": ("pa",),
-    "bengali": ("bn",),
-    "cyrillic": ("uk",),
-    "arabic": ("ar", "ur"),
-    "latin": ("it", "en", "fr", "es", "sq", "ro", "ar", "ur", "bn", "pa"),
+    script: tuple(c for c in LANGUAGES if c in possible)
+    for script, possible in {
+        "han": {"zh"},
+        "kana": set(),
+        "ethiopic": set(),
+        "gurmukhi": {"pa"},
+        "bengali": {"bn"},
+        "devanagari": {"hi"},
+        "cyrillic": {"uk", "ru"},
+        "arabic": {"ar", "ur", "fa"},
+        "latin": {"it", "en", "fr", "es", "sq", "ro", "ar", "ur", "bn", "pa", "ru", "tl", "hi",
+                  "fa"},
+    }.items()
 }
+#: Scripts none of our languages is written in: the language is told by the script alone.
+_SCRIPT_LANGUAGE = {"kana": "ja", "ethiopic": "ti", "devanagari": "hi"}
+
+
+def wolof_share(text: str) -> tuple[int, float]:
+    """How many frequent Wolof words a text has, and their share of its words."""
+    words = [w.strip(".,;:!?¿¡'\"()").casefold() for w in text.split()]
+    words = [w for w in words if w]
+    found = sum(1 for w in words if w in WOLOF_WORDS)
+    return found, (found / len(words) if words else 0.0)
 
 
 def dominant_script(text: str) -> str | None:
@@ -64,7 +111,7 @@ class LanguageIdentifier:
         codes = [*LANGUAGES, *OTHER_LANGUAGES]
         languages = [
             __import__("lingua").Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper()))
-            for c in codes if c != "pa"
+            for c in codes if c not in _NOT_IN_LINGUA
         ]
         self.detector = (
             LanguageDetectorBuilder.from_languages(*languages)
@@ -86,21 +133,19 @@ class LanguageIdentifier:
         """Return ``(code, confidence)``; the code may be a language we do not speak."""
         script = dominant_script(text)
         words = len(text.split()) if script not in ("han", "kana") else len(text) // 2
-        if script == "kana":
-            return "ja", 0.9
-        if script == "devanagari":
-            return "hi", 0.9
         candidates = _BY_SCRIPT.get(script or "", LANGUAGES)
-        if script == "arabic" and _URDU_ONLY.search(text):
-            candidates = ("ur",)
+        if not candidates and script in _SCRIPT_LANGUAGE:
+            return _SCRIPT_LANGUAGE[script], 0.99 if script == "ethiopic" else 0.9
+        if script == "latin":
+            found, share = wolof_share(text)
+            if found >= 2 and (share >= 1 / 3 or found >= 4):
+                return "wo", 0.95
+        if script == "arabic":
+            candidates = self._arabic(text, candidates)
         if script == "cyrillic":
-            if _UKRAINIAN_ONLY.search(text):
-                return "uk", 0.99
-            if _RUSSIAN_ONLY.search(text):
-                return "ru", 0.95
-            lingua = self._lingua(text)
-            if words >= 4 and lingua.get("ru", 0.0) >= 0.97:
-                return "ru", lingua["ru"]
+            sure = self._cyrillic(text, words)
+            if sure is not None:
+                return sure
         if len(candidates) == 1:
             return candidates[0], 0.99
         # Short texts lean on the conversation's language when the script allows it.
@@ -117,7 +162,31 @@ class LanguageIdentifier:
             scores = {c: lingua.get(c, 0.0) for c in candidates}
             total = sum(scores.values()) or 1.0
         code = max(scores, key=lambda c: scores[c])
+        if (script == "cyrillic" and hint in candidates and hint != code
+                and scores[code] / total < CYRILLIC_UNSURE):
+            # Ukrainian and Russian share most words: unsure, the conversation's language stays
+            return hint, scores[hint] / total
         return code, scores[code] / total
+
+    @staticmethod
+    def _arabic(text: str, candidates: tuple[str, ...]) -> tuple[str, ...]:
+        """Urdu's own letters decide; Persian letters rule Arabic out."""
+        if "ur" in candidates and _URDU_ONLY.search(text):
+            return ("ur",)
+        if _PERSIAN_LETTERS.search(text):
+            return tuple(c for c in candidates if c != "ar") or candidates
+        return candidates
+
+    def _cyrillic(self, text: str, words: int) -> tuple[str, float] | None:
+        """Ukrainian's and Russian's own letters decide; else lingua on a long enough text."""
+        if _UKRAINIAN_ONLY.search(text):
+            return "uk", 0.99
+        if _RUSSIAN_ONLY.search(text):
+            return "ru", 0.95
+        lingua = self._lingua(text)
+        if words >= 4 and lingua.get("ru", 0.0) >= 0.97:
+            return "ru", lingua["ru"]
+        return None
 
     def _other_language(self, text: str) -> tuple[str, float] | None:
         """A confident detection of a language we do not speak, else None."""

@@ -51,6 +51,10 @@ PHRASES: dict[str, dict[str, str]] = {
            "book_appointment": "записатися", "chat": "дякую, чекаю"},
     "fr": {"faq_tax_code": "code fiscal ??", "human_handover": "je veux parler à un humain",
            "book_appointment": "prendre rendez-vous", "chat": "merci, j'attends"},
+    "ru": {"faq_tax_code": "кодиче фискале", "human_handover": "позовите оператора",
+           "book_appointment": "записаться на приём", "chat": "спасибо, жду"},
+    "fa": {"faq_tax_code": "کد مالیاتی", "human_handover": "می‌خواهم با یک آدم صحبت کنم",
+           "book_appointment": "نوبت می‌خواهم", "chat": "ممنون، منتظر می‌مانم"},
 }
 
 

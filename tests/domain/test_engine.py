@@ -12,7 +12,7 @@ from domain.content import GROUPS, Content
 from domain.directory import Directory
 from domain.engine import Engine
 from domain.events import Emergency
-from domain.languages import FSI, LANGUAGES, NATIVE_NAMES, PDI
+from domain.languages import FSI, LANGUAGES, NATIVE_NAMES, PDI, menu_rows
 from domain.messages import ContentType, Inbound, Reply
 from tests.fakes import EchoTranslations, FakeUowFactory, FixedClock, KeywordUnderstanding
 
@@ -32,7 +32,9 @@ def uow() -> FakeUowFactory:
 def understanding() -> KeywordUnderstanding:
     return KeywordUnderstanding(INTENTS, language={"hello there friend": "en",
                                                    "привіт друже як справи": "uk",
-                                                   "здравствуйте как дела друг": "ru"})
+                                                   "здравствуйте как дела друг": "ru",
+                                                   "wie geht es dir heute": "de",
+                                                   "nanga def": "wo", "ሰላም": "ti"})
 
 
 @pytest.fixture
@@ -50,6 +52,16 @@ async def say(engine: Engine, text: str | None = None, payload: str | None = Non
               kind: ContentType = ContentType.TEXT) -> list[Reply]:
     return await engine.handle(Inbound(user, text=text, payload=payload, language_hint=hint,
                                        content_type=kind))
+
+
+def test_the_language_menu_fits_a_phone_with_every_planned_language():
+    # all 16 names (the spoken ones and those planned): rows of 3 at most, evened out, each
+    # native name short enough to stay whole in a third of a 360-pixel screen
+    rows = menu_rows(list(NATIVE_NAMES))
+    assert len(NATIVE_NAMES) == 16
+    assert [len(r) for r in rows] == [3, 3, 3, 3, 2, 2]
+    assert all(len(name) <= 12 for name in NATIVE_NAMES.values())
+    assert [len(r) for r in menu_rows(LANGUAGES)][-1] >= 2
 
 
 async def test_start_without_a_known_client_language_shows_the_language_menu(engine):
@@ -131,8 +143,9 @@ async def test_free_text_reaches_the_faq_answer(engine, understanding):
     assert understanding.calls[-1] == ("codice fiscale??", "en")
 
 
-async def test_emergency_answers_at_once_with_112_and_1522(engine):
-    replies = await say(engine, "emergenza aiuto", hint="ur")
+@pytest.mark.parametrize("rtl", ["ur", "fa"])
+async def test_emergency_answers_at_once_with_112_and_1522(engine, rtl):
+    replies = await say(engine, "emergenza aiuto", hint=rtl)
     assert isinstance(replies[0].event, Emergency)
     assert "112" in replies[0].text and "1522" in replies[0].text
     assert f"{FSI}112{PDI}" in replies[0].text  # numbers isolated inside right-to-left text
@@ -199,10 +212,38 @@ async def test_confident_other_language_is_offered_not_imposed(engine, uow):
 
 
 async def test_an_unsupported_language_is_answered_in_english_and_italian(engine):
-    replies = await say(engine, "здравствуйте как дела друг", hint="it")
+    replies = await say(engine, "wie geht es dir heute", hint="it")
     assert "Sorry, I can't speak this language yet" in replies[0].text
     assert "Mi dispiace" in replies[0].text
     assert payloads_of(replies)[:1] == ["lang:it"]
+
+
+async def test_russian_and_persian_are_spoken_now(engine, uow):
+    await say(engine, payload="lang:it")
+    replies = await say(engine, "здравствуйте как дела друг")
+    assert replies[-1].text.startswith("[ru] It looks like you write in Русский")
+    assert payloads_of([replies[-1]]) == ["lang:ru", "keep:ru"]
+    replies = await say(engine, payload="lang:fa")
+    assert replies[0].text.startswith("[fa]")
+    assert uow.store.citizens[7].language == "fa"
+
+
+@pytest.mark.parametrize(("text", "first", "second"), [
+    ("nanga def", "fr", "en"),  # Wolof: French and English
+    ("ሰላም", "en", "it"),  # Tigrinya: English and Italian
+])
+async def test_wolof_and_tigrinya_speakers_get_two_languages_they_read_or_a_person(
+        engine, uow, text, first, second):
+    replies = await say(engine, text, hint="wo-SN")
+    kind = replies[0]
+    first_text, second_text = kind.text.split("\n\n")
+    sorry = "Sorry, I can't write in your language yet"
+    assert first_text.startswith(f"[{first}] " * (first != "en") + sorry)  # EchoTranslations
+    assert second_text.startswith(f"[{second}] " * (second != "en") + sorry)
+    assert payloads_of([kind]) == [f"lang:{first}", f"lang:{second}", "human", "langmenu"]
+    assert uow.store.citizens[7].language == "it"  # nothing imposed before they choose
+    replies = await say(engine, payload="human")  # no staff chat here: the office's contacts
+    assert "A person from the TEAMS service can help you" in replies[0].text
 
 
 async def test_every_message_and_reply_is_in_the_transcript_in_order(engine, uow):
