@@ -32,6 +32,10 @@ _URDU_ONLY = re.compile(r"[ٹڈڑںےۓھہ]")
 _UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
 _RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
 
+#: Launch languages never written in Latin letters by our users (all others are: Arabizi, Roman
+#: Urdu, Hindi, Punjabi and Bengali are common).
+_NEVER_LATIN = frozenset({"zh", "uk", "ru", "fa"})
+
 #: Launch languages possible in each script (romanised forms make Latin hold almost all).
 _BY_SCRIPT: dict[str, tuple[str, ...]] = {
     "han": ("zh",),
@@ -39,8 +43,13 @@ _BY_SCRIPT: dict[str, tuple[str, ...]] = {
     "bengali": ("bn",),
     "cyrillic": ("uk",),
     "arabic": ("ar", "ur"),
-    "latin": ("it", "en", "fr", "es", "sq", "ro", "ar", "ur", "bn", "pa"),
+    "latin": tuple(code for code in LANGUAGES if code not in _NEVER_LATIN),
 }
+#: Below this share of the language head, a text that the conversation's language could
+#: also explain (its share at least KEEP_SHARE) keeps that language: mixed texts ("ciao, I need
+#: permesso di soggiorno") and romanised Urdu, Hindi and Punjabi, close to one another.
+UNSURE = 0.75
+KEEP_SHARE = 0.2
 
 
 def dominant_script(text: str) -> str | None:
@@ -117,6 +126,9 @@ class LanguageIdentifier:
             scores = {c: lingua.get(c, 0.0) for c in candidates}
             total = sum(scores.values()) or 1.0
         code = max(scores, key=lambda c: scores[c])
+        if (hint in scores and hint != code and scores[code] / total < UNSURE
+                and scores[hint] / total >= KEEP_SHARE):
+            return hint, scores[hint] / total  # unsure: the conversation's language stays
         return code, scores[code] / total
 
     def _other_language(self, text: str) -> tuple[str, float] | None:
