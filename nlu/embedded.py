@@ -16,7 +16,7 @@ from nlu.encoder import Encoder, load_encoder
 from nlu.langid import LanguageIdentifier, head_probabilities
 from nlu.model import Model, NluConfig, load_or_train
 from nlu.normalise import fold
-from nlu.training import cry_for_help_words, emergency_keywords
+from nlu.training import cry_for_help_words, emergency_keywords, service_words
 
 log = logging.getLogger(__name__)
 FALLBACK = "nlu_fallback"
@@ -30,9 +30,16 @@ _NO_SPACES = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff]")
 
 
 class KeywordNet:
-    """Curated emergency keywords of every language, matched at word starts."""
+    """Curated emergency keywords of every language, matched at word starts.
 
-    def __init__(self, keywords: dict[str, list[str]]) -> None:
+    A text whose only keywords are the services' names (``services``) and that asks for a
+    number (``numbers``) is a question ("what is the ambulance number?"), left to the model.
+    """
+
+    def __init__(self, keywords: dict[str, list[str]], services: list[str] | None = None,
+                 numbers: list[str] | None = None) -> None:
+        self.services = {fold(w) for w in services or []}
+        self.numbers = _alternation(numbers) if numbers else None
         spaced: set[str] = set()
         unspaced: set[str] = set()
         for words in keywords.values():
@@ -51,8 +58,14 @@ class KeywordNet:
     def match(self, text: str) -> str | None:
         if self.pattern is None:
             return None
-        found = self.pattern.search(fold(text))
-        return found.group(0) if found else None
+        folded = fold(text)
+        found = [m.group(0) for m in self.pattern.finditer(folded)]
+        if not found:
+            return None
+        if (self.numbers is not None and set(found) <= self.services
+                and self.numbers.search(folded)):
+            return None
+        return found[0]
 
 
 def _alternation(words: list[str]) -> re.Pattern[str]:
@@ -98,7 +111,7 @@ class EmbeddedNLU:
             self.encoder, cache_dir, self.config, files, progress_factory
         )
         self.languages = LanguageIdentifier()
-        self.keywords = KeywordNet(emergency_keywords())
+        self.keywords = KeywordNet(emergency_keywords(), *service_words())
         self._recent: dict[str, np.ndarray] = {}
         self._passages: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()

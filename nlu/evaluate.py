@@ -8,7 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from domain.parse import Parse
-from nlu.training import Example, collect, read_file
+from nlu.training import Example, collect, marker_of, read_file
+
+#: The parts of a dev set reported apart: a file ``ur.roman.yml`` is ``roman``, ``it.mixed.yml``
+#: ``mixed``, a plain ``ur.yml`` ``native``; ``roman+mixed`` is the two marked parts together.
+GROUPS = ("native", "roman", "mixed", "roman+mixed")
 
 
 def macro_f1(gold: list[str], predicted: list[str]) -> float:
@@ -56,7 +60,8 @@ def evaluate(
     parse: Callable[[str, str | None], Parse],
     use_hint: bool = True,
 ) -> dict[str, Any]:
-    """Parse every example of every file; report overall and per file.
+    """Parse every example of every file; report overall, per file, and per group of files
+    (``groups``: native writing, romanized, mixed; see :data:`GROUPS`).
 
     As in the assistant, the file's language is passed as the conversation's language
     (``use_hint``); it only decides one- or two-word texts, which no detector can place
@@ -66,8 +71,14 @@ def evaluate(
     all_results: list[Parse] = []
     all_unaided: list[Parse] = []
     files: dict[str, Any] = {}
+    groups: dict[str, list[int]] = {name: [] for name in GROUPS}
     for path in collect(paths):
         examples = read_file(path)
+        marker = marker_of(path) or "native"
+        indices = range(len(all_examples), len(all_examples) + len(examples))
+        groups.setdefault(marker, []).extend(indices)
+        if marker in ("roman", "mixed"):
+            groups["roman+mixed"].extend(indices)
         results = [parse(e.text, e.language if use_hint else None) for e in examples]
         unaided = ([parse(e.text, None) if e.language else r
                     for e, r in zip(examples, results, strict=True)] if use_hint else results)
@@ -88,6 +99,11 @@ def evaluate(
         for e, r in zip(all_examples, all_results, strict=True) if e.intent != r.intent
     ]
     report["files"] = files
+    report["groups"] = {
+        name: _score([all_examples[i] for i in rows], [all_results[i] for i in rows],
+                     [all_unaided[i] for i in rows])
+        for name, rows in groups.items() if rows
+    }
     return report
 
 
@@ -103,6 +119,14 @@ def format_report(report: dict[str, Any]) -> str:
                      f"{pct(s['macro_f1']):>9} {pct(s['language_accuracy']):>9} "
                      f"{pct(s['language_accuracy_unaided']):>9} "
                      f"{pct(s['emergency_recall']):>9}")
+    groups = report.get("groups") or {}
+    if len(groups) > 1:
+        rows = [(f"[{name}]", s) for name, s in groups.items()]
+        for name, s in rows:
+            lines.append(f"{name:<12} {s['examples']:>5} {pct(s['accuracy']):>9} "
+                         f"{pct(s['macro_f1']):>9} {pct(s['language_accuracy']):>9} "
+                         f"{pct(s['language_accuracy_unaided']):>9} "
+                         f"{pct(s['emergency_recall']):>9}")
     if report["confusions"]:
         lines.append("\nmost frequent confusions (gold -> predicted):")
         for c in report["confusions"][:10]:

@@ -60,6 +60,11 @@ WOLOF_WORDS = frozenset({
 
 #: Below this share of the language head, a Cyrillic text keeps the conversation's language.
 CYRILLIC_UNSURE = 0.8
+#: Below this share of the language head, a text that the conversation's language could
+#: also explain (its share at least KEEP_SHARE) keeps that language: mixed texts ("ciao, I need
+#: permesso di soggiorno") and romanised Urdu, Hindi and Punjabi, close to one another.
+UNSURE = 0.75
+KEEP_SHARE = 0.2
 
 #: Launch languages possible in each script (romanised forms make Latin hold almost all), in
 #: the order of LANGUAGES; a language not spoken yet is simply left out.
@@ -162,10 +167,13 @@ class LanguageIdentifier:
             scores = {c: lingua.get(c, 0.0) for c in candidates}
             total = sum(scores.values()) or 1.0
         code = max(scores, key=lambda c: scores[c])
-        if (script == "cyrillic" and hint in candidates and hint != code
-                and scores[code] / total < CYRILLIC_UNSURE):
-            # Ukrainian and Russian share most words: unsure, the conversation's language stays
-            return hint, scores[hint] / total
+        share = scores[code] / total
+        if hint in scores and hint != code:
+            if script == "cyrillic" and share < CYRILLIC_UNSURE:
+                # Ukrainian and Russian share most words: unsure, the conversation's language stays
+                return hint, scores[hint] / total
+            if share < UNSURE and scores[hint] / total >= KEEP_SHARE:
+                return hint, scores[hint] / total  # unsure: the conversation's language stays
         return code, scores[code] / total
 
     @staticmethod

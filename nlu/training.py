@@ -46,13 +46,27 @@ def _examples_of(block_text: str) -> list[str]:
     return out
 
 
+def language_of(path: Path) -> str | None:
+    """The language a file is named after: ``ur.yml``, or ``ur.roman.yml`` (a marked part)."""
+    code = path.stem.split(".", 1)[0]
+    return code if code in LANGUAGES else None
+
+
+def marker_of(path: Path) -> str | None:
+    """The part of the data a file holds, after the language: ``roman`` (a language written
+    in Latin letters, e.g. Arabizi, Roman Urdu) or ``mixed`` (Italian mixed with another
+    language) in ``ur.roman.yml``; None for a plain ``ur.yml``."""
+    parts = path.stem.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
 def read_file(path: Path) -> list[Example]:
     """Read one Rasa NLU YAML file; a malformed one raises with the file and the line."""
     try:
         data, lines = yamlfile.load(path)
     except yamlfile.FileError as exc:
         raise TrainingDataError(str(exc)) from None
-    language = path.stem if path.stem in LANGUAGES else None
+    language = language_of(path)
     if not isinstance(data, dict) or not isinstance(data.get("nlu"), list):
         raise TrainingDataError(
             f"{path}, line {yamlfile.line_of(lines, ('nlu',)) or 1}: expected a mapping with "
@@ -112,6 +126,15 @@ def emergency_keywords() -> dict[str, list[str]]:
             raise TrainingDataError(f"{path}, line 1: expected 'keywords' as a list of strings.")
         out[path.stem] = words
     return out
+
+
+def service_words() -> tuple[list[str], list[str]]:
+    """The emergency services' names and the words asking for a number, of every language
+    (``nlu/urgent_help.yml``): "what is the ambulance number?" asks for information."""
+    data = yaml.safe_load(URGENT_HELP_FILE.read_text(encoding="utf-8"))
+    services = [w for words in data.get("services", {}).values() for w in words]
+    numbers = [w for words in data.get("number", {}).values() for w in words]
+    return services, numbers
 
 
 def cry_for_help_words() -> tuple[list[str], list[str]]:

@@ -15,7 +15,10 @@ from nlu.training import (
     TrainingDataError,
     emergency_keywords,
     intent_catalogue,
+    language_of,
+    marker_of,
     read_file,
+    training_files,
 )
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "intents.yml"
@@ -61,6 +64,33 @@ def test_the_dev_set_covers_every_intent_and_is_never_trained_on(language):
     training = {e.text.casefold() for e in read_file(DATA_DIR / f"{language}.yml")}
     overlap = [e.text for e in dev if e.text.casefold() in training]
     assert len(overlap) <= 0.02 * len(dev), overlap
+
+
+ROMANIZED = ("ar", "ur", "hi", "pa", "bn")  # Arabizi, Roman Urdu, Hindi, Punjabi, Bengali
+
+
+@pytest.mark.parametrize("language", ROMANIZED)
+def test_romanized_writing_is_trained_and_has_its_own_dev_set_of_every_intent(language):
+    for folder in (DATA_DIR, DEV_DIR):
+        examples = read_file(folder / f"{language}.roman.yml")
+        assert {e.intent for e in examples} == set(intent_catalogue())
+        assert all(e.text.isascii() for e in examples)  # Latin letters and digits
+        assert {e.language for e in examples} == {language if language in LANGUAGES else None}
+
+
+def test_marked_dev_files_are_never_trained_on():
+    training = {e.text.casefold() for path in training_files() for e in read_file(path)}
+    marked = [path for path in sorted(DEV_DIR.glob("*.yml")) if marker_of(path)]
+    assert {marker_of(path) for path in marked} == {"roman", "mixed"}
+    for path in marked:
+        overlap = [e.text for e in read_file(path) if e.text.casefold() in training]
+        assert overlap == [], (path.name, overlap)
+
+
+def test_a_marked_file_takes_its_language_from_the_first_part_of_its_name():
+    assert language_of(Path("ur.roman.yml")) == "ur" and marker_of(Path("ur.roman.yml")) == "roman"
+    assert language_of(Path("it.mixed.yml")) == "it" and marker_of(Path("it.yml")) is None
+    assert language_of(Path("extra_phrases.yml")) is None
 
 
 def test_every_launch_language_has_an_emergency_keyword_list():

@@ -7,6 +7,7 @@ import pytest
 
 from nlu.embedded import KeywordNet
 from nlu.langid import dominant_script
+from nlu.training import emergency_keywords, service_words
 
 
 def test_the_result_has_the_shape_of_rasa_parse_plus_language(real_nlu):
@@ -88,6 +89,77 @@ def test_keywords_match_at_word_starts_only():
     assert net.match("he wants to kill me") == "kill"
     assert net.match("I have skills in therapeutic massage") is None
     assert net.match("他打我") == "打我"
+
+
+def test_a_question_about_the_ambulance_number_is_no_keyword_alarm():
+    net = KeywordNet(emergency_keywords(), *service_words())
+    assert net.match("what is the ambulance number in Italy?") is None
+    assert net.match("numero ambulanza") is None
+    assert net.match("ambulance ka number kya hai") is None
+    assert net.match("意大利救护车号码是多少") is None
+    assert net.match("send an ambulance now") == "ambulance"  # asking for one
+    assert net.match("chiamate l'ambulanza, qual è il numero? perde sangue") is not None
+    assert KeywordNet(emergency_keywords()).match("numero ambulanza") == "ambulanza"
+
+
+@pytest.mark.parametrize("text", [
+    "what's the number of the ambulance here",
+    "numero dell'ambulanza per favore",
+    "ambulance da number dasso ji",
+])
+def test_asking_for_the_ambulance_number_gets_the_numbers(real_nlu, text):
+    assert real_nlu.parse(text).intent == "faq_emergency_numbers"
+
+
+@pytest.mark.parametrize("text", [
+    "I need an ambulance now, my mother fell",
+    "mandate subito un'ambulanza",
+    "ambulance bhejo, abba gir gaye",
+])
+def test_asking_for_an_ambulance_is_an_emergency(real_nlu, text):
+    assert real_nlu.parse(text).intent == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "mera miyan mujhe roz peet ta hai",  # Roman Urdu
+    "main khudkushi kar lunga",
+    "rajli kaydrbni kol lila",  # Arabizi (Darija)
+    "bghit n9tel rasi",
+    "amake ghore bondho kore rakhse",  # Roman Bengali
+    "mainu bachao, oh mainu maar dega",  # Roman Punjabi
+    "aiuto, mio marito mi picchia, bachao",  # mixed
+])
+def test_danger_in_romanized_and_mixed_writing_is_not_missed(real_nlu, text):
+    assert real_nlu.parse(text).intent == "emergency"
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("mujhe permesso di soggiorno banwana hai", "faq_residence_permit"),
+    ("wach kayn chi khedma f lfla7a", "faq_job_search"),
+    ("amar codice fiscale hariye geche", "faq_tax_code"),
+    ("ciao, I need help with permesso di soggiorno", "faq_residence_permit"),
+    ("salam, voglio fare la residenza", "faq_residence_registration"),
+])
+def test_romanized_and_mixed_writing_finds_its_intent(real_nlu, text, intent):
+    assert real_nlu.parse(text).intent == intent
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("mujhe kaam chahiye, koi jagah batao", "en"),
+    ("mujhe kaam chahiye, koi jagah batao", "it"),
+    ("bghit nkhdem, kayn chi khedma hna", "fr"),
+])
+def test_romanized_writing_is_not_taken_for_english_or_italian(real_nlu, text, hint):
+    assert real_nlu.parse(text, hint).language not in ("en", "it", "fr")
+
+
+def test_an_unsure_language_keeps_the_conversations(real_nlu):
+    detect = real_nlu.languages.detect
+    head = {"ur": 0.55, "pa": 0.35, "en": 0.1}  # Roman Urdu or Punjabi: close
+    assert detect("mainu kamm chahida hai ji", head, "pa")[0] == "pa"
+    assert detect("mainu kamm chahida hai ji", head, "it")[0] == "ur"
+    sure = {"ur": 0.9, "pa": 0.08, "en": 0.02}
+    assert detect("mujhe kaam chahiye yahan", sure, "pa")[0] == "ur"
 
 
 def test_scripts_are_told_apart():
