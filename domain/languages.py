@@ -6,7 +6,7 @@ import re
 
 #: Launch languages (ISO 639-1), in the order of ``intents.yml``.
 LANGUAGES: tuple[str, ...] = (
-    "it", "en", "fr", "es", "ar", "sq", "ro", "zh", "uk", "ur", "bn", "pa",
+    "it", "en", "fr", "es", "ar", "sq", "ro", "zh", "uk", "ur", "bn", "pa", "tl", "hi",
 )
 
 #: Each language in its own name, for the language menu.
@@ -23,6 +23,8 @@ NATIVE_NAMES: dict[str, str] = {
     "ur": "اردو",
     "bn": "বাংলা",
     "pa": "ਪੰਜਾਬੀ",
+    "tl": "Tagalog",
+    "hi": "हिन्दी",
 }
 
 RTL: frozenset[str] = frozenset({"ar", "ur"})

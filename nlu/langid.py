@@ -16,7 +16,7 @@ import numpy as np
 from domain.languages import LANGUAGES
 
 #: Languages we recognise but do not speak yet (answered politely in English and Italian).
-OTHER_LANGUAGES: tuple[str, ...] = ("ru", "fa", "de", "pt", "hi")
+OTHER_LANGUAGES: tuple[str, ...] = ("ru", "fa", "de", "pt")
 
 _SCRIPTS = {
     "han": re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]"),
@@ -39,7 +39,8 @@ _BY_SCRIPT: dict[str, tuple[str, ...]] = {
     "bengali": ("bn",),
     "cyrillic": ("uk",),
     "arabic": ("ar", "ur"),
-    "latin": ("it", "en", "fr", "es", "sq", "ro", "ar", "ur", "bn", "pa"),
+    "devanagari": ("hi",),
+    "latin": ("it", "en", "fr", "es", "sq", "ro", "ar", "ur", "bn", "pa", "tl", "hi"),
 }
 
 
@@ -88,8 +89,6 @@ class LanguageIdentifier:
         words = len(text.split()) if script not in ("han", "kana") else len(text) // 2
         if script == "kana":
             return "ja", 0.9
-        if script == "devanagari":
-            return "hi", 0.9
         candidates = _BY_SCRIPT.get(script or "", LANGUAGES)
         if script == "arabic" and _URDU_ONLY.search(text):
             candidates = ("ur",)
