@@ -51,6 +51,12 @@ PHRASES: dict[str, dict[str, str]] = {
            "book_appointment": "записатися", "chat": "дякую, чекаю"},
     "fr": {"faq_tax_code": "code fiscal ??", "human_handover": "je veux parler à un humain",
            "book_appointment": "prendre rendez-vous", "chat": "merci, j'attends"},
+    "tl": {"faq_tax_code": "paano kumuha ng codice fiscale",
+           "human_handover": "gusto kong makausap ang tao",
+           "book_appointment": "mag-book ng appointment", "chat": "salamat, maghihintay ako"},
+    "hi": {"faq_tax_code": "कोदिचे फ़िस्काले कैसे बनवाएँ",
+           "human_handover": "किसी इंसान से बात करनी है",
+           "book_appointment": "मुझे अपॉइंटमेंट चाहिए", "chat": "धन्यवाद, मैं इंतज़ार करूँगा"},
 }
 
 
