@@ -32,6 +32,10 @@ _URDU_ONLY = re.compile(r"[ٹڈڑںےۓھہ]")
 _UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
 _RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
 
+#: Romanised Hindi and Urdu are written alike ("mujhe kaam chahiye"): between the two, the
+#: conversation's language decides.
+_ROMAN_HINDUSTANI = frozenset({"hi", "ur"})
+
 #: Launch languages possible in each script (romanised forms make Latin hold almost all).
 _BY_SCRIPT: dict[str, tuple[str, ...]] = {
     "han": ("zh",),
@@ -116,6 +120,8 @@ class LanguageIdentifier:
             scores = {c: lingua.get(c, 0.0) for c in candidates}
             total = sum(scores.values()) or 1.0
         code = max(scores, key=lambda c: scores[c])
+        if script == "latin" and {code, hint} <= _ROMAN_HINDUSTANI:
+            return str(hint), scores[code] / total  # one spoken language in Latin letters
         return code, scores[code] / total
 
     def _other_language(self, text: str) -> tuple[str, float] | None:
