@@ -14,7 +14,7 @@ T = TypeVar("T")
 #: languages in the code is derived from this one.
 LANGUAGES: tuple[str, ...] = (
     "it", "en", "fr", "es", "ar", "sq", "ro", "zh", "uk", "ur", "bn", "pa",
-    "ru", "fa",
+    "ru", "tl", "hi", "fa",
 )
 
 #: Each language in its own name, for the language menu.

@@ -83,6 +83,9 @@ _BY_SCRIPT: dict[str, tuple[str, ...]] = {
                   "fa"},
     }.items()
 }
+#: Romanised Hindi and Urdu are written alike ("mujhe kaam chahiye"): between the two, the
+#: conversation's language decides.
+_ROMAN_HINDUSTANI = frozenset({"hi", "ur"})
 #: Scripts none of our languages is written in: the language is told by the script alone.
 _SCRIPT_LANGUAGE = {"kana": "ja", "ethiopic": "ti", "devanagari": "hi"}
 
@@ -167,6 +170,8 @@ class LanguageIdentifier:
             scores = {c: lingua.get(c, 0.0) for c in candidates}
             total = sum(scores.values()) or 1.0
         code = max(scores, key=lambda c: scores[c])
+        if script == "latin" and {code, hint} <= _ROMAN_HINDUSTANI:
+            return str(hint), scores[code] / total  # one spoken language in Latin letters
         share = scores[code] / total
         if hint in scores and hint != code:
             if script == "cyrillic" and share < CYRILLIC_UNSURE:

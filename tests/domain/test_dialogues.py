@@ -55,6 +55,12 @@ PHRASES: dict[str, dict[str, str]] = {
            "book_appointment": "записаться на приём", "chat": "спасибо, жду"},
     "fa": {"faq_tax_code": "کد مالیاتی", "human_handover": "می‌خواهم با یک آدم صحبت کنم",
            "book_appointment": "نوبت می‌خواهم", "chat": "ممنون، منتظر می‌مانم"},
+    "tl": {"faq_tax_code": "paano kumuha ng codice fiscale",
+           "human_handover": "gusto kong makausap ang tao",
+           "book_appointment": "mag-book ng appointment", "chat": "salamat, maghihintay ako"},
+    "hi": {"faq_tax_code": "कोदिचे फ़िस्काले कैसे बनवाएँ",
+           "human_handover": "किसी इंसान से बात करनी है",
+           "book_appointment": "मुझे अपॉइंटमेंट चाहिए", "chat": "धन्यवाद, मैं इंतज़ार करूँगा"},
 }
 
 
