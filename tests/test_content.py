@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from domain.content import ContentError, check_content, load_content
-from domain.languages import FSI, PDI, isolate_latin_runs
+from domain.languages import FSI, LANGUAGES, PDI, isolate_latin_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,7 @@ def test_the_content_check_command_prints_coverage_and_exits_0():
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "content check: ok" in result.stdout
-    assert result.stdout.count(" 21/21 ") == 12
+    assert result.stdout.count(" 21/21 ") == len(LANGUAGES)
 
 
 def _write(tmp_path: Path, text: str) -> Path:
