@@ -23,6 +23,10 @@ PLANNED = {
     "fa": "نزدیک‌ترین بیمارستان کجاست؟ با شماره صد و دوازده تماس بگیرید.",
 }
 
+#: Spoken languages espeak-ng has no voice for: no Listen button (Tagalog).
+NO_VOICE = frozenset({"tl"})
+WITH_VOICE = [language for language in LANGUAGES if language not in NO_VOICE]
+
 
 @pytest.fixture(scope="module")
 def speaker(tmp_path_factory: pytest.TempPathFactory) -> EspeakSpeaker:
@@ -50,13 +54,13 @@ def first_part(content: Content, language: str) -> str:
 
 
 def test_every_launch_language_and_three_planned_ones_have_a_voice(speaker):
-    assert set(LANGUAGES) | set(PLANNED) <= speaker.languages
+    assert set(WITH_VOICE) | set(PLANNED) <= speaker.languages
     assert "tl" in VOICES and "tl" not in speaker.languages  # espeak-ng has no Tagalog
 
 
-@pytest.mark.parametrize("language", [*LANGUAGES, *PLANNED])
+@pytest.mark.parametrize("language", sorted(set(WITH_VOICE) | set(PLANNED)))
 async def test_an_answer_becomes_ogg_opus_that_decodes(speaker, content, language):
-    text = PLANNED.get(language) or first_part(content, language)
+    text = first_part(content, language) if language in LANGUAGES else PLANNED[language]
     spoken = await speaker.speak(text, language)
     assert spoken.audio[:4] == b"OggS" and b"OpusHead" in spoken.audio[:100]
     seconds, rate = decode(spoken.audio)
