@@ -20,7 +20,7 @@ from domain.turn import Services
 log = logging.getLogger(__name__)
 
 REASON_LABELS = {"asked": N_("asked for a person"), "misunderstood": N_("not understood"),
-                 "emergency": N_("emergency")}
+                 "emergency": N_("emergency"), "voice": N_("voice message")}
 MAX_CODE = 16
 
 

@@ -108,3 +108,13 @@ async def test_during_a_hand_over_a_heard_note_is_relayed_and_danger_alarms(engi
     assert uow.store.conversations[CITIZEN].data.heard is None
     replies = await voice(engine, "mi picchia", "it")
     assert "relay" in events(replies) and "alarm" in events(replies)
+
+
+def test_a_voice_hand_over_is_named_for_staff_in_the_case_view_and_the_report(directory):
+    """Staff read why a person was asked for in words, also for an unheard voice note."""
+    from bot.report.labels import Labels
+    from domain.casefile import REASON_LABELS
+
+    assert REASON_LABELS["voice"] == "voice message"
+    assert Labels("it", directory, EchoTranslations()).reason("voice") == "Messaggio vocale"
+    assert Labels("en", directory, EchoTranslations()).reason("voice") == "Voice message"
