@@ -6,6 +6,7 @@ topic's case code; registered staff only, shown in private; no transcript text, 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from domain.booking import REFERRAL_LABELS, ROLE_NAMES, Booking
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 REASON_LABELS = {"asked": N_("asked for a person"), "misunderstood": N_("not understood"),
                  "emergency": N_("emergency"), "voice": N_("voice message")}
 MAX_CODE = 16
+Finder = Callable[[UnitOfWork, Say, str], Awaitable[StaffView]]
 
 
 class CaseFile:
@@ -34,47 +36,52 @@ class CaseFile:
     async def referral(self, user_id: int, argument: str) -> StaffView | None:
         """``/referral CODE``: where a referral code sent the citizen, then their case; None
         for anybody not on the staff registry."""
-        async with self.s.uow_factory() as uow:
-            member = await uow.staff.get(user_id)
-            if member is None:
-                return None
-            say = staff_say(self.s, member)
-            code = argument.strip().upper()[:MAX_CODE]
-            view = StaffView()
-            if not code:
-                view.add(say._("Write /referral and a referral code, e.g. /referral R-7KQ2M."))
-                return view
-            outcome = await uow.cases.referral(code)
-            booking = await uow.bookings.get(outcome.booking_id) if outcome else None
-            if outcome is None or booking is None:
-                log.info("referral view: no referral for that code")
-                view.add(say._("No referral with the code {code}.", code=code))
-                return view
-            service = self.s.directory.referral_service(outcome.service or "")
-            head = "➡️ " + say._("Referral {code}: sent on to {service} on {day}, after the "
-                                 "appointment {case}.", code=code, service=service.name
-                                 if service else outcome.service, day=self._when(outcome.at),
-                                 case=booking.case_code)
-            return await self._case(uow, say, booking.citizen_id, code, view, head)
+        return await self._lookup(user_id, argument, self._by_referral, say_example=N_(
+            "Write /referral and a referral code, e.g. /referral R-7KQ2M."))
 
     async def command(self, user_id: int, argument: str) -> StaffView | None:
         """The case of a code; None for anybody not on the staff registry."""
+        return await self._lookup(user_id, argument, self._by_case_code, say_example=N_(
+            "Write /case and a case code, e.g. /case T-7KQ2M."))
+
+    async def _lookup(self, user_id: int, argument: str, find: Finder,
+                      say_example: str) -> StaffView | None:
+        """Registered staff only; the code read strictly; ``find`` shows what it names."""
         async with self.s.uow_factory() as uow:
             member = await uow.staff.get(user_id)
             if member is None:
                 return None
             say = staff_say(self.s, member)
             code = argument.strip().upper()[:MAX_CODE]
-            view = StaffView()
             if not code:
-                view.add(say._("Write /case and a case code, e.g. /case T-7KQ2M."))
+                view = StaffView()
+                view.add(say._(say_example))
                 return view
-            citizen_id = await uow.cases.citizen_of_code(code)
-            if citizen_id is None:
-                log.info("case view: no case for that code")
-                view.add(say._("No case with the code {code}.", code=code))
-                return view
-            return await self._case(uow, say, citizen_id, code, view)
+            return await find(uow, say, code)
+
+    async def _by_referral(self, uow: UnitOfWork, say: Say, code: str) -> StaffView:
+        view = StaffView()
+        outcome = await uow.cases.referral(code)
+        booking = await uow.bookings.get(outcome.booking_id) if outcome else None
+        if outcome is None or booking is None:
+            log.info("referral view: no referral for that code")
+            view.add(say._("No referral with the code {code}.", code=code))
+            return view
+        service = self.s.directory.referral_service(outcome.service or "")
+        head = "➡️ " + say._("Referral {code}: sent on to {service} on {day}, after the "
+                             "appointment {case}.", code=code, service=service.name
+                             if service else outcome.service, day=self._when(outcome.at),
+                             case=booking.case_code)
+        return await self._case(uow, say, booking.citizen_id, code, view, head)
+
+    async def _by_case_code(self, uow: UnitOfWork, say: Say, code: str) -> StaffView:
+        view = StaffView()
+        citizen_id = await uow.cases.citizen_of_code(code)
+        if citizen_id is None:
+            log.info("case view: no case for that code")
+            view.add(say._("No case with the code {code}.", code=code))
+            return view
+        return await self._case(uow, say, citizen_id, code, view)
 
     async def _case(self, uow: UnitOfWork, say: Say, citizen_id: int, code: str,
                     view: StaffView, head: str | None = None) -> StaffView:
