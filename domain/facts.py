@@ -145,7 +145,24 @@ class FactDrift:
     counts: dict[str, tuple[int, int]]  # a fact -> times in the Italian, in the translation
 
     def __bool__(self) -> bool:
-        return bool(self.missing or self.extra or self.steps or self.unused)
+        return bool(self.differs or self.unused)
+
+    @property
+    def differs(self) -> bool:
+        """The text says other facts than the Italian (an unused exception aside)."""
+        return bool(self.missing or self.extra or self.steps)
+
+    def short(self) -> str:
+        """The difference in signs, for any language: "−6, +3, 1. 2. ≠ –"."""
+        parts = [f"\u2212{self._written(f)}" for f in sorted(self.missing, key=_order)]
+        parts += [f"+{self._written(f)}" for f in sorted(self.extra, key=_order)]
+        if self.steps:
+            parts.append(" ".join(f"{n}." for n in self.steps[0]) + " \u2260 "
+                         + (" ".join(f"{n}." for n in self.steps[1]) or "\u2013"))
+        return ", ".join(parts)
+
+    def _written(self, fact: str) -> str:
+        return self.spelling.get(fact, fact.partition(": ")[2])
 
     def describe(self) -> str:
         """In words a mediator reads: what the Italian says that the translation does not,
