@@ -97,11 +97,12 @@ def _content(settings: Settings, args: argparse.Namespace) -> int:
     report = check_content(load_content(LOCALES_DIR / "faq"))
     catalogs = Catalogs()  # the interface strings' review marks (README)
     print(f"{'language':<9} {'topics':>7} {'reviewed':>9} {'needs review':>13} "
-          f"{'interface reviewed':>19}")
+          f"{'interface reviewed':>19} {'facts differ':>13}")
     for lang, (present, expected, reviewed) in report.coverage.items():
         ui_done, ui_total = catalogs.review_progress(lang)
         print(f"{lang:<9} {present:>3}/{expected:<3} {reviewed:>5}/{present:<3} "
-              f"{report.needs_review.get(lang, 0):>12} {ui_done:>11}/{ui_total:<3}")
+              f"{report.needs_review.get(lang, 0):>12} {ui_done:>11}/{ui_total:<3} "
+              f"{report.facts_differ.get(lang, 0):>13}")
     for problem in report.problems:
         print(f"problem: {problem}")
     print("content check: " + ("ok" if not report.problems else

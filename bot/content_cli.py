@@ -26,12 +26,16 @@ _Dumper.add_representer(str, _text)
 
 
 def _topic(answer: Answer) -> dict[str, Any]:
-    return {
+    topic: dict[str, Any] = {
         "title": answer.title,
         "checked": answer.checked,
         "answer": answer.text + "\n",
         "sources": [{"title": s.title, "url": str(s.url)} for s in answer.sources],
     }
+    if answer.fact_exceptions:
+        topic["fact_exceptions"] = [e.model_dump(exclude_none=True)
+                                    for e in answer.fact_exceptions]
+    return topic
 
 
 def _review(answer: Answer) -> dict[str, Any]:

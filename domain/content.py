@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from domain import yamlfile
+from domain.facts import FactException, compare
 from domain.languages import LANGUAGES
 from domain.review import (
     NEEDS_REVIEW,
@@ -88,6 +89,9 @@ class Topic(BaseModel):
     checked: date
     answer: str = Field(min_length=80, max_length=MAX_ANSWER)
     sources: list[Source] = Field(min_length=1)
+    #: Facts this translation may lack or add against its Italian source, each with its
+    #: reason (a number written in words, an EU rule the Romanian answer puts first).
+    fact_exceptions: list[FactException] = Field(default_factory=list)
 
 
 class TopicFile(BaseModel):
@@ -128,6 +132,7 @@ class Answer:
     checked: date
     review: Review
     source_version: str | None = None  # the Italian source's version now
+    fact_exceptions: tuple[FactException, ...] = ()
 
     @property
     def state(self) -> str:
@@ -258,6 +263,7 @@ def load_content(root: Path) -> Content:
                 topic=name, language=parsed.language, title=topic.title,
                 text=topic.answer.strip(), sources=tuple(topic.sources), checked=topic.checked,
                 review=_review_of(parsed.language, name, entries.get(name)),
+                fact_exceptions=tuple(topic.fact_exceptions),
             )
             files[key] = path
     return Content(_settled(answers, {t for _, t in answers}), files)
@@ -294,6 +300,27 @@ class CheckReport:
     problems: list[str]
     coverage: dict[str, tuple[int, int, int]]  # lang -> (present, expected, reviewed)
     needs_review: dict[str, int] = dc_field(default_factory=dict)  # lang -> how many
+    facts_differ: dict[str, int] = dc_field(default_factory=dict)  # lang -> topics
+
+
+def _fact_problem(content: Content, answer: Answer) -> str | None:
+    """The facts (numbers, phone numbers, web addresses, sources) in which a translation
+    says something other than its Italian source, as a mediator reads it."""
+    where = f"{content.files[(answer.language, answer.topic)]}: {answer.topic}"
+    if answer.language == SOURCE_LANGUAGE:
+        if answer.fact_exceptions:
+            return f"{where}: the Italian source has fact_exceptions; only translations may."
+        return None
+    source = content.answers.get((SOURCE_LANGUAGE, answer.topic))
+    if source is None:
+        return None
+    drift = compare(source.text, answer.text, [str(s.url) for s in source.sources],
+                    [str(s.url) for s in answer.sources], answer.fact_exceptions)
+    if not drift:
+        return None
+    return (f"{where}: facts differ from the Italian: {drift.describe()}. Correct the "
+            "translation from the Italian; if it is right as it is (a number written in "
+            "words, an EU rule put first), list it under fact_exceptions with the reason.")
 
 
 def _answer_problems(content: Content, answer: Answer) -> list[str]:
@@ -327,13 +354,15 @@ def _answer_problems(content: Content, answer: Answer) -> list[str]:
 
 def check_content(content: Content, languages: tuple[str, ...] = LANGUAGES) -> CheckReport:
     """Every topic in every language, the same https sources, no contacts outside the
-    directory, no translation passed off as reviewed against an older Italian source."""
+    directory, no translation passed off as reviewed against an older Italian source, and
+    no translation stating other facts than its Italian source (:mod:`domain.facts`)."""
     problems: list[str] = []
     coverage: dict[str, tuple[int, int, int]] = {}
     needs_review: dict[str, int] = {}
+    facts_differ: dict[str, int] = {}
     file_topics = [t for g in FILE_GROUPS for t in GROUPS[g]]
     for lang in languages:
-        present = reviewed = stale = 0
+        present = reviewed = stale = differ = 0
         for topic in file_topics:
             answer = content.answers.get((lang, topic))
             if answer is None:
@@ -343,6 +372,11 @@ def check_content(content: Content, languages: tuple[str, ...] = LANGUAGES) -> C
             reviewed += answer.reviewed
             stale += answer.state == NEEDS_REVIEW
             problems.extend(_answer_problems(content, answer))
+            drift = _fact_problem(content, answer)
+            if drift is not None:
+                problems.append(drift)
+                differ += 1
         coverage[lang] = (present, len(file_topics), reviewed)
         needs_review[lang] = stale
-    return CheckReport(problems, coverage, needs_review)
+        facts_differ[lang] = differ
+    return CheckReport(problems, coverage, needs_review, facts_differ)

@@ -6,8 +6,10 @@
   last review, when it changed): ✅ approve, ✏️ correct, ⏭ later.
 - A correction is the staff member's reply to the prompt (a forced reply): it is checked by
   the rules of ``teams-bot content check`` (length, no contacts, https links, the answer's
-  links kept; the sources are not touched) and, when it passes, citizens get it from their
-  next question (the overlay is read in each citizen's turn).
+  links kept, the Italian source's numbers, phone numbers and links; the sources are not
+  touched) and, when it passes, citizens get it from their next question (the overlay is
+  read in each citizen's turn). A draft whose facts differ from the Italian is shown with a
+  warning saying how.
 - ``/review status``: per language, reviewed of total (coordinators).
 
 Button data: ``stf:rvok.LANG.TOPIC`` (approve), ``stf:rved.`` (correct), ``stf:rvnx.`` (later),
@@ -23,6 +25,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from domain.content import FILE_GROUPS, GROUPS, Answer, Content, text_problems
+from domain.facts import compare
 from domain.languages import LANGUAGES
 from domain.messages import Button
 from domain.model import StaffMember
@@ -46,7 +49,20 @@ PROBLEMS = {
     "email": N_("Contacts belong in the service directory, not in an answer: {detail}"),
     "http": N_("Links must start with https://: {detail}"),
     "link": N_("Keep the link of the answer: {detail}"),
+    "facts": N_("Numbers, phone numbers or links differ from the Italian source "
+                "(\u2212 missing, + extra): {detail}"),
 }
+
+
+def fact_difference(content: Content, answer: Answer, text: str | None = None) -> str | None:
+    """How a translation's text (or ``text``, a correction of it) differs in facts from its
+    Italian source, in signs (``domain.facts``); None when it says the same facts."""
+    source = content.answers.get((SOURCE_LANGUAGE, answer.topic))
+    if answer.language == SOURCE_LANGUAGE or source is None:
+        return None
+    drift = compare(source.text, answer.text if text is None else text,
+                    exceptions=answer.fact_exceptions)
+    return drift.short() if drift.differs else None
 
 
 def correction_target(prompt: str | None) -> tuple[str, str] | None:
@@ -146,7 +162,9 @@ class ContentReviews:
                         + "\n" + "\n".join(lines)[:1500] + "\n\n" + head)
             view.add(f"{head}\n\n{source.text}"[:4096])
         sources = "\n".join(f"• {s.url}" for s in answer.sources)
-        view.add(f"{lang} · {answer.title} · {say._(STATE_LABELS[answer.state])}\n\n"
+        differs = fact_difference(content, answer)
+        warning = "⚠️ " + say._(PROBLEMS["facts"], detail=differs) + "\n\n" if differs else ""
+        view.add(f"{warning}{lang} · {answer.title} · {say._(STATE_LABELS[answer.state])}\n\n"
                  f"{answer.text}\n\n{sources}"[:4096],
                  [[Button(say._("✅ Approve"), f"stf:rvok.{lang}.{topic}"),
                    Button(say._("✏️ Correct"), f"stf:rved.{lang}.{topic}"),
@@ -194,6 +212,9 @@ class ContentReviews:
                 view.add(say._(NOT_YOURS))
                 return view
             problems = text_problems(text.strip(), before=answer.text)
+            differs = fact_difference(content, answer, text.strip())
+            if differs:
+                problems.append(("facts", differs))
             if problems:
                 view.add("❌ " + say._("Not saved:") + "\n" + "\n".join(
                     "• " + say._(PROBLEMS[kind], detail=detail) for kind, detail in problems))

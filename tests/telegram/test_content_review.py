@@ -159,3 +159,22 @@ async def test_a_citizen_gets_nothing_from_review_buttons_or_prompts(world):
     assert api.sent() == []
     await feed(app, reply_to(CITIZEN, "x" * 100, {"text": f"✏️ [ar/{TOPIC}] send"}))
     assert all("Saved" not in m["text"] for m in api.sent())
+
+
+async def test_a_correction_that_changes_a_fact_of_the_italian_is_refused(world):
+    """Issue 15: a correction is held to the content check's facts comparison too: a number
+    the Italian source does not state (30 days) is refused, saying which, in signs."""
+    app, api, engine = world["app"], world["api"], world["engine"]
+    api.clear()
+    await feed(app, button_update(MEDIATOR, f"stf:rved.ar.{TOPIC}"))
+    (prompt,) = api.sent()
+    current = engine.content.get("ar", TOPIC)
+    api.clear()
+    await feed(app, reply_to(MEDIATOR, current.text + "\nالمدة 30 يوماً.", prompt))
+    refused = api.sent()
+    assert refused[0]["text"].startswith("❌")
+    assert "differ from the Italian source" in refused[0]["text"] and "+30" in refused[0]["text"]
+    assert forced(refused[-1])
+    api.clear()
+    await feed(app, reply_to(MEDIATOR, current.text + "\nتصحيح من الوسيطة.", prompt))
+    assert api.sent()[0]["text"].startswith("✅ Saved")
