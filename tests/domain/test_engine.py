@@ -151,6 +151,19 @@ async def test_emergency_answers_at_once_with_112_and_1522(engine, rtl):
     assert f"{FSI}112{PDI}" in replies[0].text  # numbers isolated inside right-to-left text
 
 
+@pytest.mark.parametrize("rtl", ["ar", "ur"])
+async def test_the_service_phones_are_isolated_inside_right_to_left_text(engine, directory, rtl):
+    """A phone number ("+39 055 000 0000") laid out right to left has its groups reversed:
+    the directory's lines are isolated like every other inserted value."""
+    line = directory.emergency_contacts[0]
+    danger = (await say(engine, "emergenza aiuto", hint=rtl))[0].text
+    assert f"{FSI}{line.phone}{PDI}" in danger and f"{FSI}{line.name}{PDI}" in danger
+    office = directory.main_office
+    person = (await say(engine, "persona", hint=rtl))[0].text
+    assert f"{FSI}{office.phone}{PDI}" in person and f"{FSI}{office.address}{PDI}" in person
+    assert directory.contacts_text("en") == directory.contacts_text()  # left to right: as is
+
+
 async def test_two_misunderstandings_in_a_row_offer_a_person(engine):
     first = await say(engine, "qwerty", hint="en")
     assert "human" not in [p for p in payloads_of(first) if p.startswith("yes")]
