@@ -224,6 +224,26 @@ async def test_confident_other_language_is_offered_not_imposed(engine, uow):
     assert not any(r.text.startswith("[uk] It looks like") for r in replies)
 
 
+async def test_the_question_that_offered_a_language_is_answered_again_in_it(
+        uow, directory, content):
+    """Someone who writes their first question in Ukrainian gets the Italian answer and the
+    offer; "Yes" answers that question again in Ukrainian (not a welcome that makes them write
+    it again)."""
+    understanding = KeywordUnderstanding(INTENTS, language={"де зробити": "uk"})
+    engine = Engine(uow, EchoTranslations(), understanding, FixedClock(), directory, content)
+    await say(engine, payload="lang:it")
+    replies = await say(engine, "де зробити codice fiscale для дитини")
+    assert "book:faq_tax_code" in payloads_of(replies)
+    assert payloads_of([replies[-1]]) == ["lang:uk.faq_tax_code", "keep:uk"]
+    replies = await say(engine, payload="lang:uk.faq_tax_code")
+    answer = content.get("uk", "faq_tax_code")
+    assert answer is not None and replies[0].text.startswith(answer.title)
+    assert "book:faq_tax_code" in payloads_of(replies)
+    assert (uow.store.citizens[7].language, uow.store.citizens[7].language_chosen) == ("uk", True)
+    replies = await say(engine, "привіт друже як справи")  # chosen: no offer again
+    assert not any("It looks like" in r.text for r in replies)
+
+
 async def test_an_unsupported_language_is_answered_in_english_and_italian(engine):
     replies = await say(engine, "wie geht es dir heute", hint="it")
     assert "Sorry, I can't speak this language yet" in replies[0].text
