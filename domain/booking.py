@@ -39,7 +39,9 @@ INTENT_NEED: dict[str, str] = {
     "faq_health_care": "health", "faq_job_search": "work",
     "faq_vocational_training": "training", "faq_italian_courses": "training",
     "faq_qualification_recognition": "work", "faq_housing": "housing",
-    "faq_economic_support": "money",
+    "faq_economic_support": "money", "faq_child_benefit": "money",
+    "faq_work_rights": "work", "faq_driving_licence": "documents",
+    "faq_temporary_protection": "documents", "faq_digital_identity": "documents",
 }
 ACTIVE = "active"
 

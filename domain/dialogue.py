@@ -115,7 +115,10 @@ class Dialogue:
                     payloads.make("langmenu"))],
         ])
 
-    def maybe_offer_language(self, turn: Turn, text: str, parsed: Parse) -> None:
+    def maybe_offer_language(self, turn: Turn, text: str, parsed: Parse,
+                             topic: str | None = None) -> None:
+        """Offer to switch to the language the citizen writes in; "Yes" answers the topic
+        just answered (``topic``) again in that language, else welcomes them in it."""
         code = parsed.language
         declined = turn.conversation.data.declined_languages
         if (code is not None and code in LANGUAGES and code != turn.language
@@ -125,6 +128,7 @@ class Dialogue:
             turn.reply(
                 theirs._("It looks like you write in {language}. Shall we continue in "
                          "{language}?", language=NATIVE_NAMES[code]),
-                [[Button(theirs._("Yes"), payloads.make("lang", code)),
+                [[Button(theirs._("Yes"), payloads.make(
+                    "lang", f"{code}.{topic}" if topic else code)),
                   Button(theirs._("No"), payloads.make("keep", code))]],
             )

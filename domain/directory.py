@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain import yamlfile
 from domain.documents import DOCUMENTS
-from domain.languages import LANGUAGES
+from domain.languages import LANGUAGES, isolate
 from domain.needs import NEEDS
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -167,12 +167,14 @@ class Directory(_Strict):
     def main_office(self) -> Office:
         return self.offices[0]
 
-    def contacts_text(self) -> str:
-        """Phone and e-mail lines of the main office, for messages that point to a person."""
+    def contacts_text(self, language: str = "it") -> str:
+        """Phone and e-mail lines of the main office, for messages that point to a person;
+        each line isolated inside a right-to-left ``language`` (a phone number laid out right
+        to left has its groups of digits reversed)."""
         office = self.main_office
         lines = [office.name, office.address]
         lines += [x for x in (office.phone, office.email) if x]
-        return "\n".join(lines)
+        return "\n".join(isolate(line, language) for line in lines)
 
 
 class DirectoryError(yamlfile.FileError):

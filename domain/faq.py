@@ -133,7 +133,8 @@ class Faq:
             turn.reply(say._(
                 "I don't have an answer on this topic yet. A person from the TEAMS service can "
                 "help you:"
-            ) + "\n\n" + self.s.directory.contacts_text(), self.answer_buttons(turn, topic))
+            ) + "\n\n" + self.s.directory.contacts_text(say.language),
+                self.answer_buttons(turn, topic))
             return
         sources = "\n".join(f"• {s.title}: {s.url}" for s in answer.sources)
         footer = (say._("Official sources:") + "\n" + sources + "\n\n"

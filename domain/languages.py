@@ -75,7 +75,15 @@ def isolate_latin_runs(text: str, language: str) -> str:
     """
     if language not in RTL or FSI in text:
         return text
-    return _LATIN_RUN.sub(lambda m: f"{FSI}{m.group(0)}{PDI}", text)
+    out, done = [], 0
+    for match in _LATIN_RUN.finditer(text):
+        start, end = match.span()
+        run = match.group(0)
+        if run.count("(") > run.count(")") and text[end:end + 1] == ")":
+            end += 1  # "Assegno di Inclusione (ADI)": the bracket it opened goes in with it
+        out += [text[done:start], FSI, text[start:end], PDI]
+        done = end
+    return "".join(out) + text[done:]
 
 
 #: Languages of the zone's communities that we recognise but do not speak: the two languages

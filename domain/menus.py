@@ -8,7 +8,13 @@ from domain import payloads
 from domain.content import GROUP_LABELS, GROUPS
 from domain.events import Emergency
 from domain.formatting import opening_hours
-from domain.languages import LANGUAGES, NATIVE_NAMES, menu_rows, normalise_language
+from domain.languages import (
+    LANGUAGES,
+    NATIVE_NAMES,
+    isolate,
+    menu_rows,
+    normalise_language,
+)
 from domain.messages import Button, ContentType, Reply
 from domain.model import ConversationState, referral_from_payload
 from domain.text import GENERAL_INFORMATION, Say
@@ -103,7 +109,7 @@ class Menus:
         return Reply(
             (lead + "\n\n" if lead else "")
             + say._("A person from the TEAMS service can help you. Contact the office:")
-            + "\n\n" + directory.contacts_text() + "\n\n" + say._("Opening hours:")
+            + "\n\n" + directory.contacts_text(say.language) + "\n\n" + say._("Opening hours:")
             + "\n" + opening_hours(directory.main_office, say.language),
             [[Button("🏠 " + say._("Main menu"), payloads.make("menu"))]])
 
@@ -115,8 +121,9 @@ class Menus:
                   "several languages.", number="1522"),
         ]
         for contact in self.s.directory.emergency_contacts:
-            details = ", ".join(x for x in (contact.phone, contact.hours) if x)
-            lines.append(f"• {contact.name}: {details}")
+            details = ", ".join(isolate(x, say.language) for x in (contact.phone, contact.hours)
+                                if x)
+            lines.append(f"• {isolate(contact.name, say.language)}: {details}")
         return Reply("🚨 " + "\n\n".join(lines),
                      [[Button(say._("🙋 Talk to a person"), payloads.make("human"))]],
                      event=Emergency())

@@ -39,7 +39,7 @@ def referral_message(say: Say, service: ReferralService, code: str,
                   week_hours(service.opening_hours, say.language)]
     if not service.address or not service.opening_hours:
         lines += ["", "ℹ️ " + say._("Ask the TEAMS desk where it is and when it is open:"),
-                  directory.contacts_text()]
+                  directory.contacts_text(say.language)]
     if service.bring:
         lines += ["", "🎒 " + say._("What to bring:")]
         lines += ["• " + say._(DOCUMENTS[key]) for key in service.bring if key in DOCUMENTS]

@@ -54,6 +54,24 @@ def slot_key(arg: str | None) -> bool:
     return bool(arg) and "." in (arg or "")
 
 
+def language_key(arg: str | None) -> bool:
+    """A language, and the topic to answer in it, if any: ``uk`` or ``uk.faq_tax_code``."""
+    code, dot, topic = (arg or "").partition(".")
+    return code in LANGUAGES and (not dot or topic in TOPIC_GROUP)
+
+
+def _switch_language(m: Menus, faq: Faq) -> Handler:
+    """A language chosen: the welcome in it, or the topic just asked about answered in it."""
+    async def handler(turn: Turn, arg: str | None) -> None:
+        code, _, topic = (arg or "").partition(".")
+        if topic:
+            m.set_language(turn, code)
+            await faq.answer(turn, topic)
+        else:
+            m.choose_language(turn, code)
+    return handler
+
+
 def listen_key(arg: str | None) -> bool:
     """An FAQ topic, then the passages shown, if a part was: ``faq_health_care.5.7``."""
     topic, *part = (arg or "").split(".")
@@ -130,7 +148,7 @@ def route_table(m: Menus, faq: Faq, intake: IntakeFlow, appts: Appointments,
     return {
         # first contact, menus, languages, small talk
         "start": Route(_arg(m.start), any_argument, button=False),
-        "lang": Route(_arg(m.choose_language), one_of(LANGUAGES)),
+        "lang": Route(_switch_language(m, faq), language_key),
         "keep": Route(_arg(m.keep_language), one_of(LANGUAGES)),
         "langmenu": Route(_turn(m.language_menu)),
         "menu": Route(_turn(m.main_menu)),

@@ -66,6 +66,15 @@ def test_latin_terms_inside_right_to_left_text_are_isolated():
     assert isolate_latin_runs(text, "fr") == text
 
 
+def test_an_isolated_term_keeps_both_its_brackets():
+    """A bracket opened inside the Latin run is closed inside it: one bracket in and one out
+    of the isolate are laid out apart (and mirrored) in right-to-left text."""
+    out = isolate_latin_runs("يمكنك طلب Assegno di Inclusione (ADI). ثم", "ur")
+    assert f"{FSI}Assegno di Inclusione (ADI){PDI}." in out
+    out = isolate_latin_runs("اسأل المفوضية (UNHCR) أو TEAMS.", "ar")
+    assert f"({FSI}UNHCR{PDI})" in out and f"{FSI}TEAMS{PDI}." in out
+
+
 def test_topic_routes_are_the_intent_catalogues():
     """``TOPIC_ROUTE`` (domain) restates the ``route`` of each faq intent in
     nlu/intents.yml, which the domain may not read: they must not drift apart."""

@@ -279,3 +279,28 @@ async def test_reminders_are_sent_once(engine, uow, clock):
     messages = await engine.take_outbox("a")
     assert [m.text.startswith("⏰ Reminder: your TEAMS appointment is tomorrow.")
             for m in messages] == [True]
+
+
+@pytest.mark.parametrize("topic, need", [
+    ("faq_work_rights", "work"), ("faq_child_benefit", "money"),
+    ("faq_driving_licence", "documents"), ("faq_temporary_protection", "documents"),
+    ("faq_digital_identity", "documents"),
+])
+async def test_every_topic_with_a_professional_says_what_the_citizen_needs(
+        uow, clock, directory, content, topic, need):
+    """A need written in words during the intake ("my employer does not pay me") is recorded
+    and the intake goes on, for the newer topics too; and the appointment button under their
+    answer starts with that need chosen."""
+    understanding = KeywordUnderstanding({"appuntamento": "book_appointment",
+                                          "my problem": topic})
+    engine = Engine(uow, EchoTranslations(mark=False), understanding, clock, directory, content)
+    await write(engine, "appuntamento")
+    await press(engine, "consent:yes")
+    replies = await write(engine, "my problem is this")
+    assert f"need:{need}" in payloads_of(replies) and "needs_done" in payloads_of(replies)
+    (conversation,) = uow.store.conversations.values()
+    assert conversation.data.intake.needs == [need]
+    await press(engine, "menu", user=10)
+    await press(engine, f"book:{topic}", user=10)
+    replies = await press(engine, "consent:yes", user=10)
+    assert uow.store.conversations[10].data.intake.needs == [need]

@@ -151,6 +151,19 @@ async def test_emergency_answers_at_once_with_112_and_1522(engine, rtl):
     assert f"{FSI}112{PDI}" in replies[0].text  # numbers isolated inside right-to-left text
 
 
+@pytest.mark.parametrize("rtl", ["ar", "ur"])
+async def test_the_service_phones_are_isolated_inside_right_to_left_text(engine, directory, rtl):
+    """A phone number ("+39 055 000 0000") laid out right to left has its groups reversed:
+    the directory's lines are isolated like every other inserted value."""
+    line = directory.emergency_contacts[0]
+    danger = (await say(engine, "emergenza aiuto", hint=rtl))[0].text
+    assert f"{FSI}{line.phone}{PDI}" in danger and f"{FSI}{line.name}{PDI}" in danger
+    office = directory.main_office
+    person = (await say(engine, "persona", hint=rtl))[0].text
+    assert f"{FSI}{office.phone}{PDI}" in person and f"{FSI}{office.address}{PDI}" in person
+    assert directory.contacts_text("en") == directory.contacts_text()  # left to right: as is
+
+
 async def test_two_misunderstandings_in_a_row_offer_a_person(engine):
     first = await say(engine, "qwerty", hint="en")
     assert "human" not in [p for p in payloads_of(first) if p.startswith("yes")]
@@ -209,6 +222,26 @@ async def test_confident_other_language_is_offered_not_imposed(engine, uow):
     await say(engine, payload="keep:uk")
     replies = await say(engine, "привіт друже як справи")
     assert not any(r.text.startswith("[uk] It looks like") for r in replies)
+
+
+async def test_the_question_that_offered_a_language_is_answered_again_in_it(
+        uow, directory, content):
+    """Someone who writes their first question in Ukrainian gets the Italian answer and the
+    offer; "Yes" answers that question again in Ukrainian (not a welcome that makes them write
+    it again)."""
+    understanding = KeywordUnderstanding(INTENTS, language={"де зробити": "uk"})
+    engine = Engine(uow, EchoTranslations(), understanding, FixedClock(), directory, content)
+    await say(engine, payload="lang:it")
+    replies = await say(engine, "де зробити codice fiscale для дитини")
+    assert "book:faq_tax_code" in payloads_of(replies)
+    assert payloads_of([replies[-1]]) == ["lang:uk.faq_tax_code", "keep:uk"]
+    replies = await say(engine, payload="lang:uk.faq_tax_code")
+    answer = content.get("uk", "faq_tax_code")
+    assert answer is not None and replies[0].text.startswith(answer.title)
+    assert "book:faq_tax_code" in payloads_of(replies)
+    assert (uow.store.citizens[7].language, uow.store.citizens[7].language_chosen) == ("uk", True)
+    replies = await say(engine, "привіт друже як справи")  # chosen: no offer again
+    assert not any("It looks like" in r.text for r in replies)
 
 
 async def test_an_unsupported_language_is_answered_in_english_and_italian(engine):
