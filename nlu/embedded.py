@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ FALLBACK = "nlu_fallback"
 EMERGENCY = "emergency"
 RANKING_SIZE = 10
 EMBEDDING_MEMORY = 4096  # texts whose embeddings are kept in memory (about 6 MB)
-PASSAGE_MEMORY = 8192  # answers' passages kept encoded (all 12 languages' take ~2,700; 12 MB)
+PASSAGE_MEMORY = 8192  # answers' passages kept encoded (all languages' take ~3,100; 5 MB)
 PASSAGE_BATCH = 2  # passages encoded at once (a larger batch raises the peak memory)
 LEXICAL_WEIGHT = 0.1  # shared rare words (a form's name, "STP") added to the cosine
 _NO_SPACES = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff]")
@@ -176,6 +176,18 @@ class EmbeddedNLU:
         cosine = matrix @ question / (
             np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(question)) + 1e-9)
         return [float(c) + LEXICAL_WEIGHT * w for c, w in zip(cosine, lexical, strict=True)]
+
+    def warm_passages(self, passages: Iterable[str]) -> int:
+        """Encode the passages not yet kept (all the answers' at start, in a background
+        thread: ``nlu/warmup.py``), a small batch at a time; how many were encoded. Replies
+        are not held up: the lock is taken only to look up and store, never to encode."""
+        if self.encoder is None:
+            return 0
+        with self._lock:
+            missing = list(dict.fromkeys(p for p in passages if p not in self._passages))
+        for start in range(0, len(missing), PASSAGE_BATCH):
+            self._passage_vectors(missing[start:start + PASSAGE_BATCH])
+        return len(missing)
 
     def _passage_vectors(self, passages: list[str]) -> list[np.ndarray]:
         assert self.encoder is not None
