@@ -115,6 +115,11 @@ class EmbeddedNLU:
         self._recent: dict[str, np.ndarray] = {}
         self._passages: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+        #: How a text the quick path understood ranks its answer's passages: "encoder"
+        #: (encoded anyway: the default), or without it: "lexical", "chars" (char n-gram
+        #: TF-IDF cosine), "chars+lexical". benchmarks/answers.py --quick-focus compares
+        #: them; none kept the answers right enough (benchmarks/NLU_COST.md).
+        self.quick_focus = "encoder"
         help_words, urgent_words = cry_for_help_words()
         self.cry_for_help = CryForHelp(help_words, urgent_words)
 
@@ -171,6 +176,14 @@ class EmbeddedNLU:
         lexical = lexical_similarity(text, passages)
         if self.encoder is None or not passages:
             return lexical
+        if self.quick_focus != "encoder" and self.quick_logits(
+                text, self.model.chars.transform(text)) is not None:
+            if self.quick_focus == "lexical":
+                return lexical
+            chars = self._char_cosine(text, passages)
+            if self.quick_focus == "chars":
+                return chars
+            return [c + LEXICAL_WEIGHT * w for c, w in zip(chars, lexical, strict=True)]
         question = self._embed(text)
         matrix = np.stack(self._passage_vectors(passages))
         cosine = matrix @ question / (
@@ -188,6 +201,18 @@ class EmbeddedNLU:
         for start in range(0, len(missing), PASSAGE_BATCH):
             self._passage_vectors(missing[start:start + PASSAGE_BATCH])
         return len(missing)
+
+    def _char_cosine(self, text: str, passages: list[str]) -> list[float]:
+        """The cosine of the text's character n-gram TF-IDF and each passage's."""
+        chars = self.model.chars
+        indices, values = chars.transform(text)
+        query = np.zeros(chars.size, dtype=np.float32)
+        query[indices] = values
+        out = []
+        for passage in passages:
+            p_indices, p_values = chars.transform(passage)
+            out.append(float(p_values @ query[p_indices]))
+        return out
 
     def _passage_vectors(self, passages: list[str]) -> list[np.ndarray]:
         assert self.encoder is not None
