@@ -35,7 +35,7 @@ def questions() -> list[dict[str, str]]:
         return list(yaml.safe_load(handle)["questions"])
 
 
-async def run(show_misses: bool) -> dict[str, Any]:
+async def run(show_misses: bool, quick_focus: str = "encoder") -> dict[str, Any]:
     from bot.i18n import LOCALES_DIR, Catalogs
     from bot.settings import load_settings
     from domain.content import load_content
@@ -49,7 +49,9 @@ async def run(show_misses: bool) -> dict[str, Any]:
     from tests.fakes import FakeUowFactory, FixedClock
 
     content = load_content(LOCALES_DIR / "faq")
-    nlu = AsyncUnderstanding(EmbeddedNLU(load_settings().nlu_cache_dir))
+    embedded = EmbeddedNLU(load_settings().nlu_cache_dir)
+    embedded.quick_focus = quick_focus
+    nlu = AsyncUnderstanding(embedded)
     engine = Engine(FakeUowFactory(), Catalogs(LOCALES_DIR), nlu, FixedClock(),
                     load_directory(EXAMPLE_SERVICE_FILE), content,
                     EngineConfig(staff_chat=True))
@@ -79,6 +81,10 @@ async def run(show_misses: bool) -> dict[str, Any]:
     total = sum(asked.values())
     result: dict[str, Any] = {
         "questions": total,
+        "quick_focus": quick_focus,
+        "understood_without_encoder": sum(
+            embedded.quick_logits(q["q"], embedded.model.chars.transform(q["q"])) is not None
+            for q in questions()),
         "fact_in_first_400_chars": sum(found.values()),
         "share": round(sum(found.values()) / total, 3),
         "reached_the_topic_holding_the_fact": routed,
@@ -97,8 +103,12 @@ async def run(show_misses: bool) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--quick-focus", default="encoder",
+                        choices=("encoder", "lexical", "chars", "chars+lexical"),
+                        help="how texts understood without the encoder rank passages")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.show_misses)), ensure_ascii=False, indent=2))
+    print(json.dumps(asyncio.run(run(args.show_misses, args.quick_focus)), ensure_ascii=False,
+                     indent=2))
 
 
 if __name__ == "__main__":

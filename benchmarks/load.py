@@ -9,7 +9,9 @@ Each figure carries the loop calibration measured just before and after it (and 
 average), so figures of a busy machine and of a quiet one compare.
 With --workers 2 (PostgreSQL only) two processes share the citizens and the database. Free
 texts are different phrasings (the NLU dev set), each one encoded as a new message would be;
---repeated-texts cycles eight texts, which the encoder's memory soon answers.
+--repeated-texts cycles eight texts, which the encoder's memory soon answers. Before measuring,
+every answer's passages are encoded and kept, as the assistant does in the background after
+it starts (nlu/warmup.py): the figures are the steady state ("passages_warm_up" says so).
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
         await upgrade_async(url)
     from bot.settings import load_settings
 
-    nlu = EmbeddedNLU(load_settings().nlu_cache_dir)
+    nlu, warm_up = warm_nlu(EmbeddedNLU, load_settings().nlu_cache_dir)
     engine, db = make_engine(url, AsyncUnderstanding(nlu))
     engine.config = type(engine.config)(staff_chat=True)
     api = FakeBotAPI()
@@ -182,7 +184,33 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
             "p50_ms_by_step": {step: round(statistics.median(
                 [ms for ms, _, s in timings if s == step]), 1)
                 for step in sorted({s for _, _, s in timings})},
-            "bot_api_calls": dict(collections.Counter(name for name, _ in api.calls))}
+            "bot_api_calls": dict(collections.Counter(name for name, _ in api.calls)),
+            "passages_warm_up": warm_up}
+
+
+NLU: dict[str, Any] = {}
+
+
+def warm_nlu(build: Any, cache_dir: Path) -> tuple[Any, dict[str, Any]]:
+    """The embedded NLU with every answer's passages already encoded, as in the assistant
+    after its background warm-up (nlu/warmup.py), which is waited for here: the figures are
+    the steady state, not the first minutes' passage encoding. Built once per process; the
+    memory of recent texts is emptied before each run, so each run's texts are new to it."""
+    from domain.content import load_content
+    from nlu.warmup import PassageWarmup, answer_passages
+
+    first = "nlu" not in NLU
+    if first:
+        NLU["nlu"] = build(cache_dir)
+        passages = answer_passages(load_content(ROOT / "locales" / "faq"))
+        start = time.perf_counter()
+        warmup = PassageWarmup(NLU["nlu"], passages, niceness=0)  # nothing else runs yet
+        warmup.wait()
+        NLU["warm_up"] = {"waited_for_before_measuring": True, "passages": len(passages),
+                          "encoded": warmup.encoded,
+                          "seconds": round(time.perf_counter() - start, 1)}
+    NLU["nlu"]._recent.clear()
+    return NLU["nlu"], {**NLU["warm_up"], "in_this_run": first}
 
 
 LOOP: dict[str, Any] = {"factory": None}

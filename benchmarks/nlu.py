@@ -4,6 +4,7 @@ Run: python benchmarks/nlu.py [--texts nlu/dev] [--skip-training]
      python benchmarks/nlu.py --compare [--no-cold-start]  # CPU per unseen text: parse against a
                                           # raw encoder call, dev accuracy, RSS, first reply
      python benchmarks/nlu.py --tune      # the cascade's thresholds, chosen on the dev set
+     python benchmarks/nlu.py --truncate none,128,64  # texts cut to N encoder tokens
 CPU times are time.process_time() of this process pinned to one core (OpenMP at one thread),
 so other programs on the machine change them little (wall-clock times would).
 """
@@ -74,10 +75,18 @@ def main() -> None:
                         help="the assistant's parse against a raw encoder call (JSON)")
     parser.add_argument("--tune", action="store_true",
                         help="choose the cascade's thresholds on the dev set (JSON)")
+    parser.add_argument("--truncate", metavar="N,N,...",
+                        help="dev accuracy and CPU with texts cut to N encoder tokens (JSON)")
     parser.add_argument("--no-cold-start", action="store_true",
                         help="with --compare: skip the first-reply measurement")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    if args.truncate:
+        from benchmarks.nlu_compare import truncation
+
+        bounds = tuple(None if n in ("0", "none") else int(n) for n in args.truncate.split(","))
+        print(json.dumps(truncation(args.texts, bounds), indent=2))
+        return
     if args.compare or args.tune:
         from benchmarks.nlu_compare import compare, tune
 

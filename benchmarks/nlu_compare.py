@@ -58,12 +58,70 @@ def _scores(texts_dir: Path, parse: Callable[[str, str | None], Any]) -> dict[st
                                    "emergency_recall", "emergency_false_alarms")}
 
 
+class _Now:
+    """The ``Understanding`` port over the parser, in this thread (no pool, no event loop):
+    what a turn costs in CPU, without the threads' hand-over."""
+
+    def __init__(self, nlu: Any) -> None:
+        self.nlu = nlu
+
+    async def parse(self, text: str, language_hint: str | None = None) -> Any:
+        return self.nlu.parse(text, language_hint)
+
+    async def similarity(self, text: str, passages: list[str]) -> list[float]:
+        scores: list[float] = self.nlu.similarity(text, passages)
+        return scores
+
+
+def _done(coroutine: Any) -> Any:
+    """The value of a coroutine that never waits (``_Now``'s), without an event loop."""
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        return stop.value
+    raise RuntimeError("the coroutine waited")
+
+
+def turn_cost(nlu: Any, examples: list[tuple[str, str | None]]) -> dict[str, Any]:
+    """CPU per free-text turn as the engine spends it before its transaction: the parse,
+    then ``Faq.focus`` (the question against its answer's passages, in the client's language
+    and the text's). Every answer's passages are encoded first, as the assistant does in the
+    background after it starts (nlu/warmup.py): the steady state. Each text is new to the
+    model's memory of recent texts; the client's language is the example's language."""
+    from types import SimpleNamespace
+
+    from bot.i18n import LOCALES_DIR
+    from domain.content import load_content
+    from domain.faq import Faq
+    from domain.turn import EngineConfig
+    from nlu.warmup import answer_passages
+
+    content = load_content(LOCALES_DIR / "faq")
+    start = time.process_time()
+    warmed = nlu.warm_passages(answer_passages(content))
+    warm_cpu = time.process_time() - start
+    faq = Faq(SimpleNamespace(content=content, config=EngineConfig()), _Now(nlu))
+    nlu._recent.clear()
+    times, focused = [], 0
+    for text, hint in examples:
+        begin = time.process_time_ns()
+        parsed = nlu.parse(text, hint)
+        focus = _done(faq.focus(text, hint, parsed))
+        times.append((time.process_time_ns() - begin) / 1e6)
+        focused += bool(focus)
+    nlu._recent.clear()
+    return {"times": times, "focused": focused, "passages_warmed": warmed,
+            "warm_up_cpu_s": round(warm_cpu, 1)}
+
+
 def compare(texts_dir: Path, cold: bool = True) -> dict[str, Any]:
     """The headline: the assistant's CPU per unseen text over a raw encoder call's."""
     from nlu.training import read_all
 
-    texts = list(dict.fromkeys(e.text for e in read_all([texts_dir])))
+    examples = list(dict.fromkeys((e.text, e.language) for e in read_all([texts_dir])))
+    texts = list(dict.fromkeys(text for text, _ in examples))
     nlu = _nlu()
+    turns = turn_cost(nlu, examples)
     quick = sum(nlu.quick_logits(t, nlu.model.chars.transform(t)) is not None for t in texts)
     parse = _cpu_ms(nlu.parse, texts)
     nlu._recent.clear()
@@ -84,6 +142,21 @@ def compare(texts_dir: Path, cold: bool = True) -> dict[str, Any]:
         "ratio_median": round(statistics.median(parse) / statistics.median(encoder), 3),
         "ratio_mean": round(statistics.fmean(parse) / statistics.fmean(encoder), 3),
         "answered_without_encoder": round(quick / len(texts), 3),
+        "turn_cpu": {
+            "measured": "parse + Faq.focus (the answer's passages ranked against the text) as "
+                        "the engine does before its transaction; passages encoded beforehand "
+                        "(the background warm-up), each text new; the example's language as "
+                        "the client's",
+            "texts": len(turns["times"]),
+            "with_focus": turns["focused"],
+            **_summary(turns["times"]),
+            "ratio_median": round(statistics.median(turns["times"])
+                                  / statistics.median(encoder), 3),
+            "ratio_mean": round(statistics.fmean(turns["times"]) / statistics.fmean(encoder),
+                                3),
+            "passages_warmed": turns["passages_warmed"],
+            "warm_up_cpu_s": turns["warm_up_cpu_s"],
+        },
         "dev": cascade,
         "dev_encoder_only": encoder_only,
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -197,3 +270,56 @@ def tune(texts_dir: Path) -> dict[str, Any]:
                             "cascade": _score(part, best["threshold"], best["doubt"])}
     return {"examples": len(rows), "encoder_only": base, "chosen": best,
             "halves_check": halves, "candidates": candidates}
+
+
+#: A long message: synthetic words of a citizen's question, repeated (Telegram allows 4,096
+#: characters; the engine understands the first ``domain.safety.MAX_TEXT``).
+LONG_MESSAGE = ("Buongiorno, sono arrivato in Italia da poco con mia moglie e due figli, e "
+                "vorrei sapere come si fa il codice fiscale e dove devo andare per la tessera "
+                "sanitaria. ")
+
+
+def truncation(texts_dir: Path, bounds: tuple[int | None, ...]) -> dict[str, Any]:
+    """Dev accuracy and parse CPU when texts of more than N encoder tokens are cut to N
+    before encoding, for each N in ``bounds`` (None: whole); and the encoder's CPU for a
+    message of MAX_TEXT and of 4,000 characters (one call each: see the note for repeated
+    figures). The parse CPU is taken inside the evaluation, which parses some texts more
+    than once (the memory of recent texts answers those): compare it between bounds only."""
+    from domain.safety import MAX_TEXT
+    from nlu.training import read_all
+
+    nlu = _nlu()
+    encoder = nlu.encoder
+    shipped = encoder.max_tokens
+    texts = list(dict.fromkeys(e.text for e in read_all([texts_dir])))
+    counts = [encoder.model.token_count(t, True) for t in texts]
+    longest = (LONG_MESSAGE * 40)[:4000]
+    out: dict[str, Any] = {"texts": len(texts),
+                           "tokens": {"median": statistics.median(counts),
+                                      "p95": sorted(counts)[int(len(counts) * 0.95) - 1],
+                                      "max": max(counts)},
+                           "bounds": []}
+    for bound in bounds:
+        encoder.max_tokens = bound
+        nlu._recent.clear()
+        times: list[float] = []
+
+        def timed(text: str, hint: str | None = None, times: list[float] = times) -> Any:
+            start = time.process_time_ns()
+            parsed = nlu.parse(text, hint)
+            times.append((time.process_time_ns() - start) / 1e6)
+            return parsed
+
+        scores = _scores(texts_dir, timed)
+        long_cpu = {}
+        for name, text in (("max_text_chars", longest[:MAX_TEXT]), ("chars_4000", longest)):
+            start = time.process_time_ns()
+            encoder.encode([text])
+            long_cpu[name] = round((time.process_time_ns() - start) / 1e6, 1)
+        cut = sum(c > bound for c in counts) if bound else 0
+        out["bounds"].append({"max_tokens": bound, "texts_cut": cut, "dev": scores,
+                              "parse_cpu": _summary(times), "encode_long_ms": long_cpu})
+    encoder.max_tokens = shipped
+    out["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["load_average"] = os.getloadavg()
+    return out

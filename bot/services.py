@@ -68,6 +68,7 @@ class Services:
     content: Content
     parser: Any
     speaker: Speaker | None = None  # answers read aloud; None: no "Listen" button
+    warmup: Any = None  # the answers' passages being encoded in the background (nlu/warmup.py)
 
     async def close(self) -> None:
         close = getattr(self.speaker, "close", None)
@@ -115,4 +116,10 @@ async def build_services(
                      staff_chat=settings.staff_chat_id is not None,
                      spoken_languages=speaker.languages if speaker else frozenset()),
     )
-    return Services(settings, db, engine, directory, content, parser, speaker)
+    warmup = None
+    if background:  # once the model is loaded, the answers' passages: not on a citizen's turn
+        from nlu.warmup import PassageWarmup, answer_passages
+
+        warmup = PassageWarmup(parser, answer_passages(content, (settings.default_language,
+                                                                 "en")))
+    return Services(settings, db, engine, directory, content, parser, speaker, warmup)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ FALLBACK = "nlu_fallback"
 EMERGENCY = "emergency"
 RANKING_SIZE = 10
 EMBEDDING_MEMORY = 4096  # texts whose embeddings are kept in memory (about 6 MB)
-PASSAGE_MEMORY = 8192  # answers' passages kept encoded (all 12 languages' take ~2,700; 12 MB)
+PASSAGE_MEMORY = 8192  # answers' passages kept encoded (all languages' take ~3,100; 5 MB)
 PASSAGE_BATCH = 2  # passages encoded at once (a larger batch raises the peak memory)
 LEXICAL_WEIGHT = 0.1  # shared rare words (a form's name, "STP") added to the cosine
 _NO_SPACES = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff]")
@@ -115,6 +115,11 @@ class EmbeddedNLU:
         self._recent: dict[str, np.ndarray] = {}
         self._passages: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+        #: How a text the quick path understood ranks its answer's passages: "encoder"
+        #: (encoded anyway: the default), or without it: "lexical", "chars" (char n-gram
+        #: TF-IDF cosine), "chars+lexical". benchmarks/answers.py --quick-focus compares
+        #: them; none kept the answers right enough (benchmarks/NLU_COST.md).
+        self.quick_focus = "encoder"
         help_words, urgent_words = cry_for_help_words()
         self.cry_for_help = CryForHelp(help_words, urgent_words)
 
@@ -171,11 +176,43 @@ class EmbeddedNLU:
         lexical = lexical_similarity(text, passages)
         if self.encoder is None or not passages:
             return lexical
+        if self.quick_focus != "encoder" and self.quick_logits(
+                text, self.model.chars.transform(text)) is not None:
+            if self.quick_focus == "lexical":
+                return lexical
+            chars = self._char_cosine(text, passages)
+            if self.quick_focus == "chars":
+                return chars
+            return [c + LEXICAL_WEIGHT * w for c, w in zip(chars, lexical, strict=True)]
         question = self._embed(text)
         matrix = np.stack(self._passage_vectors(passages))
         cosine = matrix @ question / (
             np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(question)) + 1e-9)
         return [float(c) + LEXICAL_WEIGHT * w for c, w in zip(cosine, lexical, strict=True)]
+
+    def warm_passages(self, passages: Iterable[str]) -> int:
+        """Encode the passages not yet kept (all the answers' at start, in a background
+        thread: ``nlu/warmup.py``), a small batch at a time; how many were encoded. Replies
+        are not held up: the lock is taken only to look up and store, never to encode."""
+        if self.encoder is None:
+            return 0
+        with self._lock:
+            missing = list(dict.fromkeys(p for p in passages if p not in self._passages))
+        for start in range(0, len(missing), PASSAGE_BATCH):
+            self._passage_vectors(missing[start:start + PASSAGE_BATCH])
+        return len(missing)
+
+    def _char_cosine(self, text: str, passages: list[str]) -> list[float]:
+        """The cosine of the text's character n-gram TF-IDF and each passage's."""
+        chars = self.model.chars
+        indices, values = chars.transform(text)
+        query = np.zeros(chars.size, dtype=np.float32)
+        query[indices] = values
+        out = []
+        for passage in passages:
+            p_indices, p_values = chars.transform(passage)
+            out.append(float(p_values @ query[p_indices]))
+        return out
 
     def _passage_vectors(self, passages: list[str]) -> list[np.ndarray]:
         assert self.encoder is not None

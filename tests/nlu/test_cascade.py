@@ -55,3 +55,32 @@ def test_with_the_cascade_off_every_text_is_encoded(real_nlu, nlu_cache_dir):
     nlu.config = replace(nlu.config, quick_threshold=1.0)
     nlu.parse("dove si fa il codice fiscale?", "it")
     assert encoder.texts == ["dove si fa il codice fiscale?"]
+
+
+PASSAGES = ["Il codice fiscale si chiede all'Agenzia delle Entrate.",
+            "Porta il passaporto e il permesso di soggiorno.",
+            "Per la tessera sanitaria vai all'ASL."]
+
+
+def test_an_understood_text_ranks_its_answers_passages_with_the_encoder_by_default(
+        real_nlu, nlu_cache_dir):
+    nlu, encoder = counting_nlu(real_nlu, nlu_cache_dir)
+    text = "dove si fa il codice fiscale?"
+    nlu.parse(text, "it")
+    assert encoder.texts == []  # understood without the encoder ...
+    scores = nlu.similarity(text, PASSAGES)
+    assert encoder.texts[0] == text  # ... its passages ranked with it (benchmarks/answers.py)
+    assert max(range(3), key=scores.__getitem__) == 0
+
+
+def test_the_quick_focus_options_rank_without_the_encoder(real_nlu, nlu_cache_dir):
+    nlu, encoder = counting_nlu(real_nlu, nlu_cache_dir)
+    text = "dove si fa il codice fiscale?"
+    for option in ("lexical", "chars", "chars+lexical"):
+        nlu.quick_focus = option
+        scores = nlu.similarity(text, PASSAGES)
+        assert max(range(3), key=scores.__getitem__) == 0, option
+    assert encoder.texts == []
+    doubtful = "my landlord wants me out and I have a small child, who can I talk to"
+    nlu.similarity(doubtful, PASSAGES)
+    assert encoder.texts[0] == doubtful  # a text the encoder understood: ranked with it
