@@ -128,6 +128,8 @@ def test_asking_for_an_ambulance_is_an_emergency(real_nlu, text):
     "amake ghore bondho kore rakhse",  # Roman Bengali
     "mainu bachao, oh mainu maar dega",  # Roman Punjabi
     "aiuto, mio marito mi picchia, bachao",  # mixed
+    "zawji yadribuni",  # Arabizi, as a citizen wrote it in the shell (was out_of_scope)
+    "jouzi bi darbni",  # Levantine Arabizi (was a job question, language "de")
 ])
 def test_danger_in_romanized_and_mixed_writing_is_not_missed(real_nlu, text):
     assert real_nlu.parse(text).intent == "emergency"
@@ -167,3 +169,28 @@ def test_scripts_are_told_apart():
     assert dominant_script("codice fiscale please") == "latin"
     assert dominant_script("کوڈ فسکالے کہاں ہے") == "arabic"
     assert dominant_script("123 !!") is None
+
+
+@pytest.mark.parametrize("text", [
+    "zawji yadribuni kol yawm",  # Modern Standard Arabic in Latin letters
+    "jozi bydrabni",  # Levantine
+    "gozi beyedrabni w ana khayfa",  # Egyptian
+    "abouya biyidribni",
+    "baddo yi2telni",  # he wants to kill me
+    "huwa yaqtulni",
+    "bidi mout, ma fiyye kammel",  # I want to die
+    "3ayez amoot",
+    "zawji yhaddidni bil sikkin",  # he threatens me
+    "زوجي يضربني",  # the present tense, with its prefix
+    "أبي بيضربني كل يوم",
+])
+def test_arabic_danger_words_of_every_region_are_keywords(text):
+    assert KeywordNet(emergency_keywords(), *service_words()).match(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "wein el baladiyye", "bidi shughl", "3andi mushkila fi permesso", "baddi maw3ed",
+    "kif bjib el codice fiscale",
+])
+def test_arabizi_everyday_questions_raise_no_keyword_alarm(text):
+    assert KeywordNet(emergency_keywords(), *service_words()).match(text) is None
