@@ -39,7 +39,9 @@ class Menus:
         rows = [groups[i:i + 2] for i in range(0, len(groups), 2)]
         rows.append([Button("📅 " + say._("Book an appointment"), payloads.make("book")),
                      Button("📋 " + say._("My appointments"), payloads.make("appts"))])
-        rows.append([Button(say._("🙋 Talk to a person"), payloads.make("human"))])
+        rows.append([Button(say._("🙋 Talk to a person"), payloads.make("human")),
+                     Button("🆘 " + say._("Emergency numbers"),
+                            payloads.make("faq", "faq_emergency_numbers"))])
         if language_button:
             rows.append([Button("🌐 " + say._("Change language"), payloads.make("langmenu"))])
         return rows

@@ -122,6 +122,14 @@ async def test_every_faq_answer_is_reachable_in_three_taps_with_back_and_home(en
             assert len(third[0].text) <= 4096
 
 
+async def test_the_emergency_numbers_are_one_tap_from_every_main_menu(engine):
+    for text, payload in (("/menu", None), ("/help", None), (None, "menu")):
+        replies = await say(engine, text, payload=payload, hint="ar")
+        assert "faq:faq_emergency_numbers" in payloads_of(replies)
+    answer = await say(engine, payload="faq:faq_emergency_numbers")
+    assert "112" in answer[0].text
+
+
 async def test_faq_answer_carries_its_official_sources_and_what_it_is(engine):
     reply = (await say(engine, payload="faq:faq_tax_code", hint="en"))[0]
     assert "Official sources:" in reply.text
