@@ -3,6 +3,8 @@ features of the cascade's quick heads. Prints JSON. Development-time experiment:
 
     python benchmarks/static_embeddings.py embed   # distil the pieces' vectors (~5 min CPU)
     python benchmarks/static_embeddings.py tune [--dims 256] [--scale 2] [--sif 1e-4]
+    python benchmarks/static_embeddings.py answers [--ranking quick|all]  # passages ranked
+                                                   # by the shipped nlu/static.npz
 
 ``embed`` runs each vocabulary piece that matters (every piece of the training data and of
 the FAQ answers, plus the 30,000 most probable) alone through the encoder, ``<s> piece </s>``,
@@ -270,7 +272,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("step", choices=("embed", "tune", "answers"))
     parser.add_argument("--dims", type=int, default=256)
-    parser.add_argument("--scale", type=float, default=2.0)
+    parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--sif", type=float, default=1e-4)
     parser.add_argument("--c", type=float, default=10.0)
     parser.add_argument("--full-vocabulary", action="store_true")
