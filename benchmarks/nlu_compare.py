@@ -195,7 +195,7 @@ def _rows(nlu: Any, texts_dir: Path) -> list[tuple[Any, ...]]:
     model, rows = nlu.model, []
     for e in read_all([texts_dir]):
         char = model.chars.transform(e.text)
-        logits = model.quick_intents.logits(None, char)
+        logits = nlu.quick_intent_logits(e.text, char)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
         p_emergency = float(probs[model.quick_intents.labels.index("emergency")])

@@ -57,6 +57,13 @@ def _nlu(settings: Settings, args: argparse.Namespace) -> int:
                       progress_factory=tqdm_progress, force=True)
         print(f"Trained; cached in {settings.nlu_cache_dir}")
         return 0
+    if args.nlu_command == "distil":
+        from nlu.static import STATIC_FILE, distil
+
+        figures = distil()
+        print(f"Wrote {STATIC_FILE} ({figures['bytes'] / 1e6:.1f} MB, {figures['pieces']} pieces, "
+              f"{figures['cpu_seconds']} s of CPU); now run `teams-bot nlu build`.")
+        return 0
     if args.nlu_command == "build":
         from nlu.encoder import E5Encoder
         from nlu.model import NluConfig, build

@@ -57,6 +57,8 @@ def _nlu_commands(sub: Commands) -> None:
     nlu_sub.add_parser("train", help="train the embedded model now (otherwise on first start)")
     nlu_sub.add_parser("build", help="train the model of the package's data and write it as "
                        "the shipped model nlu/trained.npz (commit it)")
+    nlu_sub.add_parser("distil", help="distil the static token embeddings nlu/static.npz from "
+                       "the installed encoder (once, ~5 min; then `nlu build`; commit both)")
     export = nlu_sub.add_parser("export-rasa", help="write a Rasa 3.x project")
     export.add_argument("target", type=Path)
 

@@ -16,6 +16,7 @@ from nlu.encoder import Encoder, load_encoder
 from nlu.langid import LanguageIdentifier, head_probabilities
 from nlu.model import Model, NluConfig, load_or_train
 from nlu.normalise import fold
+from nlu.static import StaticEmbedding, load_static
 from nlu.training import cry_for_help_words, emergency_keywords, service_words
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,10 @@ class EmbeddedNLU:
         self.model: Model = load_or_train(
             self.encoder, cache_dir, self.config, files, progress_factory
         )
+        quick = self.model.quick_intents
+        #: The static sentence vector the quick intent head was trained on (nlu/static.py).
+        self.static: StaticEmbedding | None = (
+            load_static() if quick is not None and quick.dense_w is not None else None)
         self.languages = LanguageIdentifier()
         self.keywords = KeywordNet(emergency_keywords(), *service_words())
         self._recent: dict[str, np.ndarray] = {}
@@ -141,14 +146,16 @@ class EmbeddedNLU:
 
     def quick_logits(self, text: str, char: tuple[np.ndarray, np.ndarray]
                      ) -> tuple[np.ndarray, np.ndarray] | None:
-        """The cascade's first step: the char n-gram heads' logits when they are sure (and
-        see no hint of danger), else None and the sentence encoder decides. The same text
-        always takes the same path (a text encoded since for its answer's passages too)."""
+        """The cascade's first step: the quick heads' logits when they are sure (and see no
+        hint of danger), else None and the sentence encoder decides. The same text always
+        takes the same path (a text encoded since for its answer's passages too)."""
         model, config = self.model, self.config
-        if (model.quick_intents is None or model.quick_languages is None
-                or config.quick_threshold >= 1.0):
+        if model.quick_languages is None or config.quick_threshold >= 1.0:
             return None
-        logits = model.quick_intents.logits(None, char)
+        logits = self.quick_intent_logits(text, char)
+        if logits is None:
+            return None
+        assert model.quick_intents is not None
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
         labels = model.quick_intents.labels
@@ -156,6 +163,20 @@ class EmbeddedNLU:
         if probs.max() < config.quick_threshold or p_emergency >= config.quick_emergency_doubt:
             return None
         return logits, model.quick_languages.logits(None, char)
+
+    def quick_intent_logits(self, text: str, char: tuple[np.ndarray, np.ndarray]
+                            ) -> np.ndarray | None:
+        """The quick intent head's logits: character n-grams and, when it was trained with
+        them, the static sentence vector; None when it cannot run (no quick head, or its
+        static table is missing)."""
+        head = self.model.quick_intents
+        if head is None:
+            return None
+        if head.dense_w is None:
+            return head.logits(None, char)
+        if self.static is None or self.static.dimensions != head.dense_w.shape[0]:
+            return None
+        return head.logits(self.static.vector(text), char)
 
     def _embed(self, text: str) -> np.ndarray:
         """The sentence embedding; frequent short messages ("ok", "grazie") come from memory."""

@@ -19,10 +19,11 @@ import yaml
 
 from nlu.encoder import EmbeddingCache, Encoder
 from nlu.features import CharFeatures, fit_char_features
+from nlu.static import load_static, static_key
 from nlu.training import Example, read_all, training_files
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = "5"  # 5: char-only quick heads beside the full ones; float16 weights
+FORMAT_VERSION = "6"  # 6: the quick intent head reads static embeddings beside the char n-grams
 CONFIG_FILE = Path(__file__).resolve().parent / "config.yml"
 #: The model trained on the package's own data, shipped in the package (``teams-bot nlu
 #: build`` writes it), so that a fresh install answers without training first.
@@ -40,10 +41,14 @@ class NluConfig:
     #: least this sure and P(emergency) below ``quick_emergency_doubt``; 1.0 turns it off.
     quick_threshold: float = 1.0
     quick_emergency_doubt: float = 0.0
+    #: Weight of the static sentence vector (nlu/static.py) in the quick intent head; 0: the
+    #: quick heads read character n-grams only.
+    static_scale: float = 0.0
 
     def training_key(self) -> str:
         """The settings that change the trained weights (decision thresholds do not)."""
-        return f"c={self.regularisation_c}|e={self.embedding_scale}|w={self.char_weight}"
+        return (f"c={self.regularisation_c}|e={self.embedding_scale}|w={self.char_weight}"
+                f"|s={self.static_scale}")
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> NluConfig:
@@ -85,19 +90,23 @@ class Model:
 def data_hash(files: list[Path], encoder_name: str | None, config: NluConfig) -> str:
     digest = hashlib.sha256()
     digest.update(f"{FORMAT_VERSION}|{encoder_name}|{config.training_key()}".encode())
+    if encoder_name and config.static_scale:  # the quick head is trained on the static table
+        digest.update(f"|static={static_key()}".encode())
     for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def _fit(features: Any, labels: list[str], config: NluConfig, dim: int) -> Head:
+def _fit(features: Any, labels: list[str], config: NluConfig, dim: int,
+         dense_scale: float | None = None) -> Head:
     from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression(C=config.regularisation_c, max_iter=5000)
     clf.fit(features, labels)
     weights: np.ndarray = np.asarray(clf.coef_, dtype=np.float32).T
-    dense_w = weights[:dim] * config.embedding_scale if dim else None
+    scale = config.embedding_scale if dense_scale is None else dense_scale
+    dense_w = weights[:dim] * scale if dim else None
     char_w = weights[dim:] * config.char_weight
     return Head([str(x) for x in clf.classes_], dense_w, np.ascontiguousarray(char_w),
                 clf.intercept_.astype(np.float32))
@@ -130,8 +139,14 @@ def train(
                   _fit(features[rows], lang_labels, config, dim))
     if dim:  # the cascade's quick heads: the same char n-grams without the encoder
         quick = (cast(Any, char_matrix) * config.char_weight).tocsr()
-        model.quick_intents = _fit(quick, intent_labels, config, 0)
         model.quick_languages = _fit(quick[rows], lang_labels, config, 0)
+        static = load_static() if config.static_scale else None
+        if static is None:
+            model.quick_intents = _fit(quick, intent_labels, config, 0)
+        else:  # and the static sentence vector (no encoder call either)
+            vectors = csr_matrix(static.matrix(texts) * config.static_scale)
+            model.quick_intents = _fit(hstack([vectors, quick]).tocsr(), intent_labels,
+                                       config, static.dimensions, config.static_scale)
     return model
 
 
