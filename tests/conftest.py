@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +27,14 @@ def directory() -> Directory:
 @pytest.fixture(scope="session")
 def content() -> Content:
     return load_content(LOCALES_DIR / "faq")
+
+
+@pytest.fixture
+def faq(tmp_path: Path) -> Path:
+    """A copy of the shipped FAQ content that a test may edit."""
+    target = tmp_path / "faq"
+    shutil.copytree(LOCALES_DIR / "faq", target)
+    return target
 
 
 @pytest.fixture(scope="session")

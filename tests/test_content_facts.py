@@ -4,7 +4,6 @@ script's digits, unless the difference is declared with its reason."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,13 +60,6 @@ def test_a_declared_exception_covers_one_difference_and_an_unused_one_is_reporte
         FactException(missing="8", extra="9", reason="both sides at once")
     with pytest.raises(ValueError):
         FactException(extra="eight", reason="not a number in digits")
-
-
-@pytest.fixture
-def faq(tmp_path: Path) -> Path:
-    target = tmp_path / "faq"
-    shutil.copytree(FAQ, target)
-    return target
 
 
 def _edit(path: Path, old: str, new: str) -> None:

@@ -3,11 +3,8 @@ database overlay, and ``teams-bot content export`` round-tripping it."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-import pytest
 
 from bot.content_cli import export, write_content
 from domain.content import check_content, load_content, text_problems
@@ -20,13 +17,6 @@ from storage.repositories import SqlUnitOfWorkFactory
 ROOT = Path(__file__).resolve().parents[1]
 FAQ = ROOT / "locales" / "faq"
 TOPIC = "faq_health_care"
-
-
-@pytest.fixture
-def faq(tmp_path: Path) -> Path:
-    target = tmp_path / "faq"
-    shutil.copytree(FAQ, target)
-    return target
 
 
 def _review_file(root: Path, lang: str, body: str) -> None:
