@@ -194,3 +194,30 @@ def test_arabic_danger_words_of_every_region_are_keywords(text):
 ])
 def test_arabizi_everyday_questions_raise_no_keyword_alarm(text):
     assert KeywordNet(emergency_keywords(), *service_words()).match(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "بدي موعد",  # Levantine "I want an appointment" (was my_appointments: "بدي" + "موعد")
+    "بدي احجز موعد",
+])
+def test_wanting_an_appointment_in_levantine_books_one(real_nlu, text):
+    assert real_nlu.parse(text).intent == "book_appointment"
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("salam, mujhe kaam chahiye, kahan jaun?", "faq_job_search"),  # was greet
+    ("hello, I need a tax code", "faq_tax_code"),
+    ("ciao, come faccio la tessera sanitaria?", "faq_health_care"),
+    ("salam alaikum, kaam chahiye", "faq_job_search"),  # was greet
+    ("namaste, mujhe ghar chahiye", "faq_housing"),
+    ("bonjour, je cherche du travail", "faq_job_search"),
+    ("hola, necesito el codigo fiscal", "faq_tax_code"),
+])
+def test_a_greeting_before_a_question_gives_the_question(real_nlu, text, intent):
+    assert real_nlu.parse(text).intent == intent
+
+
+@pytest.mark.parametrize("text", ["salam", "ciao!", "hello there", "salam alaikum",
+                                  "namaste ji", "bonjour", "السلام عليكم"])
+def test_a_bare_greeting_stays_a_greeting(real_nlu, text):
+    assert real_nlu.parse(text).intent == "greet"
