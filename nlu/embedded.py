@@ -16,6 +16,7 @@ from nlu.encoder import Encoder, load_encoder
 from nlu.langid import LanguageIdentifier, head_probabilities
 from nlu.model import Model, NluConfig, load_or_train
 from nlu.normalise import fold
+from nlu.passage_store import PassageStore, load_passage_store
 from nlu.static import StaticEmbedding, load_static
 from nlu.training import cry_for_help_words, emergency_keywords, service_words
 
@@ -119,6 +120,10 @@ class EmbeddedNLU:
         self.keywords = KeywordNet(emergency_keywords(), *service_words())
         self._recent: dict[str, np.ndarray] = {}
         self._passages: dict[str, np.ndarray] = {}
+        #: The shipped answers' passages, encoded once (nlu/passage_store.py): looked up
+        #: before anything is encoded.
+        self.shipped_passages: PassageStore | None = (
+            load_passage_store(self.encoder.name) if self.encoder is not None else None)
         self._lock = threading.Lock()
         #: How a text the quick path understood ranks its answer's passages: "encoder"
         #: (encoded anyway: the default), or without it: "lexical", "chars" (char n-gram
@@ -212,13 +217,16 @@ class EmbeddedNLU:
         return [float(c) + LEXICAL_WEIGHT * w for c, w in zip(cosine, lexical, strict=True)]
 
     def warm_passages(self, passages: Iterable[str]) -> int:
-        """Encode the passages not yet kept (all the answers' at start, in a background
+        """Encode the passages neither kept nor shipped (all the answers' at start, in a background
         thread: ``nlu/warmup.py``), a small batch at a time; how many were encoded. Replies
         are not held up: the lock is taken only to look up and store, never to encode."""
         if self.encoder is None:
             return 0
+        shipped = self.shipped_passages
         with self._lock:
-            missing = list(dict.fromkeys(p for p in passages if p not in self._passages))
+            missing = list(dict.fromkeys(
+                p for p in passages
+                if p not in self._passages and (shipped is None or p not in shipped)))
         for start in range(0, len(missing), PASSAGE_BATCH):
             self._passage_vectors(missing[start:start + PASSAGE_BATCH])
         return len(missing)
@@ -239,6 +247,11 @@ class EmbeddedNLU:
         assert self.encoder is not None
         with self._lock:  # similarity runs in worker threads
             found = {p: self._passages[p] for p in passages if p in self._passages}
+        if self.shipped_passages is not None:
+            for passage in set(passages) - found.keys():
+                vector = self.shipped_passages.get(passage)
+                if vector is not None:
+                    found[passage] = vector
         missing = sorted(set(passages) - found.keys())
         if missing:
             encode = getattr(self.encoder, "encode_passages", self.encoder.encode)
