@@ -9,9 +9,10 @@ Each figure carries the loop calibration measured just before and after it (and 
 average), so figures of a busy machine and of a quiet one compare.
 With --workers 2 (PostgreSQL only) two processes share the citizens and the database. Free
 texts are different phrasings (the NLU dev set), each one encoded as a new message would be;
---repeated-texts cycles eight texts, which the encoder's memory soon answers. Before measuring,
-every answer's passages are encoded and kept, as the assistant does in the background after
-it starts (nlu/warmup.py): the figures are the steady state ("passages_warm_up" says so).
+--repeated-texts cycles eight texts, which the encoder's memory soon answers. Every answer's
+passages come encoded with the package (nlu/passages.npz); any not there are encoded before
+measuring, as the assistant does in the background after it starts (nlu/warmup.py): the figures
+are the steady state ("passages_warm_up" says how many were encoded).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bot.cli_args import parser as _parser
@@ -38,6 +39,33 @@ async def _shell(settings: Settings, args: argparse.Namespace) -> int:
         await services.close()
 
 
+def _encode_passages(output: Path | None) -> int:
+    """``teams-bot nlu passages``: the shipped answers' passages, encoded once."""
+    from tqdm import tqdm
+
+    from bot.i18n import LOCALES_DIR
+    from domain.content import load_content
+    from nlu.encoder import E5Encoder
+    from nlu.passage_store import PASSAGES_FILE, PassageStore, build_passages
+    from nlu.static import encoder_fingerprint
+    from nlu.warmup import answer_passages
+
+    path = output or PASSAGES_FILE
+    passages = answer_passages(load_content(LOCALES_DIR / "faq"))
+    try:
+        previous: PassageStore | None = PassageStore.read(path)
+    except (OSError, ValueError, KeyError):
+        previous = None
+    with tqdm(total=len(passages), unit="passage", file=sys.stderr, leave=False) as bar:
+        store, figures = build_passages(E5Encoder(), passages, encoder_fingerprint(),
+                                        previous, bar.update)
+    store.write(path)
+    print(f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB): "
+          f"{figures['passages']} passages, {figures['encoded']} encoded "
+          f"({figures['cpu_seconds']} s of CPU), {figures['kept']} kept; commit it.")
+    return 0
+
+
 def _nlu(settings: Settings, args: argparse.Namespace) -> int:
     if args.nlu_command == "export-rasa":
         from nlu.export import export_rasa
@@ -64,6 +92,8 @@ def _nlu(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Wrote {STATIC_FILE} ({figures['bytes'] / 1e6:.1f} MB, {figures['pieces']} pieces, "
               f"{figures['cpu_seconds']} s of CPU); now run `teams-bot nlu build`.")
         return 0
+    if args.nlu_command == "passages":
+        return _encode_passages(args.output)
     if args.nlu_command == "build":
         from nlu.encoder import E5Encoder
         from nlu.model import NluConfig, build

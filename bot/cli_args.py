@@ -59,6 +59,11 @@ def _nlu_commands(sub: Commands) -> None:
                        "the shipped model nlu/trained.npz (commit it)")
     nlu_sub.add_parser("distil", help="distil the static token embeddings nlu/static.npz from "
                        "the installed encoder (once, ~5 min; then `nlu build`; commit both)")
+    passages = nlu_sub.add_parser(
+        "passages", help="encode the FAQ answers' passages once and write nlu/passages.npz "
+        "(commit it); unchanged passages are kept, so after an edit only the changed ones "
+        "are encoded")
+    passages.add_argument("--output", type=Path, help="write here instead (it is read first)")
     export = nlu_sub.add_parser("export-rasa", help="write a Rasa 3.x project")
     export.add_argument("target", type=Path)
 

@@ -6,7 +6,7 @@ numbers at once, then a person, first in the queue. Also when storage is away.""
 from __future__ import annotations
 
 from domain.handover import HandoverFlow
-from domain.languages import normalise_language
+from domain.languages import LANGUAGES, normalise_language
 from domain.menus import Menus
 from domain.messages import Inbound, Reply, split_command
 from domain.model import ConversationState, Handover
@@ -14,6 +14,9 @@ from domain.parse import Parse
 from domain.ports import Understanding
 from domain.turn import Turn
 
+#: Danger written in another language than the conversation's, identified at least this
+#: surely, is answered in that language first, then in the conversation's.
+DANGER_LANGUAGE_CONFIDENCE = 0.9
 MAX_TEXT = 1000  # longer texts are cut before understanding (latency); the transcript keeps all
 DANGER_OVERLAP = 100  # a longer text is read for danger in pieces that overlap this much
 
@@ -32,6 +35,18 @@ def danger_text(inbound: Inbound) -> str:
 
 def is_emergency(parsed: Parse | None) -> bool:
     return parsed is not None and parsed.emergency
+
+
+def danger_languages(parsed: Parse | None, conversation: str) -> list[str]:
+    """The languages the emergency numbers are said in: the one the danger was written in
+    when it is another spoken language identified surely (someone who has just arrived and
+    not chosen one, or who writes in their own under stress), then the conversation's (what
+    they chose, or what the people beside them read)."""
+    written = parsed.language if parsed is not None else None
+    if (written in LANGUAGES and written != conversation and parsed is not None
+            and parsed.language_confidence >= DANGER_LANGUAGE_CONFIDENCE):
+        return [str(written), conversation]
+    return [conversation]
 
 
 class Safety:
@@ -67,12 +82,15 @@ class Safety:
         parsed = await self.understand(inbound)
         if not is_emergency(parsed):
             return []
-        return [self.menus.emergency_reply(self.menus.s.say(
-            normalise_language(inbound.language_hint)))]
+        conversation = self.menus.s.say(normalise_language(inbound.language_hint)).language
+        return [self.menus.emergency_reply(self.menus.s.say(language))
+                for language in danger_languages(parsed, conversation)]
 
     async def answer(self, turn: Turn, handover: Handover | None) -> Reply | None:
         """The emergency numbers at once; then a person, first in the queue. Returns the
         alarm for the thread of a hand-over already open."""
-        turn.replies.append(self.menus.emergency_reply(turn.say))
+        for language in danger_languages(turn.parsed, turn.language):
+            say = turn.say if language == turn.language else self.menus.s.say(language)
+            turn.replies.append(self.menus.emergency_reply(say))
         turn.count("safety.emergency", turn.conversation.state or ConversationState.IDLE)
         return await self.handover.in_danger(turn, handover)

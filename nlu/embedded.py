@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
+from domain.languages import LANGUAGES
 from domain.parse import Parse
 from domain.passages import lexical_similarity
 from nlu.encoder import Encoder, load_encoder
 from nlu.langid import LanguageIdentifier, head_probabilities
 from nlu.model import Model, NluConfig, load_or_train
 from nlu.normalise import fold
+from nlu.passage_store import PassageStore, load_passage_store
 from nlu.static import StaticEmbedding, load_static
 from nlu.training import cry_for_help_words, emergency_keywords, service_words
 
@@ -26,6 +28,10 @@ RANKING_SIZE = 10
 EMBEDDING_MEMORY = 4096  # texts whose embeddings are kept in memory (about 6 MB)
 PASSAGE_MEMORY = 8192  # answers' passages kept encoded (all languages' take ~3,100; 5 MB)
 PASSAGE_BATCH = 2  # passages encoded at once (a larger batch raises the peak memory)
+#: Below this language confidence (or for a language we do not speak) a danger keyword's
+#: list names the language of the text, with this confidence.
+KEYWORD_LANGUAGE_DOUBT = 0.5
+KEYWORD_LANGUAGE_CONFIDENCE = 0.9
 LEXICAL_WEIGHT = 0.1  # shared rare words (a form's name, "STP") added to the cosine
 _NO_SPACES = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff]")
 
@@ -43,11 +49,14 @@ class KeywordNet:
         self.numbers = _alternation(numbers) if numbers else None
         spaced: set[str] = set()
         unspaced: set[str] = set()
-        for words in keywords.values():
+        #: The languages whose list has each (folded) keyword.
+        self.languages: dict[str, set[str]] = {}
+        for language, words in keywords.items():
             for word in words:
                 folded = fold(word)
                 if len(folded) < 3 and not _NO_SPACES.search(folded):
                     continue
+                self.languages.setdefault(folded, set()).add(language)
                 (unspaced if _NO_SPACES.search(folded) else spaced).add(re.escape(folded))
         parts = []
         if spaced:
@@ -67,6 +76,12 @@ class KeywordNet:
                 and self.numbers.search(folded)):
             return None
         return found[0]
+
+
+    def language_of(self, keyword: str) -> str | None:
+        """The one language whose list has this matched keyword; None if several do."""
+        languages = self.languages.get(keyword, set())
+        return next(iter(languages)) if len(languages) == 1 else None
 
 
 def _alternation(words: list[str]) -> re.Pattern[str]:
@@ -119,6 +134,10 @@ class EmbeddedNLU:
         self.keywords = KeywordNet(emergency_keywords(), *service_words())
         self._recent: dict[str, np.ndarray] = {}
         self._passages: dict[str, np.ndarray] = {}
+        #: The shipped answers' passages, encoded once (nlu/passage_store.py): looked up
+        #: before anything is encoded.
+        self.shipped_passages: PassageStore | None = (
+            load_passage_store(self.encoder.name) if self.encoder is not None else None)
         self._lock = threading.Lock()
         #: How a text the quick path understood ranks its answer's passages: "encoder"
         #: (encoded anyway: the default), or without it: "lexical", "chars" (char n-gram
@@ -212,13 +231,16 @@ class EmbeddedNLU:
         return [float(c) + LEXICAL_WEIGHT * w for c, w in zip(cosine, lexical, strict=True)]
 
     def warm_passages(self, passages: Iterable[str]) -> int:
-        """Encode the passages not yet kept (all the answers' at start, in a background
+        """Encode the passages neither kept nor shipped (all the answers' at start, in a background
         thread: ``nlu/warmup.py``), a small batch at a time; how many were encoded. Replies
         are not held up: the lock is taken only to look up and store, never to encode."""
         if self.encoder is None:
             return 0
+        shipped = self.shipped_passages
         with self._lock:
-            missing = list(dict.fromkeys(p for p in passages if p not in self._passages))
+            missing = list(dict.fromkeys(
+                p for p in passages
+                if p not in self._passages and (shipped is None or p not in shipped)))
         for start in range(0, len(missing), PASSAGE_BATCH):
             self._passage_vectors(missing[start:start + PASSAGE_BATCH])
         return len(missing)
@@ -239,6 +261,11 @@ class EmbeddedNLU:
         assert self.encoder is not None
         with self._lock:  # similarity runs in worker threads
             found = {p: self._passages[p] for p in passages if p in self._passages}
+        if self.shipped_passages is not None:
+            for passage in set(passages) - found.keys():
+                vector = self.shipped_passages.get(passage)
+                if vector is not None:
+                    found[passage] = vector
         missing = sorted(set(passages) - found.keys())
         if missing:
             encode = getattr(self.encoder, "encode_passages", self.encoder.encode)
@@ -266,6 +293,14 @@ class EmbeddedNLU:
         code, lang_conf = self.languages.detect(text, lang_head, language_hint)
         p_emergency = float(probs[labels.index(EMERGENCY)]) if EMERGENCY in labels else 0.0
         keyword = self.keywords.match(text) or self.cry_for_help.match(text)
+        if isinstance(keyword, str) and (lang_conf < KEYWORD_LANGUAGE_DOUBT
+                                         or code not in LANGUAGES):
+            # A few words in Latin letters ("zawji yadribuni"): identification is unsure, or
+            # names a language we do not speak; the danger word's own list says which it is,
+            # so that the emergency numbers are said in it.
+            listed = self.keywords.language_of(keyword)
+            if listed in LANGUAGES:
+                code, lang_conf = listed, KEYWORD_LANGUAGE_CONFIDENCE
         if keyword or p_emergency >= config.emergency_threshold:
             intent = {"name": EMERGENCY, "confidence": max(p_emergency, 0.95 if keyword else 0)}
         elif ranking[0]["confidence"] < config.fallback_threshold:

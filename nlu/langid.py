@@ -25,6 +25,11 @@ from domain.languages import LANGUAGES
 _RECOGNISED: tuple[str, ...] = ("ru", "tl", "hi", "fa", "de", "pt")
 #: Languages we recognise but do not speak yet (answered politely in English and Italian).
 OTHER_LANGUAGES: tuple[str, ...] = tuple(c for c in _RECOGNISED if c not in LANGUAGES)
+#: The script each of those is written in: a text of another script is not asked whether it is
+#: one of them (lingua would load, and run, the models of that script's languages for nothing).
+_WRITTEN_IN = {"ru": "cyrillic", "tl": "latin", "hi": "devanagari", "fa": "arabic", "de": "latin",
+               "pt": "latin"}
+_OTHER_SCRIPTS = frozenset(_WRITTEN_IN[c] for c in OTHER_LANGUAGES)
 #: Codes lingua has no model for (Punjabi is told by its script, or by our language head).
 _NOT_IN_LINGUA = frozenset({"pa"})
 
@@ -124,8 +129,7 @@ class LanguageIdentifier:
         self.detector = (
             LanguageDetectorBuilder.from_languages(*languages)
             .with_low_accuracy_mode()
-            .with_preloaded_language_models()
-            .build()
+            .build()  # each language's model loads when a text of its script first needs it
         )
 
     def _lingua(self, text: str) -> dict[str, float]:
@@ -161,7 +165,7 @@ class LanguageIdentifier:
             return hint, 0.6
         scores = {c: (head or {}).get(c, 0.0) for c in candidates}
         total = sum(scores.values())
-        if words >= 3 and script in ("latin", "arabic", None):
+        if words >= 3 and script in _OTHER_SCRIPTS | {None}:
             other = self._other_language(text)
             if other is not None and (total == 0 or max(scores.values()) / total < 0.5):
                 return other

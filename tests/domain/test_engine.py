@@ -325,3 +325,25 @@ async def test_erasure_is_confirmed_then_leaves_nothing(engine, uow):
     assert "deleted" in replies[0].text
     assert 7 not in uow.store.citizens and 7 not in uow.store.conversations
     assert not [e for e in uow.store.transcript if e.citizen_id == 7]
+
+
+async def test_danger_is_answered_in_the_language_it_is_written_in_and_the_conversations(
+        uow, directory, content):
+    understanding = KeywordUnderstanding(INTENTS, language={"mon mari": "fr"})
+    engine = Engine(uow, EchoTranslations(), understanding, FixedClock(), directory, content)
+    replies = await say(engine, "emergenza mon mari me frappe", hint="it")
+    danger = [r for r in replies if isinstance(r.event, Emergency)]
+    assert [r.text[:6] for r in danger] == ["🚨 [fr]", "🚨 [it]"]  # theirs first
+    assert all("112" in r.text and "1522" in r.text for r in danger)
+    # written in the conversation's language: once
+    replies = await say(engine, "emergenza aiuto", hint="it", user=8)
+    assert [r.text[:6] for r in replies if isinstance(r.event, Emergency)] == ["🚨 [it]"]
+
+
+async def test_danger_when_storage_is_away_is_answered_in_the_language_written_too(
+        uow, directory, content):
+    understanding = KeywordUnderstanding(INTENTS, language={"mon mari": "fr"})
+    engine = Engine(uow, EchoTranslations(), understanding, FixedClock(), directory, content)
+    replies = await engine.safety.danger_replies(
+        Inbound(7, text="emergenza mon mari me frappe", language_hint=None))
+    assert [r.text[:6] for r in replies] == ["🚨 [fr]", "🚨 [it]"]

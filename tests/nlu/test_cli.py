@@ -66,3 +66,22 @@ def test_export_rasa_writes_a_rasa_project(tmp_path):
     assert nlu["version"] == "3.1"
     first = nlu["nlu"][0]["examples"][0]
     assert set(first) == {"text", "metadata"} and "language" in first["metadata"]
+
+
+def test_passages_keeps_what_did_not_change_and_encodes_a_corrected_passage(tmp_path):
+    from nlu.passage_store import PASSAGES_FILE, PassageStore
+
+    target = tmp_path / "passages.npz"
+    shipped = PassageStore.read(PASSAGES_FILE)
+    keys = list(shipped.rows)
+    dropped = keys[5]  # as if that passage had been corrected since the file was written
+    rows = [n for key, n in shipped.rows.items() if key != dropped]
+    PassageStore([k for k in keys if k != dropped], shipped.vectors[rows], shipped.encoder,
+                 shipped.fingerprint).write(target)
+    result = cli("nlu", "passages", "--output", str(target))
+    assert result.returncode == 0, result.stderr
+    assert f"{len(keys)} passages, 1 encoded" in result.stdout
+    rebuilt = PassageStore.read(target)
+    assert set(rebuilt.rows) == set(keys)
+    assert float(rebuilt.vectors[rebuilt.rows[dropped]].astype("float32")
+                 @ shipped.vectors[shipped.rows[dropped]].astype("float32")) > 0.999

@@ -196,6 +196,15 @@ def test_arabizi_everyday_questions_raise_no_keyword_alarm(text):
     assert KeywordNet(emergency_keywords(), *service_words()).match(text) is None
 
 
+@pytest.mark.parametrize("text", ["zawji yadribuni", "jouzi bi darbni"])
+def test_danger_in_arabizi_is_told_arabic_by_its_danger_words(real_nlu, text):
+    """Two or three words in Latin letters: language identification is unsure (or names a
+    language we do not speak); the curated Arabic list the words come from decides, so the
+    emergency numbers are said in Arabic."""
+    parsed = real_nlu.parse(text, None)
+    assert parsed.emergency and parsed.language == "ar"
+
+
 @pytest.mark.parametrize("text", [
     "بدي موعد",  # Levantine "I want an appointment" (was my_appointments: "بدي" + "موعد")
     "بدي احجز موعد",
