@@ -28,14 +28,29 @@ WINDOW = 400  # characters of the reply a reader sees first
 MARKS = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069\u200e\u200f"))
 
 
-def questions() -> list[dict[str, str]]:
+def questions(path: Path = QUESTIONS) -> list[dict[str, str]]:
     import yaml
 
-    with QUESTIONS.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8") as handle:
         return list(yaml.safe_load(handle)["questions"])
 
 
-async def run(show_misses: bool, quick_focus: str = "encoder") -> dict[str, Any]:
+class _Counting:
+    """The encoder, noting the texts it encodes as questions (not passages)."""
+
+    def __init__(self, encoder: Any, seen: set[str]) -> None:
+        self.encoder, self.seen, self.name = encoder, seen, encoder.name
+
+    def encode(self, texts: Any) -> Any:
+        self.seen.update(texts)
+        return self.encoder.encode(texts)
+
+    def encode_passages(self, texts: Any) -> Any:
+        return self.encoder.encode_passages(texts)
+
+
+async def run(show_misses: bool, quick_focus: str = "encoder",
+              path: Path = QUESTIONS) -> dict[str, Any]:
     from bot.i18n import LOCALES_DIR, Catalogs
     from bot.settings import load_settings
     from domain.content import load_content
@@ -51,6 +66,9 @@ async def run(show_misses: bool, quick_focus: str = "encoder") -> dict[str, Any]
     content = load_content(LOCALES_DIR / "faq")
     embedded = EmbeddedNLU(load_settings().nlu_cache_dir)
     embedded.quick_focus = quick_focus
+    encoded: set[str] = set()  # the questions the sentence encoder was asked to encode
+    if embedded.encoder is not None:
+        embedded.encoder = _Counting(embedded.encoder, encoded)
     nlu = AsyncUnderstanding(embedded)
     engine = Engine(FakeUowFactory(), Catalogs(LOCALES_DIR), nlu, FixedClock(),
                     load_directory(EXAMPLE_SERVICE_FILE), content,
@@ -59,7 +77,7 @@ async def run(show_misses: bool, quick_focus: str = "encoder") -> dict[str, Any]
     found: collections.Counter[str] = collections.Counter()
     asked: collections.Counter[str] = collections.Counter()
     misses, lengths, times, again = [], [], [], []
-    for user, item in enumerate(questions(), 7000):  # synthetic citizens, one per question
+    for user, item in enumerate(questions(path), 7000):  # synthetic citizens, one per question
         await engine.handle(Inbound(user, payload=f"lang:{item['lang']}"))
         start = time.perf_counter()
         replies = await engine.handle(Inbound(user, text=item["q"],
@@ -84,7 +102,8 @@ async def run(show_misses: bool, quick_focus: str = "encoder") -> dict[str, Any]
         "quick_focus": quick_focus,
         "understood_without_encoder": sum(
             embedded.quick_logits(q["q"], embedded.model.chars.transform(q["q"])) is not None
-            for q in questions()),
+            for q in questions(path)),
+        "questions_encoded": sum(q["q"] in encoded for q in questions(path)),
         "fact_in_first_400_chars": sum(found.values()),
         "share": round(sum(found.values()) / total, 3),
         "reached_the_topic_holding_the_fact": routed,
@@ -104,11 +123,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--quick-focus", default="encoder",
-                        choices=("encoder", "lexical", "chars", "chars+lexical"),
-                        help="how texts understood without the encoder rank passages")
+                        help="how texts understood without the encoder rank passages: "
+                        "'encoder', or cheap scores added up ('lexical', 'chars', 'static', "
+                        "e.g. 'chars+static+lexical'), optionally '>M': the encoder when the "
+                        "best two passages are closer than M")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS,
+                        help="the questions (default: the acceptance set, answers.yml)")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.show_misses, args.quick_focus)), ensure_ascii=False,
-                     indent=2))
+    print(json.dumps(asyncio.run(run(args.show_misses, args.quick_focus, args.questions)),
+                     ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 FAQ = ["dove si fa il codice fiscale?", "How do I renew my permit?", "je cherche du travail",
        "كيف أسجل ابني في المدرسة", "ami kaj khujchi", "我想学意大利语", "grazie mille", "ciao"]
-TEXTS: dict[str, list[str]] = {"pool": []}
+TEXTS: dict[str, Any] = {"pool": []}
 
 
 def free_texts(repeated: bool) -> None:
@@ -78,6 +78,7 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
               rate: float | None = None) -> dict[str, Any]:
     """Saturation (``concurrency`` citizens at once, no pause) or, with ``rate``, every
     citizen pausing between messages so that about ``rate`` updates a second arrive."""
+    from benchmarks.memory import status as memory_status
     from bot.services import settle_heap
     from handlers.flood import FloodGuard
     from nlu.embedded import EmbeddedNLU
@@ -95,6 +96,7 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
     from bot.settings import load_settings
 
     nlu, warm_up = warm_nlu(EmbeddedNLU, load_settings().nlu_cache_dir)
+    nlu.quick_focus = TEXTS.get("quick_focus") or nlu.quick_focus
     engine, db = make_engine(url, AsyncUnderstanding(nlu))
     engine.config = type(engine.config)(staff_chat=True)
     api = FakeBotAPI()
@@ -186,7 +188,8 @@ async def run(url: str, citizens: list[int], concurrency: int, migrate: bool,
                 [ms for ms, _, s in timings if s == step]), 1)
                 for step in sorted({s for _, _, s in timings})},
             "bot_api_calls": dict(collections.Counter(name for name, _ in api.calls)),
-            "passages_warm_up": warm_up}
+            "passages_warm_up": warm_up,
+            "memory_mb_at_the_end": memory_status()}
 
 
 NLU: dict[str, Any] = {}
@@ -289,11 +292,15 @@ def main() -> None:
                         "(e.g. paced, postgresql)")
     parser.add_argument("--repeated-texts", action="store_true",
                         help="eight free texts over and over (the encoder memory answers)")
+    parser.add_argument("--quick-focus", help="how texts the quick heads understood rank "
+                        "their answer's passages (benchmarks/answers.py --quick-focus)")
     args = parser.parse_args()
     free_texts(args.repeated_texts)
+    TEXTS["quick_focus"] = args.quick_focus
     report: dict[str, Any] = {"event_loop": pick_loop(args.asyncio),
                               "python_loop_10M_seconds": calibration(),
-                              "free_texts": "repeated" if args.repeated_texts else "unique"}
+                              "free_texts": "repeated" if args.repeated_texts else "unique",
+                              "quick_focus": args.quick_focus or "the setting's"}
     runs: list[tuple[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         citizens = list(range(100_000, 100_000 + args.citizens))

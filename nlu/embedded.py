@@ -134,6 +134,7 @@ class EmbeddedNLU:
         self.keywords = KeywordNet(emergency_keywords(), *service_words())
         self._recent: dict[str, np.ndarray] = {}
         self._passages: dict[str, np.ndarray] = {}
+        self._static_passages: dict[str, np.ndarray] = {}
         #: The shipped answers' passages, encoded once (nlu/passage_store.py): looked up
         #: before anything is encoded.
         self.shipped_passages: PassageStore | None = (
@@ -218,17 +219,51 @@ class EmbeddedNLU:
             return lexical
         if self.quick_focus != "encoder" and self.quick_logits(
                 text, self.model.chars.transform(text)) is not None:
-            if self.quick_focus == "lexical":
-                return lexical
-            chars = self._char_cosine(text, passages)
-            if self.quick_focus == "chars":
-                return chars
-            return [c + LEXICAL_WEIGHT * w for c, w in zip(chars, lexical, strict=True)]
+            cheap = self._cheap_focus(text, passages, lexical)
+            if cheap is not None:
+                return cheap
         question = self._embed(text)
         matrix = np.stack(self._passage_vectors(passages))
         cosine = matrix @ question / (
             np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(question)) + 1e-9)
         return [float(c) + LEXICAL_WEIGHT * w for c, w in zip(cosine, lexical, strict=True)]
+
+    def _cheap_focus(self, text: str, passages: list[str], lexical: list[float]
+                     ) -> list[float] | None:
+        """Passage scores without the encoder, by ``quick_focus``; None when the option
+        leaves this text to the encoder (a margin it does not reach)."""
+        option, _, margin = self.quick_focus.partition(">")
+        parts = set(option.split("+"))
+        scores = [0.0] * len(passages)
+        if "lexical" in parts:
+            weight = 1.0 if parts == {"lexical"} else LEXICAL_WEIGHT
+            scores = [s + weight * w for s, w in zip(scores, lexical, strict=True)]
+        if "chars" in parts:
+            scores = [s + c for s, c in zip(scores, self._char_cosine(text, passages),
+                                            strict=True)]
+        if "static" in parts and self.static is not None:
+            scores = [s + c for s, c in zip(scores, self._static_cosine(text, passages),
+                                            strict=True)]
+        if margin and len(scores) > 2:
+            ranked = sorted(scores[1:], reverse=True)  # the introduction is never a lead
+            if ranked[0] - ranked[1] < float(margin):
+                return None
+        return scores
+
+    def _static_cosine(self, text: str, passages: list[str]) -> list[float]:
+        assert self.static is not None
+        question = self.static.vector(text)
+        out = []
+        for passage in passages:
+            vector = self._static_passages.get(passage)
+            if vector is None:
+                vector = self.static.vector(passage)
+                with self._lock:
+                    if len(self._static_passages) >= PASSAGE_MEMORY:
+                        self._static_passages.pop(next(iter(self._static_passages)), None)
+                    self._static_passages[passage] = vector
+            out.append(float(vector @ question))
+        return out
 
     def warm_passages(self, passages: Iterable[str]) -> int:
         """Encode the passages neither kept nor shipped (all the answers' at start, in a background

@@ -84,3 +84,14 @@ def test_the_quick_focus_options_rank_without_the_encoder(real_nlu, nlu_cache_di
     doubtful = "my landlord wants me out and I have a small child, who can I talk to"
     nlu.similarity(doubtful, PASSAGES)
     assert encoder.texts[0] == doubtful  # a text the encoder understood: ranked with it
+
+
+def test_a_quick_focus_with_a_margin_leaves_close_calls_to_the_encoder(real_nlu, nlu_cache_dir):
+    nlu, encoder = counting_nlu(real_nlu, nlu_cache_dir)
+    text = "dove si fa il codice fiscale?"
+    nlu.quick_focus = "chars+static+lexical"
+    scores = nlu.similarity(text, PASSAGES)
+    assert max(range(3), key=scores.__getitem__) == 0 and encoder.texts == []
+    nlu.quick_focus = "chars+lexical>5"  # no two passages are that far apart
+    nlu.similarity(text, PASSAGES)
+    assert encoder.texts[0] == text
