@@ -165,9 +165,11 @@ class LanguageIdentifier:
             return hint, 0.6
         scores = {c: (head or {}).get(c, 0.0) for c in candidates}
         total = sum(scores.values())
-        if words >= 3 and script in _OTHER_SCRIPTS | {None}:
+        if words >= 3 and script in _OTHER_SCRIPTS | {None} and (
+                total == 0 or max(scores.values()) / total < 0.5):
+            # lingua only when our head is unsure (its models load on first use)
             other = self._other_language(text)
-            if other is not None and (total == 0 or max(scores.values()) / total < 0.5):
+            if other is not None:
                 return other
         if total <= 0:
             lingua = self._lingua(text)
