@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from domain import payloads
 from domain.handover import HandoverFlow
-from domain.languages import LANGUAGES, NATIVE_NAMES, REFERRED
+from domain.languages import LANGUAGES, NATIVE_NAMES, REFERRED, word_count
 from domain.menus import Menus
 from domain.messages import Button
 from domain.parse import Parse
@@ -90,7 +90,7 @@ class Dialogue:
         if code in REFERRED:  # told by its script or its own words: a word or two suffice
             self._referred_language(turn, REFERRED[code])
             return True
-        if len(text.split()) < SWITCH_MIN_WORDS:
+        if word_count(text) < SWITCH_MIN_WORDS:
             return False
         turn.reply(
             "Sorry, I can't speak this language yet. Please choose one of these languages.\n"
@@ -123,7 +123,7 @@ class Dialogue:
         declined = turn.conversation.data.declined_languages
         if (code is not None and code in LANGUAGES and code != turn.language
                 and code not in declined and parsed.language_confidence >= SWITCH_CONFIDENCE
-                and len(text.split()) >= SWITCH_MIN_WORDS):
+                and word_count(text) >= SWITCH_MIN_WORDS):
             theirs = Say(self.s.translations, code)
             turn.reply(
                 theirs._("It looks like you write in {language}. Shall we continue in "

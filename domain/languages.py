@@ -112,3 +112,14 @@ def menu_rows(items: Sequence[T], width: int = MENU_WIDTH) -> list[list[T]]:
         rows.append(list(items[start:end]))
         start = end
     return rows
+
+
+_CJK_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def word_count(text: str) -> int:
+    """How many words a text has: Chinese and Japanese, written without spaces, count two
+    characters to a word (as the language identifier counts them)."""
+    characters = len(_CJK_CHARACTER.findall(text))
+    return len(_CJK_CHARACTER.sub(" ", text).split()) + characters // 2
+

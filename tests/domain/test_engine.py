@@ -347,3 +347,13 @@ async def test_danger_when_storage_is_away_is_answered_in_the_language_written_t
     replies = await engine.safety.danger_replies(
         Inbound(7, text="emergenza mon mari me frappe", language_hint=None))
     assert [r.text[:6] for r in replies] == ["🚨 [fr]", "🚨 [it]"]
+
+
+async def test_a_chinese_sentence_without_spaces_gets_the_offer_to_continue_in_chinese(
+        uow, directory, content):
+    """Chinese is written without spaces: a whole question is one "word" to str.split, and
+    the offer (three words at least) never came. Its characters count, two to a word."""
+    understanding = KeywordUnderstanding(INTENTS, language={"我想学意大利语": "zh", "你好": "zh"})
+    engine = Engine(uow, EchoTranslations(), understanding, FixedClock(), directory, content)
+    assert "lang:zh" in payloads_of(await say(engine, "我想学意大利语", hint="it"))
+    assert "lang:zh" not in payloads_of(await say(engine, "你好", hint="it", user=8))
