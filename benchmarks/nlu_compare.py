@@ -85,8 +85,8 @@ def _done(coroutine: Any) -> Any:
 def turn_cost(nlu: Any, examples: list[tuple[str, str | None]]) -> dict[str, Any]:
     """CPU per free-text turn as the engine spends it before its transaction: the parse,
     then ``Faq.focus`` (the question against its answer's passages, in the client's language
-    and the text's). Every answer's passages are encoded first, as the assistant does in the
-    background after it starts (nlu/warmup.py): the steady state. Each text is new to the
+    and the text's). Every answer's passages are ready first (shipped in nlu/passages.npz, any
+    others encoded as nlu/warmup.py does after start): the steady state. Each text is new to the
     model's memory of recent texts; the client's language is the example's language."""
     from types import SimpleNamespace
 

@@ -122,4 +122,3 @@ def word_count(text: str) -> int:
     characters to a word (as the language identifier counts them)."""
     characters = len(_CJK_CHARACTER.findall(text))
     return len(_CJK_CHARACTER.sub(" ", text).split()) + characters // 2
-

@@ -77,7 +77,6 @@ class KeywordNet:
             return None
         return found[0]
 
-
     def language_of(self, keyword: str) -> str | None:
         """The one language whose list has this matched keyword; None if several do."""
         languages = self.languages.get(keyword, set())

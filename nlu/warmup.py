@@ -1,11 +1,11 @@
-"""The answers' passages encoded once at start, in the background.
+"""The answers' passages not shipped encoded, encoded once at start, in the background.
 
-A question in words is answered with the passages of its answer closest to it, and each
-passage is encoded the first time an answer is asked for (about 2,700 passages in all, ~20 ms
-of CPU each, kept afterwards). Paid by the first citizens, that is a minute of encoder work
-spread over their replies. Once the model is loaded, one low-priority thread encodes them
-all, a small batch at a time; replies do not wait for it (they encode what they need
-themselves if it comes first).
+A question in words is answered with the passages of its answer closest to it. The shipped
+answers' passages come encoded (``nlu/passages.npz``, :mod:`nlu.passage_store`); a passage
+that is not there (an answer corrected since, in /review or in the files) would otherwise be
+encoded the first time its answer is asked for (~80 ms of CPU each), on a citizen's turn. Once
+the model is loaded, one low-priority thread encodes those, a small batch at a time; replies
+do not wait for it (they encode what they need themselves if it comes first).
 """
 
 from __future__ import annotations
