@@ -15,6 +15,8 @@ from bot.settings import Settings
 from domain.content import Content, load_content
 from domain.directory import Directory, load_directory
 from domain.engine import Engine, EngineConfig
+from domain.formatting import compact_locale_data
+from domain.languages import LANGUAGES
 from domain.speech import Speaker
 from nlu.pool import AsyncUnderstanding
 from nlu.progress import tqdm_progress
@@ -98,6 +100,7 @@ async def build_services(
     """Wire the engine; SQLite databases are migrated automatically."""
     from bot.tts import load_speaker
 
+    compact_locale_data(LANGUAGES)  # before any thread formats a date
     if migrate if migrate is not None else is_sqlite(settings.database_url):
         await upgrade_async(settings.database_url)
     db = create_engine(settings.database_url)
