@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from domain import payloads
 from domain.handover import HandoverFlow
-from domain.languages import LANGUAGES, NATIVE_NAMES, REFERRED, word_count
+from domain.languages import LANGUAGES, NATIVE_NAMES, REFERRED, word_count, words_to_tell
 from domain.menus import Menus
 from domain.messages import Button
 from domain.parse import Parse
@@ -16,7 +16,7 @@ from domain.turn import Services, Turn
 
 SWITCH_CONFIDENCE = 0.9  # language identification needed before offering to switch language
 UNSUPPORTED_CONFIDENCE = 0.9  # ... and before saying a language is not spoken here
-SWITCH_MIN_WORDS = 3
+SWITCH_MIN_WORDS = 3  # before saying a language is not spoken here (the offer: words_to_tell)
 FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 
 
@@ -123,7 +123,7 @@ class Dialogue:
         declined = turn.conversation.data.declined_languages
         if (code is not None and code in LANGUAGES and code != turn.language
                 and code not in declined and parsed.language_confidence >= SWITCH_CONFIDENCE
-                and word_count(text) >= SWITCH_MIN_WORDS):
+                and word_count(text) >= words_to_tell(text, code)):
             theirs = Say(self.s.translations, code)
             turn.reply(
                 theirs._("It looks like you write in {language}. Shall we continue in "

@@ -122,3 +122,35 @@ def word_count(text: str) -> int:
     characters to a word (as the language identifier counts them)."""
     characters = len(_CJK_CHARACTER.findall(text))
     return len(_CJK_CHARACTER.sub(" ", text).split()) + characters // 2
+
+
+#: Scripts that only one language we speak is written in (Bengali, Gurmukhi, Devanagari,
+#: Chinese characters): a single word in them says which language it is. Japanese mixes
+#: Chinese characters with kana, so a text with kana is not Chinese.
+_OWN_SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("bn", re.compile(r"[\u0980-\u09ff]")),
+    ("pa", re.compile(r"[\u0a00-\u0a7f]")),
+    ("hi", re.compile(r"[\u0900-\u097f]")),
+    ("zh", re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")),
+)
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_NEVER = 1_000_000
+_LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ]")
+
+
+def words_to_tell(text: str, code: str) -> int:
+    """How many words a text needs before the language it was identified as (``code``) is
+    trusted enough to offer it: one in a script only that language is written in ("নমস্কার",
+    "你好"); two in another script that is not Latin (Arabic letters are written by Arabic,
+    Urdu and Persian speakers, Cyrillic by Russian and Ukrainian ones: "بدي موعد"); three in
+    Latin letters, which many languages share ("ok", "no problem", "ciao")."""
+    if not any(ch.isalpha() for ch in text):
+        return _NEVER  # emoji, digits: no language to tell
+    if _LATIN_LETTER.search(text):
+        return 3
+    for language, script in _OWN_SCRIPTS:
+        if script.search(text):
+            own = language == code and not (code == "zh" and _KANA.search(text))
+            return 1 if own else 2
+    return 2
+

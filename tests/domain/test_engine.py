@@ -356,4 +356,22 @@ async def test_a_chinese_sentence_without_spaces_gets_the_offer_to_continue_in_c
     understanding = KeywordUnderstanding(INTENTS, language={"我想学意大利语": "zh", "你好": "zh"})
     engine = Engine(uow, EchoTranslations(), understanding, FixedClock(), directory, content)
     assert "lang:zh" in payloads_of(await say(engine, "我想学意大利语", hint="it"))
-    assert "lang:zh" not in payloads_of(await say(engine, "你好", hint="it", user=8))
+
+
+async def test_a_word_or_two_in_a_script_not_latin_is_enough_for_the_offer(
+        uow, directory, content):
+    """Three words were needed before the offer, so someone writing "بدي موعد" ("I want an
+    appointment") or "你好" first went on in Italian. Latin letters are shared by many
+    languages ("ok", "ciao"); Arabic letters by Arabic, Urdu and Persian (two words); Bengali,
+    Gurmukhi, Devanagari and Chinese characters by one language we speak each (one word)."""
+    understanding = KeywordUnderstanding(INTENTS, language={
+        "بدي موعد": "ar", "مرحبا": "ar", "你好": "zh", "নমস্কার": "bn", "ok grazie": "en",
+        "👍 👍 👍": "en"})
+    engine = Engine(uow, EchoTranslations(), understanding, FixedClock(), directory, content)
+    assert payloads_of([(await say(engine, "بدي موعد", hint="it"))[-1]]) == [
+        "lang:ar", "keep:ar"]
+    assert "lang:ar" not in payloads_of(await say(engine, "مرحبا", hint="it", user=8))
+    assert "lang:zh" in payloads_of(await say(engine, "你好", hint="it", user=9))
+    assert "lang:bn" in payloads_of(await say(engine, "নমস্কার", hint="it", user=10))
+    assert "lang:en" not in payloads_of(await say(engine, "ok grazie", hint="it", user=11))
+    assert "lang:en" not in payloads_of(await say(engine, "👍 👍 👍", hint="it", user=12))
