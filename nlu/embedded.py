@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from domain.languages import LANGUAGES
+from domain.languages import LANGUAGES, word_count
 from domain.parse import Parse
 from domain.passages import lexical_similarity
 from nlu.encoder import Encoder, load_encoder
@@ -26,6 +26,20 @@ FALLBACK = "nlu_fallback"
 EMERGENCY = "emergency"
 RANKING_SIZE = 10
 EMBEDDING_MEMORY = 4096  # texts whose embeddings are kept in memory (about 6 MB)
+GREET = "greet"
+#: What a greeting's rest is taken for: a topic asked about, or danger, when the model's top
+#: intent for it is one of them at ASKED_CONFIDENCE or more (the rest's parse is taken whole,
+#: with any danger it flags). Not small talk or requests to the assistant, which the whole text
+#: gets right when they are meant and which after a greeting are mostly more greeting: on dev,
+#: "il y a quelqu'un?" read as human_handover, "kaise hain aap" ("how are you") as
+#: faq_teams_service (about the service), "scusi il disturbo" as danger at 0.36.
+ASKED_CONFIDENCE = 0.6
+NOT_A_TOPIC = frozenset({"faq_teams_service"})
+#: Where a greeting ends and what is asked begins: "salam, ...", "你好，...", "hello! ...".
+_GREETING_END = re.compile(r"[,،，!！.。;；:\n]")
+#: A greeting is a few words ("assalam o alaikum"); what follows them must say something.
+GREETING_WORDS = 4
+ASKED_WORDS = 2
 PASSAGE_MEMORY = 8192  # answers' passages kept encoded (all languages' take ~3,100; 5 MB)
 PASSAGE_BATCH = 2  # passages encoded at once (a larger batch raises the peak memory)
 #: Below this language confidence (or for a language we do not speak) a danger keyword's
@@ -108,6 +122,18 @@ class CryForHelp:
         return bool(self.help.search(folded) and self.urgent.search(folded))
 
 
+def after_greeting(text: str) -> str | None:
+    """What follows a greeting of at most GREETING_WORDS words ended by punctuation, when it
+    has ASKED_WORDS words or more; else None."""
+    found = _GREETING_END.search(text)
+    if found is None:
+        return None
+    head, rest = text[:found.start()], text[found.end():].strip(" ,.!?…،，。！")
+    if len(head.split()) > GREETING_WORDS or word_count(rest) < ASKED_WORDS:
+        return None
+    return rest
+
+
 class EmbeddedNLU:
     """Parse texts in-process; a typed :class:`Parse`, keeping the result in the shape of
     Rasa's ``/model/parse`` (``Parse.to_dict``)."""
@@ -153,7 +179,28 @@ class EmbeddedNLU:
             self.encoder.one_core_in_this_thread()
 
     def parse(self, text: str, language_hint: str | None = None) -> Parse:
+        """What ``text`` means. A greeting before a question ("assalam o alaikum, rehne ki
+        jagah nahi hai", "你好，我没有地方住") is the question: a text whose whole reads as a
+        greeting is read again from where the greeting ends, and what is asked there wins
+        (in the language identified on the whole text, the longer evidence)."""
         text = text or ""
+        result = self._parse(text, language_hint)
+        if result.intent != GREET:
+            return result
+        rest = after_greeting(text)
+        if rest is None:
+            return result
+        asked = self._parse(rest, language_hint)
+        top = asked.ranking[0] if asked.ranking else None  # the model's, danger flagged or not
+        if top is None or top.confidence < ASKED_CONFIDENCE or not (
+                top.name == EMERGENCY
+                or (top.name.startswith("faq_") and top.name not in NOT_A_TOPIC)):
+            return result
+        return Parse.of({**asked.to_dict(), "text": text,
+                         "language": {"code": result.language,
+                                      "confidence": result.language_confidence}})
+
+    def _parse(self, text: str, language_hint: str | None) -> Parse:
         char = self.model.chars.transform(text)
         quick = self.quick_logits(text, char)
         if quick is not None:

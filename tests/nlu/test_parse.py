@@ -226,7 +226,20 @@ def test_a_greeting_before_a_question_gives_the_question(real_nlu, text, intent)
     assert real_nlu.parse(text).intent == intent
 
 
+@pytest.mark.parametrize(("text", "intent", "language"), [
+    ("assalam o alaikum, rehne ki jagah nahi hai", "faq_housing", "ur"),  # all greet before
+    ("bonjour, je n'ai pas de logement", "faq_housing", "fr"),
+    ("你好，我没有地方住", "faq_housing", "zh"),
+])
+def test_what_follows_a_greeting_is_read_again_when_the_whole_reads_as_one(
+        real_nlu, text, intent, language):
+    parsed = real_nlu.parse(text)
+    assert (parsed.intent, parsed.language) == (intent, language)
+    assert parsed.to_dict()["text"] == text
+
+
 @pytest.mark.parametrize("text", ["salam", "ciao!", "hello there", "salam alaikum",
-                                  "namaste ji", "bonjour", "السلام عليكم"])
+                                  "namaste ji", "bonjour", "السلام عليكم",
+                                  "hello, how are you?", "ciao, come stai?"])
 def test_a_bare_greeting_stays_a_greeting(real_nlu, text):
     assert real_nlu.parse(text).intent == "greet"
