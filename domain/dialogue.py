@@ -117,8 +117,9 @@ class Dialogue:
 
     def maybe_offer_language(self, turn: Turn, text: str, parsed: Parse,
                              topic: str | None = None) -> None:
-        """Offer to switch to the language the citizen writes in; "Yes" answers the topic
-        just answered (``topic``) again in that language, else welcomes them in it."""
+        """Offer to switch to the language the citizen writes in; "Yes" does again in that
+        language what was just asked for (``topic``: an FAQ topic answered, or ``book``, a
+        booking started), else welcomes them in it."""
         code = parsed.language
         declined = turn.conversation.data.declined_languages
         if (code is not None and code in LANGUAGES and code != turn.language

@@ -370,7 +370,7 @@ class Engine:
             return
         if self.dialogue.unsupported_language(turn, text, result):
             return
-        topic = None  # the topic answered, asked again in the language offered
+        topic = None  # the topic answered (or "book"), done again in the language offered
         if state == ConversationState.INTAKE_NEEDS and intake and (
                 intent in INTENT_NEED or intent in FALLBACK_INTENTS):
             self.intake.on_needs_text(turn, text, intent)
@@ -380,5 +380,6 @@ class Engine:
             turn.conversation.data.misunderstood = 0
             await self._on_intent(turn, intent)
             verb = verb_of(intent)
-            topic = verb[1] if verb is not None and verb[0] == "faq" else None
+            topic = (verb[1] if verb is not None and verb[0] == "faq"
+                     else "book" if verb == ("book", None) else None)
         self.dialogue.maybe_offer_language(turn, text, result, topic)

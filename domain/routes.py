@@ -54,19 +54,29 @@ def slot_key(arg: str | None) -> bool:
     return bool(arg) and "." in (arg or "")
 
 
+#: What the citizen asked for, done again in the language they accept: an FAQ topic's answer,
+#: or ``book`` (the booking started in words: "بدي موعد").
+AGAIN_IN_LANGUAGE = ("book",)
+
+
 def language_key(arg: str | None) -> bool:
-    """A language, and the topic to answer in it, if any: ``uk`` or ``uk.faq_tax_code``."""
-    code, dot, topic = (arg or "").partition(".")
-    return code in LANGUAGES and (not dot or topic in TOPIC_GROUP)
+    """A language, and what to do again in it, if anything: ``uk``, ``uk.faq_tax_code`` or
+    ``ar.book``."""
+    code, dot, then = (arg or "").partition(".")
+    return code in LANGUAGES and (not dot or then in TOPIC_GROUP or then in AGAIN_IN_LANGUAGE)
 
 
-def _switch_language(m: Menus, faq: Faq) -> Handler:
-    """A language chosen: the welcome in it, or the topic just asked about answered in it."""
+def _switch_language(m: Menus, faq: Faq, appts: Appointments) -> Handler:
+    """A language chosen: the welcome in it, or what was just asked for done again in it
+    (the topic answered, the booking started)."""
     async def handler(turn: Turn, arg: str | None) -> None:
-        code, _, topic = (arg or "").partition(".")
-        if topic:
+        code, _, then = (arg or "").partition(".")
+        if then == "book":
             m.set_language(turn, code)
-            await faq.answer(turn, topic)
+            await appts.book_topic(turn, None)
+        elif then:
+            m.set_language(turn, code)
+            await faq.answer(turn, then)
         else:
             m.choose_language(turn, code)
     return handler
@@ -148,7 +158,7 @@ def route_table(m: Menus, faq: Faq, intake: IntakeFlow, appts: Appointments,
     return {
         # first contact, menus, languages, small talk
         "start": Route(_arg(m.start), any_argument, button=False),
-        "lang": Route(_switch_language(m, faq), language_key),
+        "lang": Route(_switch_language(m, faq, appts), language_key),
         "keep": Route(_arg(m.keep_language), one_of(LANGUAGES)),
         "langmenu": Route(_turn(m.language_menu)),
         "menu": Route(_turn(m.main_menu)),

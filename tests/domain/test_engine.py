@@ -364,14 +364,33 @@ async def test_a_word_or_two_in_a_script_not_latin_is_enough_for_the_offer(
     appointment") or "你好" first went on in Italian. Latin letters are shared by many
     languages ("ok", "ciao"); Arabic letters by Arabic, Urdu and Persian (two words); Bengali,
     Gurmukhi, Devanagari and Chinese characters by one language we speak each (one word)."""
-    understanding = KeywordUnderstanding(INTENTS, language={
+    understanding = KeywordUnderstanding({**INTENTS, "موعد": "book_appointment"}, language={
         "بدي موعد": "ar", "مرحبا": "ar", "你好": "zh", "নমস্কার": "bn", "ok grazie": "en",
         "👍 👍 👍": "en"})
     engine = Engine(uow, EchoTranslations(), understanding, FixedClock(), directory, content)
     assert payloads_of([(await say(engine, "بدي موعد", hint="it"))[-1]]) == [
-        "lang:ar", "keep:ar"]
+        "lang:ar.book", "keep:ar"]
     assert "lang:ar" not in payloads_of(await say(engine, "مرحبا", hint="it", user=8))
     assert "lang:zh" in payloads_of(await say(engine, "你好", hint="it", user=9))
     assert "lang:bn" in payloads_of(await say(engine, "নমস্কার", hint="it", user=10))
     assert "lang:en" not in payloads_of(await say(engine, "ok grazie", hint="it", user=11))
     assert "lang:en" not in payloads_of(await say(engine, "👍 👍 👍", hint="it", user=12))
+
+
+async def test_a_booking_asked_for_in_another_language_starts_again_in_it(
+        uow, directory, content):
+    """"بدي موعد" ("I want an appointment") as a first message: the booking starts in Italian
+    with the offer; "Yes" asks for the consent again, in Arabic, instead of a welcome that
+    leaves them to find the booking button."""
+    understanding = KeywordUnderstanding({**INTENTS, "موعد": "book_appointment"},
+                                         language={"بدي موعد": "ar"})
+    engine = Engine(uow, EchoTranslations(), understanding, FixedClock(), directory, content)
+    first = await say(engine, "بدي موعد", hint="it")
+    assert "consent:yes" in payloads_of(first) and "lang:ar.book" in payloads_of(first)
+    again = await say(engine, payload="lang:ar.book")
+    assert "consent:yes" in payloads_of(again)
+    assert all(r.text.startswith("[ar]") for r in again)
+    assert (uow.store.citizens[7].language, uow.store.citizens[7].language_chosen) == ("ar", True)
+    for forged in ("lang:zz.book", "lang:ar.cancel"):
+        replies = await say(engine, payload=forged)
+        assert replies[0].text == "[ar] That button is no longer valid. Here is the menu again."
