@@ -45,11 +45,12 @@ PDI = "\u2069"  # pop directional isolate
 
 # A run of Latin-script words (with digits and light punctuation inside), e.g. "codice fiscale"
 # or "Questura di Firenze, 9:00-12:00".
-_L = "0-9A-Za-zÀ-ÖØ-öø-ɏ"
+_LETTERS = "A-Za-zÀ-ÖØ-öø-ɏ"  # Latin letters, accented ones included
+_L = "0-9" + _LETTERS
 _LATIN_RUN = re.compile(
     rf"[{_L}](?:[{_L}'’.,:/@\-_() \t]*[{_L}])?"
 )
-_HAS_LATIN_OR_DIGIT = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ɏ]")
+_HAS_LATIN_OR_DIGIT = re.compile(f"[{_L}]")
 
 
 def normalise_language(code: str | None) -> str | None:
@@ -114,7 +115,9 @@ def menu_rows(items: Sequence[T], width: int = MENU_WIDTH) -> list[list[T]]:
     return rows
 
 
-_CJK_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA_RANGE = "\u3040-\u30ff"
+_HAN_RANGE = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHARACTER = re.compile(f"[{_KANA_RANGE}{_HAN_RANGE}]")
 
 
 def word_count(text: str) -> int:
@@ -131,11 +134,11 @@ _OWN_SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("bn", re.compile(r"[\u0980-\u09ff]")),
     ("pa", re.compile(r"[\u0a00-\u0a7f]")),
     ("hi", re.compile(r"[\u0900-\u097f]")),
-    ("zh", re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")),
+    ("zh", re.compile(f"[{_HAN_RANGE}]")),
 )
-_KANA = re.compile(r"[\u3040-\u30ff]")
+_KANA = re.compile(f"[{_KANA_RANGE}]")
 _NEVER = 1_000_000
-_LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ]")
+_LATIN_LETTER = re.compile(f"[{_LETTERS}]")
 
 
 def words_to_tell(text: str, code: str) -> int:
@@ -153,4 +156,3 @@ def words_to_tell(text: str, code: str) -> int:
             own = language == code and not (code == "zh" and _KANA.search(text))
             return 1 if own else 2
     return 2
-
